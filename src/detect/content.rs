@@ -1,0 +1,445 @@
+//! Content detectors (secrets and PII): compiled rules and the scanning engine.
+//!
+//! One Aho-Corasick automaton over every rule's keywords finds candidate rules in a message;
+//! keyword-less rules are gated by a digit-run scan. Only candidate rules' regexes run, and
+//! only on a bounded window around each hit; validators, entropy floors and allowlists then
+//! remove false positives. On the common no-hit path nothing is allocated: all per-message
+//! state lives in a reusable [`Scratch`].
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use super::validate::{Validator, shannon_entropy};
+use super::{FindingKind, Severity};
+
+/// Bytes before a keyword hit that the rule's regex sees.
+pub const WINDOW_BEFORE: usize = 256;
+/// Bytes after a keyword hit that the rule's regex sees (room for a PEM block).
+pub const WINDOW_AFTER: usize = 4096;
+/// Bytes around a digit run that a gated rule's regex sees.
+const GATE_CONTEXT: usize = 40;
+/// Compiled size limit of one regex.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// What a regex of an allowlist is tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowTarget {
+    /// The secret (capture group).
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The whole log line.
+    Line,
+}
+
+/// A compiled allowlist.
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    pub(crate) target: AllowTarget,
+    pub(crate) regexes: Vec<Regex>,
+    /// Lowercased stopwords.
+    pub(crate) stopwords: Vec<Vec<u8>>,
+    pub(crate) and: bool,
+}
+
+impl Allowlist {
+    fn allows(&self, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
+        let target = match self.target {
+            AllowTarget::Secret => secret,
+            AllowTarget::Match => whole,
+            AllowTarget::Line => line,
+        };
+        let regex_hit = || self.regexes.iter().any(|r| r.is_match(target));
+        let stop_hit = || self.stopwords.iter().any(|w| contains_ascii_ci(secret, w));
+        if self.and {
+            (self.regexes.is_empty() || regex_hit()) && (self.stopwords.is_empty() || stop_hit())
+        } else {
+            regex_hit() || stop_hit()
+        }
+    }
+}
+
+fn contains_ascii_ci(hay: &[u8], needle_lower: &[u8]) -> bool {
+    if needle_lower.is_empty() || needle_lower.len() > hay.len() {
+        return needle_lower.is_empty();
+    }
+    hay.windows(needle_lower.len())
+        .any(|w| w.eq_ignore_ascii_case(needle_lower))
+}
+
+/// A keyword-less rule's cheap precondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The rule runs only near a run of at least this many digits (single ` ` or `-`
+    /// separators allowed inside the run).
+    Digits(usize),
+    /// No gate: the regex runs on every message (only for user rules without keywords).
+    Always,
+}
+
+/// One compiled content rule.
+#[derive(Debug, Clone)]
+pub struct ContentRule {
+    /// Unique id.
+    pub id: String,
+    /// Description / alert title.
+    pub description: String,
+    /// Severity of its alerts.
+    pub severity: Severity,
+    /// Secret or PII.
+    pub kind: FindingKind,
+    /// The keywords as written.
+    pub keywords: Vec<String>,
+    /// Gate for keyword-less rules.
+    pub gate: Option<Gate>,
+    /// Examples that must match.
+    pub examples: Vec<String>,
+    /// Examples that must not match.
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from.
+    pub source: String,
+    /// The line of its `id` in that file.
+    pub line: usize,
+    pub(crate) regex: Regex,
+    pub(crate) secret_group: Option<usize>,
+    pub(crate) entropy: Option<f64>,
+    pub(crate) validator: Option<Validator>,
+    pub(crate) allowlists: Vec<Allowlist>,
+}
+
+/// A content match: which rule, and where the secret is in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentMatch {
+    /// Index of the rule in [`ContentMatcher::rules`].
+    pub rule: usize,
+    /// Byte offset of the secret in the message.
+    pub start: usize,
+    /// End byte offset of the secret in the message.
+    pub end: usize,
+}
+
+/// Reusable per-thread scanning state, so scanning allocates nothing on the no-hit path.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    windows: Vec<(u32, usize, usize)>,
+    runs: Vec<(usize, usize)>,
+    locs: Vec<Option<CaptureLocations>>,
+}
+
+/// The compiled content rule set.
+#[derive(Debug, Clone)]
+pub struct ContentMatcher {
+    rules: Vec<ContentRule>,
+    keywords: Option<AhoCorasick>,
+    /// Keyword pattern index → rules that own it.
+    keyword_rules: Vec<Vec<u32>>,
+    /// Rules gated by digit runs: (rule, min digits).
+    digit_rules: Vec<(u32, usize)>,
+    min_digit_gate: usize,
+    /// Rules with no keyword and no gate.
+    always_rules: Vec<u32>,
+}
+
+/// Why a content rule could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The rule's regex did not compile.
+    #[error("invalid regex: {0}")]
+    Regex(String),
+    /// The keyword automaton could not be built.
+    #[error("keyword automaton: {0}")]
+    Keywords(String),
+}
+
+/// Compiles a rule regex: over bytes, Unicode off first (ASCII classes, faster), falling
+/// back to Unicode on for patterns that need it; size-limited.
+pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
+    let build = |unicode: bool| {
+        RegexBuilder::new(pattern)
+            .unicode(unicode)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
+            .build()
+    };
+    build(false)
+        .or_else(|_| build(true))
+        .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
+}
+
+fn one_line(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join(" ")
+}
+
+impl ContentRule {
+    /// Builds a rule from already-checked parts.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        id: String,
+        description: String,
+        severity: Severity,
+        kind: FindingKind,
+        keywords: Vec<String>,
+        gate: Option<Gate>,
+        regex: Regex,
+        secret_group: Option<usize>,
+        entropy: Option<f64>,
+        validator: Option<Validator>,
+        allowlists: Vec<Allowlist>,
+        source: String,
+        line: usize,
+        examples: Vec<String>,
+        negative_examples: Vec<String>,
+    ) -> Self {
+        ContentRule {
+            id,
+            description,
+            severity,
+            kind,
+            keywords,
+            gate,
+            examples,
+            negative_examples,
+            source,
+            line,
+            regex,
+            secret_group,
+            entropy,
+            validator,
+            allowlists,
+        }
+    }
+}
+
+impl ContentMatcher {
+    /// Builds the matcher over `rules` (the keyword automaton is built here, once).
+    pub fn new(rules: Vec<ContentRule>) -> Result<Self, CompileError> {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut digit_rules = Vec::new();
+        let mut always_rules = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let i = i as u32;
+            if rule.keywords.is_empty() {
+                match rule.gate {
+                    Some(Gate::Digits(n)) => digit_rules.push((i, n)),
+                    _ => always_rules.push(i),
+                }
+                continue;
+            }
+            for kw in &rule.keywords {
+                let lower = kw.to_ascii_lowercase().into_bytes();
+                if lower.is_empty() {
+                    continue;
+                }
+                match patterns.iter().position(|p| *p == lower) {
+                    Some(p) => {
+                        if !keyword_rules[p].contains(&i) {
+                            keyword_rules[p].push(i);
+                        }
+                    }
+                    None => {
+                        patterns.push(lower);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .map_err(|e| CompileError::Keywords(e.to_string()))?,
+            )
+        };
+        let min_digit_gate = digit_rules.iter().map(|&(_, n)| n).min().unwrap_or(0);
+        Ok(ContentMatcher {
+            rules,
+            keywords,
+            keyword_rules,
+            digit_rules,
+            min_digit_gate,
+            always_rules,
+        })
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &[ContentRule] {
+        &self.rules
+    }
+
+    /// Scans one message, appending matches to `out` (secret spans; at most one per distinct
+    /// span and rule).
+    pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
+        scratch.windows.clear();
+        if let Some(ac) = &self.keywords {
+            for m in ac.find_overlapping_iter(message) {
+                let start = m.start().saturating_sub(WINDOW_BEFORE);
+                let end = (m.end() + WINDOW_AFTER).min(message.len());
+                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                    scratch.windows.push((r, start, end));
+                }
+            }
+        }
+        if !self.digit_rules.is_empty() {
+            scratch.runs.clear();
+            digit_runs(message, self.min_digit_gate, &mut scratch.runs);
+            for k in 0..scratch.runs.len() {
+                let (rs, re) = scratch.runs[k];
+                let digits = count_digits(&message[rs..re]);
+                for &(r, n) in &self.digit_rules {
+                    if digits >= n {
+                        let start = rs.saturating_sub(GATE_CONTEXT);
+                        let end = (re + GATE_CONTEXT).min(message.len());
+                        scratch.windows.push((r, start, end));
+                    }
+                }
+            }
+        }
+        for &r in &self.always_rules {
+            scratch.windows.push((r, 0, message.len()));
+        }
+        if scratch.windows.is_empty() {
+            return;
+        }
+        scratch.windows.sort_unstable();
+        if scratch.locs.len() < self.rules.len() {
+            scratch.locs.resize_with(self.rules.len(), || None);
+        }
+        let mut i = 0;
+        while i < scratch.windows.len() {
+            let (rule, mut start, mut end) = scratch.windows[i];
+            i += 1;
+            // Merge overlapping windows of the same rule.
+            while i < scratch.windows.len()
+                && scratch.windows[i].0 == rule
+                && scratch.windows[i].1 <= end
+            {
+                end = end.max(scratch.windows[i].2);
+                i += 1;
+            }
+            start = start.min(end);
+            self.run_rule(rule as usize, message, start, end, scratch, out);
+        }
+    }
+
+    fn run_rule(
+        &self,
+        r: usize,
+        message: &[u8],
+        start: usize,
+        end: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<ContentMatch>,
+    ) {
+        let rule = &self.rules[r];
+        let locs = scratch.locs[r].get_or_insert_with(|| rule.regex.capture_locations());
+        let hay = &message[..end];
+        let mut at = start;
+        while at <= hay.len() {
+            let Some(m) = rule.regex.captures_read_at(locs, hay, at) else {
+                break;
+            };
+            let (ms, me) = (m.start(), m.end());
+            at = if me > ms { me } else { me + 1 };
+            let group = rule
+                .secret_group
+                .or(if locs.len() > 1 { Some(1) } else { None });
+            let (ss, se) = match group.and_then(|g| locs.get(g)) {
+                Some(span) => span,
+                None if rule.secret_group.is_some() => continue,
+                None => (ms, me),
+            };
+            if se <= ss {
+                continue;
+            }
+            let secret = &message[ss..se];
+            if let Some(min) = rule.entropy
+                && shannon_entropy(secret) < min
+            {
+                continue;
+            }
+            if let Some(v) = rule.validator
+                && !v.check(secret)
+            {
+                continue;
+            }
+            let whole = &message[ms..me];
+            if rule
+                .allowlists
+                .iter()
+                .any(|a| a.allows(secret, whole, message))
+            {
+                continue;
+            }
+            let found = ContentMatch {
+                rule: r,
+                start: ss,
+                end: se,
+            };
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+    }
+}
+
+fn count_digits(b: &[u8]) -> usize {
+    b.iter().filter(|c| c.is_ascii_digit()).count()
+}
+
+/// Finds runs of at least `min` digits, where one ` ` or `-` may separate two digits.
+/// Pushes `(start, end)` byte ranges.
+pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
+    let n = message.len();
+    let mut i = 0;
+    while i < n {
+        // Skip to the next digit.
+        match message[i..].iter().position(u8::is_ascii_digit) {
+            Some(p) => i += p,
+            None => return,
+        }
+        let start = i;
+        let mut digits = 0;
+        let mut end = i;
+        while i < n {
+            let b = message[i];
+            if b.is_ascii_digit() {
+                digits += 1;
+                i += 1;
+                end = i;
+            } else if (b == b' ' || b == b'-') && i + 1 < n && message[i + 1].is_ascii_digit() {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= min {
+            out.push((start, end));
+        }
+        i = end.max(i) + usize::from(i == end && i < n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_runs_allow_single_separators() {
+        let mut out = Vec::new();
+        digit_runs(b"card 4111 1111 1111 1111 ok 12-34 5", 13, &mut out);
+        assert_eq!(out, vec![(5, 24)]);
+        out.clear();
+        digit_runs(b"1234567890", 10, &mut out);
+        assert_eq!(out, vec![(0, 10)]);
+        out.clear();
+        digit_runs(b"12  34", 3, &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,112 @@
+//! The detector file syntax: gitleaks' TOML config schema with logwarden's extensions.
+//!
+//! These serde structs describe the file as written; [`super::content`] turns them into the
+//! compiled, ready-to-run matcher. Unknown keys are collected so that they become warnings,
+//! not failures: an existing `gitleaks.toml` loads as-is.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{FindingKind, Severity};
+
+/// A whole detector TOML file.
+#[derive(Debug, Deserialize)]
+pub struct RuleFile {
+    /// Free-form title (gitleaks).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+    /// A file-wide allowlist (gitleaks v8 `[allowlist]`).
+    #[serde(default)]
+    pub allowlist: Option<AllowlistSpec>,
+    /// File-wide allowlists (gitleaks `[[allowlists]]`).
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistSpec>,
+    /// Keys this version does not use (`extend`, ...): warned about.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// One `[[rules]]` table.
+#[derive(Debug, Deserialize)]
+pub struct RuleSpec {
+    /// Unique rule id, with its position in the file.
+    pub id: toml::Spanned<String>,
+    /// Human description; becomes the alert title.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The regex (Rust `regex` syntax, which accepts nearly all of RE2/Go syntax).
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// Which capture group is the secret (default: group 1 if there is one, else the match).
+    #[serde(default, rename = "secretGroup")]
+    pub secret_group: Option<usize>,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Literals (ASCII case-insensitive) that must occur for the regex to run.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Alert severity (default `high` for secrets, `medium` for PII).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// `secret` (default) or `pii`.
+    #[serde(default)]
+    pub kind: Option<FindingKind>,
+    /// A validator name: `luhn`, `iban`, `ssn`.
+    #[serde(default)]
+    pub validate: Option<String>,
+    /// A cheap gate for keyword-less rules: `digits:N`.
+    #[serde(default)]
+    pub gate: Option<String>,
+    /// Log lines that must produce a finding of this rule.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Log lines that must not produce a finding of this rule.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// A rule allowlist (gitleaks v8 `[rules.allowlist]`).
+    #[serde(default)]
+    pub allowlist: Option<AllowlistSpec>,
+    /// Rule allowlists (`[[rules.allowlists]]`).
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistSpec>,
+    /// Keys this version does not use (`path`, `tags`, ...): warned about.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// An allowlist: a finding is dropped when it matches.
+#[derive(Debug, Deserialize, Default)]
+pub struct AllowlistSpec {
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// What the regexes test: `secret` (default), `match` or `line`.
+    #[serde(default, rename = "regexTarget")]
+    pub regex_target: Option<String>,
+    /// Regexes; any (or all, with `condition = "AND"`) must match.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive substrings of the secret.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// `OR` (default) or `AND` between the regex and stopword checks.
+    #[serde(default)]
+    pub condition: Option<String>,
+    /// Keys this version does not use (`paths`, `commits`): warned about.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// 1-based line number of byte offset `pos` in `text`.
+pub fn line_of(text: &str, pos: usize) -> usize {
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}

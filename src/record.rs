@@ -1,0 +1,612 @@
+//! Stage 2: a [`LogEvent`] becomes a [`Record`]: its kind, its event time and its fields.
+//!
+//! Parsing never fails: text that matches no known shape is a [`RecordKind::PlainText`]
+//! record. Classification looks at fixed prefixes and a handful of JSON key markers (one
+//! Aho-Corasick pass); the JSON itself is parsed only when somebody asks for a field, and at
+//! most once per record.
+
+use std::cell::OnceCell;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::decode::LogEvent;
+use crate::timefmt;
+
+/// What a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// A Lambda platform text line (`START`, `END`, `REPORT`, `INIT_START`, timeouts).
+    LambdaPlatform(PlatformLine),
+    /// A Lambda platform event in the JSON log format (`"type":"platform.report"` ...).
+    LambdaPlatformJson,
+    /// A Node.js runtime line: `<ts>\t<requestId>\t<LEVEL>\t<message>`.
+    NodeRuntime,
+    /// A Python runtime line: `[LEVEL]\t<ts>\t<requestId>\t<message>`.
+    PythonRuntime,
+    /// An application line in Lambda's JSON log format (`timestamp, level, message, requestId`).
+    LambdaAppJson,
+    /// A Powertools logger JSON line.
+    Powertools,
+    /// The structured app security event `{"eventType":"security","type",...}`, either the
+    /// whole message or the JSON part of a runtime line.
+    SecurityEvent,
+    /// A CloudTrail record.
+    CloudTrail,
+    /// An API Gateway access log line in JSON.
+    ApiGatewayJson,
+    /// An API Gateway access log line in the CLF preset.
+    ApiGatewayClf,
+    /// An AWS WAF log record.
+    Waf,
+    /// A VPC Flow Logs record (v2 default format or longer custom formats).
+    VpcFlow,
+    /// Some other JSON object.
+    Json,
+    /// Anything else.
+    PlainText,
+}
+
+impl RecordKind {
+    /// A short stable name, e.g. `"cloudtrail"`, `"lambda-platform"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::LambdaPlatform(_) => "lambda-platform",
+            RecordKind::LambdaPlatformJson => "lambda-platform-json",
+            RecordKind::NodeRuntime => "node-runtime",
+            RecordKind::PythonRuntime => "python-runtime",
+            RecordKind::LambdaAppJson => "lambda-app-json",
+            RecordKind::Powertools => "powertools",
+            RecordKind::SecurityEvent => "security-event",
+            RecordKind::CloudTrail => "cloudtrail",
+            RecordKind::ApiGatewayJson => "apigateway-json",
+            RecordKind::ApiGatewayClf => "apigateway-clf",
+            RecordKind::Waf => "waf",
+            RecordKind::VpcFlow => "vpc-flow",
+            RecordKind::Json => "json",
+            RecordKind::PlainText => "text",
+        }
+    }
+}
+
+/// Which Lambda platform text line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlatformLine {
+    /// `START RequestId: ...`
+    Start,
+    /// `END RequestId: ...`
+    End,
+    /// `REPORT RequestId: ... Duration: ...`
+    Report,
+    /// `<ts> <requestId> Task timed out after N seconds`
+    Timeout,
+    /// `INIT_START Runtime Version: ...`
+    InitStart,
+}
+
+impl PlatformLine {
+    fn type_name(self) -> &'static str {
+        match self {
+            PlatformLine::Start => "platform.start",
+            PlatformLine::End => "platform.end",
+            PlatformLine::Report => "platform.report",
+            PlatformLine::Timeout => "platform.timeout",
+            PlatformLine::InitStart => "platform.initStart",
+        }
+    }
+}
+
+/// The most fields a text line exposes (VPC Flow v2 has 14).
+const MAX_TEXT_FIELDS: usize = 16;
+
+/// A value read from a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'r> {
+    /// A field extracted from a text line.
+    Text(&'r str),
+    /// A value inside the record's JSON.
+    Json(&'r serde_json::Value),
+}
+
+impl<'r> FieldValue<'r> {
+    /// The value as text when it is a string (or a text field).
+    pub fn as_str(&self) -> Option<&'r str> {
+        match *self {
+            FieldValue::Text(s) => Some(s),
+            FieldValue::Json(v) => v.as_str(),
+        }
+    }
+
+    /// The value rendered as a string: strings as-is, numbers and booleans in JSON form.
+    /// `None` for null, objects and arrays.
+    pub fn to_text(&self) -> Option<String> {
+        match *self {
+            FieldValue::Text(s) => Some(s.to_owned()),
+            FieldValue::Json(serde_json::Value::String(s)) => Some(s.clone()),
+            FieldValue::Json(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                Some(v.to_string())
+            }
+            FieldValue::Json(_) => None,
+        }
+    }
+}
+
+/// One parsed log event. Fields are read on demand.
+pub struct Record<'a> {
+    kind: RecordKind,
+    message: &'a str,
+    /// The event's own timestamp, or one read from the line's text prefix.
+    time_ms: Option<i64>,
+    /// Where the JSON part of the message starts, if it has one.
+    json_start: Option<usize>,
+    text_fields: [(&'static str, &'a str); MAX_TEXT_FIELDS],
+    text_len: usize,
+    function_name: Option<&'a str>,
+    json: OnceCell<Option<serde_json::Value>>,
+}
+
+impl std::fmt::Debug for Record<'_> {
+    // Never print the message or field values: they may hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("kind", &self.kind)
+            .field("time_ms", &self.time_ms)
+            .field("message_len", &self.message.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Key markers that identify JSON records.
+const MARKERS: &[&str] = &[
+    "\"eventVersion\"",
+    "\"eventSource\"",
+    "\"webaclId\"",
+    "\"eventType\"",
+    "\"security\"",
+    "\"platform.",
+    "\"function_request_id\"",
+    "\"lambda_request_id\"",
+    "\"cold_start\"",
+    "\"xray_trace_id\"",
+    "\"resourcePath\"",
+    "\"routeKey\"",
+    "\"httpMethod\"",
+    "\"requestId\"",
+    "\"level\"",
+];
+const M_EVENT_VERSION: u32 = 1 << 0;
+const M_EVENT_SOURCE: u32 = 1 << 1;
+const M_WEBACL: u32 = 1 << 2;
+const M_EVENT_TYPE: u32 = 1 << 3;
+const M_SECURITY: u32 = 1 << 4;
+const M_PLATFORM: u32 = 1 << 5;
+const M_POWERTOOLS: u32 = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
+const M_RESOURCE: u32 = (1 << 10) | (1 << 11);
+const M_HTTP_METHOD: u32 = 1 << 12;
+const M_REQUEST_ID: u32 = 1 << 13;
+const M_LEVEL: u32 = 1 << 14;
+
+/// Classifies log events into [`Record`]s. Build once, reuse for every event.
+#[derive(Debug, Clone)]
+pub struct Parser {
+    markers: AhoCorasick,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    /// Builds the parser (one small Aho-Corasick automaton).
+    pub fn new() -> Self {
+        let markers = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(MARKERS)
+            .unwrap_or_else(|_| unreachable_markers());
+        Parser { markers }
+    }
+
+    /// Parses one event of a batch from `log_group`. Never fails.
+    pub fn parse<'a>(&self, event: &'a LogEvent<'_>, log_group: &'a str) -> Record<'a> {
+        let message: &'a str = &event.message;
+        let mut rec = Record {
+            kind: RecordKind::PlainText,
+            message,
+            time_ms: event.timestamp_ms,
+            json_start: None,
+            text_fields: [("", ""); MAX_TEXT_FIELDS],
+            text_len: 0,
+            function_name: log_group.strip_prefix("/aws/lambda/"),
+            json: OnceCell::new(),
+        };
+        let trimmed = message.trim_start();
+        let offset = message.len() - trimmed.len();
+        if trimmed.starts_with('{') {
+            rec.json_start = Some(offset);
+            rec.kind = self.classify_json(trimmed, RecordKind::Json);
+        } else {
+            self.parse_text(&mut rec, trimmed, offset);
+        }
+        if rec.time_ms.is_none() {
+            rec.time_ms = rec.text_time();
+        }
+        rec
+    }
+
+    fn classify_json(&self, json: &str, fallback: RecordKind) -> RecordKind {
+        let mut seen = 0u32;
+        for m in self.markers.find_overlapping_iter(json) {
+            seen |= 1 << m.pattern().as_u32();
+        }
+        let has = |m: u32| seen & m != 0;
+        if has(M_EVENT_VERSION) && has(M_EVENT_SOURCE) {
+            RecordKind::CloudTrail
+        } else if has(M_WEBACL) {
+            RecordKind::Waf
+        } else if has(M_EVENT_TYPE) && has(M_SECURITY) {
+            RecordKind::SecurityEvent
+        } else if has(M_PLATFORM) {
+            RecordKind::LambdaPlatformJson
+        } else if has(M_POWERTOOLS) {
+            RecordKind::Powertools
+        } else if has(M_RESOURCE) && has(M_HTTP_METHOD) {
+            RecordKind::ApiGatewayJson
+        } else if has(M_REQUEST_ID) && has(M_LEVEL) {
+            RecordKind::LambdaAppJson
+        } else {
+            fallback
+        }
+    }
+
+    fn parse_text<'a>(&self, rec: &mut Record<'a>, line: &'a str, offset: usize) {
+        if let Some(kind) = platform_line(line) {
+            rec.kind = RecordKind::LambdaPlatform(kind);
+            rec.push("type", kind.type_name());
+            match kind {
+                PlatformLine::Timeout => {
+                    // `<ts> <requestId> Task timed out after 3.01 seconds`
+                    let mut it = line.split(' ');
+                    if let (Some(ts), Some(req)) = (it.next(), it.next()) {
+                        rec.push("timestamp", ts);
+                        rec.push("requestId", req);
+                    }
+                    if let Some(secs) = line
+                        .rsplit_once("timed out after ")
+                        .and_then(|(_, r)| r.split(' ').next())
+                    {
+                        rec.push("timeoutSeconds", secs);
+                    }
+                    rec.push("status", "timeout");
+                }
+                PlatformLine::InitStart => {}
+                _ => {
+                    for part in line.split('\t') {
+                        let Some((k, v)) = part.trim().split_once(": ") else {
+                            continue;
+                        };
+                        let name = match k {
+                            "START RequestId" | "END RequestId" | "REPORT RequestId" => "requestId",
+                            "Duration" => "durationMs",
+                            "Billed Duration" => "billedDurationMs",
+                            "Memory Size" => "memorySizeMB",
+                            "Max Memory Used" => "maxMemoryUsedMB",
+                            "Init Duration" => "initDurationMs",
+                            "Status" => "status",
+                            "Error Type" => "errorType",
+                            _ => continue,
+                        };
+                        let (v, version) = match v.split_once(" Version: ") {
+                            Some((a, b)) => (a, Some(b)),
+                            None => (v, None),
+                        };
+                        let v = match name {
+                            "requestId" | "status" | "errorType" => v.trim(),
+                            _ => v.split(' ').next().unwrap_or(v),
+                        };
+                        rec.push(name, v);
+                        if let Some(ver) = version {
+                            rec.push("version", ver.trim());
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        // Python: [LEVEL]\t<ts>\t<requestId>\t<message>
+        if line.starts_with('[') {
+            let mut it = line.splitn(4, '\t');
+            if let (Some(level), Some(ts), Some(req), Some(msg)) =
+                (it.next(), it.next(), it.next(), it.next())
+                && level.len() > 2
+                && level.ends_with(']')
+                && timefmt::looks_like_iso(ts)
+            {
+                rec.kind = RecordKind::PythonRuntime;
+                rec.push("level", &level[1..level.len() - 1]);
+                rec.push("timestamp", ts);
+                rec.push("requestId", req);
+                rec.push("message", msg);
+                self.inner_json(rec, msg, line, offset, RecordKind::PythonRuntime);
+                return;
+            }
+        }
+        // Node.js: <ts>\t<requestId>\t<LEVEL>\t<message>
+        if line.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            let mut it = line.splitn(4, '\t');
+            if let (Some(ts), Some(req), Some(level), Some(msg)) =
+                (it.next(), it.next(), it.next(), it.next())
+                && timefmt::looks_like_iso(ts)
+                && !level.is_empty()
+                && level.bytes().all(|b| b.is_ascii_uppercase())
+            {
+                rec.kind = RecordKind::NodeRuntime;
+                rec.push("timestamp", ts);
+                rec.push("requestId", req);
+                rec.push("level", level);
+                rec.push("message", msg);
+                self.inner_json(rec, msg, line, offset, RecordKind::NodeRuntime);
+                return;
+            }
+            if vpc_flow(rec, line) {
+                return;
+            }
+        }
+        if let Some(clf) = api_gateway_clf(line) {
+            rec.kind = RecordKind::ApiGatewayClf;
+            for (k, v) in clf {
+                rec.push(k, v);
+            }
+        }
+    }
+
+    /// A runtime line whose message is JSON exposes that JSON's fields too.
+    fn inner_json<'a>(
+        &self,
+        rec: &mut Record<'a>,
+        msg: &'a str,
+        line: &'a str,
+        offset: usize,
+        fallback: RecordKind,
+    ) {
+        let t = msg.trim_start();
+        if t.starts_with('{') {
+            let start = offset + (line.len() - t.len());
+            rec.json_start = Some(start);
+            let kind = self.classify_json(t, fallback);
+            // A runtime line stays a runtime line unless the JSON is a security event.
+            if kind == RecordKind::SecurityEvent {
+                rec.kind = kind;
+            }
+        }
+    }
+}
+
+#[cold]
+fn unreachable_markers() -> AhoCorasick {
+    // The marker list is a constant that always builds; this keeps the constructor
+    // infallible without a panic path on input.
+    AhoCorasick::new(["\u{0}"]).unwrap_or_else(|_| std::process::abort())
+}
+
+fn platform_line(line: &str) -> Option<PlatformLine> {
+    if line.starts_with("START RequestId: ") {
+        Some(PlatformLine::Start)
+    } else if line.starts_with("END RequestId: ") {
+        Some(PlatformLine::End)
+    } else if line.starts_with("REPORT RequestId: ") {
+        Some(PlatformLine::Report)
+    } else if line.starts_with("INIT_START ") {
+        Some(PlatformLine::InitStart)
+    } else if line.contains(" Task timed out after ") {
+        Some(PlatformLine::Timeout)
+    } else {
+        None
+    }
+}
+
+const VPC_V2_FIELDS: [&str; 14] = [
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+];
+
+/// VPC Flow Logs v2 default format: 14 space-separated fields, version first, action and
+/// log-status at the end.
+fn vpc_flow<'a>(rec: &mut Record<'a>, line: &'a str) -> bool {
+    let mut parts = [""; 14];
+    let mut n = 0;
+    for p in line.split(' ').filter(|p| !p.is_empty()) {
+        if n == 14 {
+            return false;
+        }
+        parts[n] = p;
+        n += 1;
+    }
+    if n != 14 || !parts[0].bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let action_ok = matches!(parts[12], "ACCEPT" | "REJECT" | "-");
+    let status_ok = matches!(parts[13], "OK" | "NODATA" | "SKIPDATA");
+    if !(action_ok && status_ok && (parts[2].starts_with("eni-") || parts[2] == "-")) {
+        return false;
+    }
+    rec.kind = RecordKind::VpcFlow;
+    for (k, v) in VPC_V2_FIELDS.iter().zip(parts) {
+        rec.push(k, v);
+    }
+    true
+}
+
+/// API Gateway CLF preset:
+/// `ip caller user [time] "METHOD path PROTO" status length requestId`.
+fn api_gateway_clf(line: &str) -> Option<[(&'static str, &str); 10]> {
+    let (head, rest) = line.split_once(" [")?;
+    let (time, rest) = rest.split_once("] \"")?;
+    let (request, tail) = rest.split_once("\" ")?;
+    let mut h = head.split(' ');
+    let (ip, caller, user) = (h.next()?, h.next()?, h.next()?);
+    if h.next().is_some() {
+        return None;
+    }
+    let mut r = request.split(' ');
+    let (method, path, proto) = (r.next()?, r.next()?, r.next()?);
+    if !method.bytes().all(|b| b.is_ascii_uppercase()) || !proto.starts_with("HTTP") {
+        return None;
+    }
+    let mut t = tail.split(' ');
+    let (status, len, req_id) = (t.next()?, t.next()?, t.next().unwrap_or("-"));
+    if status.len() != 3 || !status.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some([
+        ("ip", ip),
+        ("caller", caller),
+        ("user", user),
+        ("requestTime", time),
+        ("httpMethod", method),
+        ("resourcePath", path),
+        ("protocol", proto),
+        ("status", status),
+        ("responseLength", len),
+        ("requestId", req_id),
+    ])
+}
+
+impl<'a> Record<'a> {
+    fn push(&mut self, k: &'static str, v: &'a str) {
+        if self.text_len < MAX_TEXT_FIELDS {
+            self.text_fields[self.text_len] = (k, v);
+            self.text_len += 1;
+        }
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    /// The raw message (possibly truncated for scanning).
+    pub fn message(&self) -> &'a str {
+        self.message
+    }
+
+    /// The Lambda function this record came from, from its `/aws/lambda/<name>` log group.
+    pub fn function_name(&self) -> Option<&'a str> {
+        self.function_name
+    }
+
+    /// The fields extracted from the text of the line (runtime prefixes, platform lines, VPC
+    /// Flow, CLF), in line order.
+    pub fn text_fields(&self) -> &[(&'static str, &'a str)] {
+        &self.text_fields[..self.text_len]
+    }
+
+    /// Event time in ms since the epoch: the log event's own timestamp, else a time read from
+    /// the line's text, else a time field of its JSON (`timestamp`, `time`, `eventTime`).
+    pub fn time_ms(&self) -> Option<i64> {
+        self.time_ms.or_else(|| self.json_time())
+    }
+
+    fn text_time(&self) -> Option<i64> {
+        for &(k, v) in self.text_fields() {
+            match (self.kind, k) {
+                (_, "timestamp") => return timefmt::parse_iso_ms(v),
+                (RecordKind::ApiGatewayClf, "requestTime") => return timefmt::parse_clf_ms(v),
+                (RecordKind::VpcFlow, "start") => return v.parse::<i64>().ok().map(|s| s * 1000),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn json_time(&self) -> Option<i64> {
+        let json = self.json()?;
+        for key in ["timestamp", "time", "eventTime", "requestTime"] {
+            match json.get(key) {
+                Some(serde_json::Value::String(s)) => {
+                    if let Some(ms) = timefmt::parse_iso_ms(s) {
+                        return Some(ms);
+                    }
+                }
+                Some(serde_json::Value::Number(n)) => {
+                    if let Some(v) = n.as_i64() {
+                        // WAF uses epoch ms; seconds are < 1e11 until the year 5138.
+                        return Some(if v < 100_000_000_000 { v * 1000 } else { v });
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The JSON part of the record, parsed on first use (at most once). `None` for records
+    /// without JSON or whose JSON does not parse.
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        self.json
+            .get_or_init(|| {
+                let start = self.json_start?;
+                let text = self.message.get(start..)?;
+                serde_json::from_str(text).ok()
+            })
+            .as_ref()
+    }
+
+    /// Looks up a field by dotted path: first the text fields (and `function`), then the
+    /// JSON (`userIdentity.type`, `details.sourceIp`).
+    pub fn field(&self, path: &str) -> Option<FieldValue<'_>> {
+        if let Some(&(_, v)) = self.text_fields().iter().find(|(k, _)| *k == path) {
+            return Some(FieldValue::Text(v));
+        }
+        if path == "function" {
+            return self.function_name.map(FieldValue::Text);
+        }
+        let mut v = self.json()?;
+        for part in path.split('.') {
+            v = match v {
+                serde_json::Value::Object(map) => map.get(part)?,
+                serde_json::Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(FieldValue::Json(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn ev(msg: &str) -> LogEvent<'_> {
+        LogEvent {
+            id: Cow::Borrowed("1"),
+            timestamp_ms: None,
+            message: Cow::Borrowed(msg),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn classifies_runtime_lines() {
+        let p = Parser::new();
+        let e = ev("2026-11-25T10:00:00.123Z\tabc-123\tINFO\thello");
+        let r = p.parse(&e, "/aws/lambda/f");
+        assert_eq!(r.kind(), RecordKind::NodeRuntime);
+        assert_eq!(r.field("requestId"), Some(FieldValue::Text("abc-123")));
+        assert_eq!(r.field("function"), Some(FieldValue::Text("f")));
+        assert_eq!(r.time_ms(), Some(1_795_600_800_123));
+    }
+}

@@ -1,0 +1,121 @@
+//! Stage 6: where alerts go. Local sinks write JSON Lines or a readable table; the AWS sinks
+//! (SNS, CloudWatch) implement the same trait.
+
+use std::io::Write;
+
+use crate::alert::Alert;
+
+/// Why a sink could not take an alert.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Writing to a local stream failed.
+    #[error("writing alerts: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A destination for alerts. `finish` flushes whatever is buffered; a sink error fails the
+/// run (the Lambda invocation is then retried).
+pub trait AlertSink {
+    /// Takes one alert.
+    fn send(&mut self, alert: &Alert) -> Result<(), SinkError>;
+    /// Flushes buffered alerts.
+    fn finish(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// One alert per line, as JSON.
+#[derive(Debug)]
+pub struct JsonLinesSink<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonLinesSink<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        JsonLinesSink { out }
+    }
+}
+
+impl<W: Write> AlertSink for JsonLinesSink<W> {
+    fn send(&mut self, alert: &Alert) -> Result<(), SinkError> {
+        serde_json::to_writer(&mut self.out, alert).map_err(std::io::Error::from)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// A readable table for a terminal: one row per alert.
+#[derive(Debug)]
+pub struct TableSink<W: Write> {
+    out: W,
+    header_done: bool,
+}
+
+impl<W: Write> TableSink<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        TableSink {
+            out,
+            header_done: false,
+        }
+    }
+}
+
+fn cut(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The one-line detail shown for an alert: masked evidence, or group/count/window.
+pub fn detail(alert: &Alert) -> String {
+    if let Some(e) = &alert.evidence {
+        let more = if e.matches > 1 {
+            format!(" (+{} more)", e.matches - 1)
+        } else {
+            String::new()
+        };
+        return format!("{} [{}]{more}", e.masked, e.fingerprint);
+    }
+    if let (Some(g), Some(c)) = (&alert.group, alert.count) {
+        return format!("{}={} count={c}", g.field, g.value);
+    }
+    String::new()
+}
+
+impl<W: Write> AlertSink for TableSink<W> {
+    fn send(&mut self, alert: &Alert) -> Result<(), SinkError> {
+        if !self.header_done {
+            writeln!(
+                self.out,
+                "{:<24} {:<8} {:<9} {:<32} {:<28} DETAIL",
+                "TIME", "SEVERITY", "KIND", "RULE", "LOG GROUP"
+            )?;
+            self.header_done = true;
+        }
+        writeln!(
+            self.out,
+            "{:<24} {:<8} {:<9} {:<32} {:<28} {}",
+            alert.timestamp,
+            alert.severity.as_str(),
+            alert.kind.as_str(),
+            cut(&alert.rule_id, 32),
+            cut(&alert.log_group, 28),
+            detail(alert)
+        )?;
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
