@@ -1,1 +1,130 @@
-fn main() {}
+//! Throughput of decode, scan and the full pipeline over a generated ~1 MB payload, and the
+//! cost of building the detector set. Throughput is per byte of uncompressed payload JSON.
+//!
+//! `cargo bench --bench pipeline` (add `-- --quick` for a fast pass). At the end it prints the
+//! end-to-end / decode-only ratio measured in the same run.
+
+mod corpus;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput};
+use logwarden::decode::{Limits, TextSource, decode_input};
+use logwarden::detect::Scratch;
+use logwarden::{Config, DetectorSet, Pipeline};
+
+struct Fixture {
+    payload_len: usize,
+    event: String,
+    messages: Vec<String>,
+    detectors: Arc<DetectorSet>,
+}
+
+fn fixture() -> Fixture {
+    let payload = corpus::payload(42, 1 << 20);
+    let event = corpus::lambda_event(&payload);
+    let v: serde_json::Value = serde_json::from_str(&payload).expect("corpus is JSON");
+    let messages = v["logEvents"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Fixture {
+        payload_len: payload.len(),
+        event,
+        messages,
+        detectors: Arc::new(DetectorSet::builtin().expect("built-in detectors")),
+    }
+}
+
+fn decode_only(f: &Fixture) -> usize {
+    let mut n = 0;
+    let src = TextSource::default();
+    let _ = decode_input(f.event.as_bytes(), &src, &Limits::default(), &mut |b| {
+        n += b.events.len();
+    });
+    n
+}
+
+fn end_to_end(f: &Fixture, p: &mut Pipeline) -> usize {
+    let mut n = 0;
+    let _ = p.process_input(f.event.as_bytes(), &TextSource::default(), &mut |a| {
+        black_box(a);
+        n += 1;
+    });
+    n
+}
+
+fn benches(c: &mut Criterion, f: &Fixture) {
+    let mut g = c.benchmark_group("payload_1mb");
+    g.throughput(Throughput::Bytes(f.payload_len as u64));
+    g.bench_function("decode", |b| b.iter(|| black_box(decode_only(f))));
+    g.bench_function("scan", |b| {
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        b.iter(|| {
+            for m in &f.messages {
+                out.clear();
+                f.detectors
+                    .content()
+                    .scan(m.as_bytes(), &mut scratch, &mut out);
+            }
+            black_box(out.len())
+        })
+    });
+    g.bench_function("pipeline", |b| {
+        let mut p = Pipeline::new(Arc::clone(&f.detectors), Config::default());
+        b.iter(|| black_box(end_to_end(f, &mut p)))
+    });
+    g.finish();
+    c.bench_function("detector_build", |b| {
+        b.iter(|| black_box(DetectorSet::builtin().map(|s| s.rules().len())))
+    });
+}
+
+fn median_secs(mut run: impl FnMut(), reps: usize) -> f64 {
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = Instant::now();
+            run();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(|a, b| a.total_cmp(b));
+    t[t.len() / 2]
+}
+
+fn main() {
+    let f = fixture();
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c, &f);
+    c.final_summary();
+    // The ratio the performance target is stated in, measured in this run.
+    let mut p = Pipeline::new(Arc::clone(&f.detectors), Config::default());
+    let decode = median_secs(
+        || {
+            black_box(decode_only(&f));
+        },
+        21,
+    );
+    let e2e = median_secs(
+        || {
+            black_box(end_to_end(&f, &mut p));
+        },
+        21,
+    );
+    let mb = f.payload_len as f64 / 1e6;
+    println!(
+        "ratio: decode-only {:.0} MB/s, end-to-end {:.0} MB/s, end-to-end/decode = {:.2} (payload {:.2} MB, {} events)",
+        mb / decode,
+        mb / e2e,
+        decode / e2e,
+        mb,
+        f.messages.len()
+    );
+}

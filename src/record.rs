@@ -536,7 +536,8 @@ impl<'a> Record<'a> {
         for key in ["timestamp", "time", "eventTime", "requestTime"] {
             match json.get(key) {
                 Some(serde_json::Value::String(s)) => {
-                    if let Some(ms) = timefmt::parse_iso_ms(s) {
+                    if let Some(ms) = timefmt::parse_iso_ms(s).or_else(|| timefmt::parse_clf_ms(s))
+                    {
                         return Some(ms);
                     }
                 }

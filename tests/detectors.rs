@@ -1,0 +1,268 @@
+//! The detector files: every rule's examples, loading user files, and load errors.
+
+use std::sync::Arc;
+
+use logwarden::detect::{DetectorSet, Scratch};
+use logwarden::{Config, FindingKind, Pipeline, TextSource};
+
+fn builtin() -> DetectorSet {
+    DetectorSet::builtin().expect("built-in detectors compile")
+}
+
+/// Every rule's examples match and its negative examples don't, through the whole engine.
+#[test]
+fn every_builtin_rule_passes_its_examples() {
+    let set = builtin();
+    let failures = set.check();
+    let report: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{} ({}): {}", f.rule, f.location, f.problem))
+        .collect();
+    assert!(
+        report.is_empty(),
+        "{} failures:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+    assert!(set.warnings().is_empty(), "{:?}", set.warnings());
+}
+
+#[test]
+fn builtin_set_covers_the_required_families() {
+    let set = builtin();
+    let rules = set.rules();
+    let secrets: Vec<_> = rules
+        .iter()
+        .filter(|r| r.kind == FindingKind::Secret)
+        .collect();
+    let pii: Vec<_> = rules
+        .iter()
+        .filter(|r| r.kind == FindingKind::Pii)
+        .collect();
+    // Families: rule ids up to their last dash-separated qualifier are one family at most,
+    // so count distinct leading words (aws, github, slack, ...), which undercounts.
+    let mut families: Vec<&str> = secrets
+        .iter()
+        .map(|r| r.id.split('-').next().unwrap_or(&r.id))
+        .collect();
+    families.sort();
+    families.dedup();
+    assert!(secrets.len() >= 70, "{} secret rules", secrets.len());
+    assert!(
+        families.len() >= 45,
+        "{} families: {families:?}",
+        families.len()
+    );
+    for needle in [
+        "aws",
+        "github",
+        "gitlab",
+        "slack",
+        "stripe",
+        "google",
+        "gcp",
+        "private",
+        "jwt",
+        "openai",
+        "anthropic",
+        "huggingface",
+        "npm",
+        "pypi",
+        "sendgrid",
+        "twilio",
+        "azure",
+    ] {
+        assert!(
+            secrets.iter().any(|r| r.id.contains(needle)),
+            "no rule for {needle}"
+        );
+    }
+    for needle in ["credit-card", "ssn", "iban", "email", "phone"] {
+        assert!(
+            pii.iter().any(|r| r.id.contains(needle)),
+            "no PII rule for {needle}"
+        );
+    }
+    for r in &rules {
+        assert!(
+            r.examples >= 1 && r.negative_examples >= 1,
+            "{} lacks examples",
+            r.id
+        );
+    }
+}
+
+/// Look-alikes real logs are full of: no rule may fire on any of them.
+#[test]
+fn common_log_lookalikes_produce_no_findings() {
+    let set = builtin();
+    let lines = [
+        "START RequestId: 6f1c3c1e-4c8e-4d2f-9b1a-2f0e5d7c9a11 Version: $LATEST",
+        "REPORT RequestId: 6f1c3c1e-4c8e-4d2f-9b1a-2f0e5d7c9a11\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB",
+        "trace Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "commit 9fceb02d0ae598e95dc970b74767f19372d61af8 sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "arn:aws:iam::123456789012:role/service-role/orders-api-role-1a2b3c4d",
+        "payload eyJ0eXBlIjoib3JkZXIiLCJpdGVtcyI6WzEsMiwzXX0= processed",
+        "timestamps 1795600800123 1795600860000 order 100000000000000001",
+        "password=******** token=[REDACTED] secret=${DB_SECRET} api_key=<your-api-key>",
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        r#"{"level":"INFO","message":"request done","requestId":"c6af9ac6-7b61-11e6-9a41-93e812345678","durationMs":12}"#,
+        "2026-11-25T10:00:00.123Z\tc6af9ac6-7b61-11e6-9a41-93e812345678\tINFO\tuser u-1042 logged in from 10.0.3.7",
+        "GET /api/v1/orders?page=2&limit=50 HTTP/1.1 200 5123",
+    ];
+    let mut scratch = Scratch::default();
+    let mut found = Vec::new();
+    let mut hits = Vec::new();
+    for line in lines {
+        found.clear();
+        set.content()
+            .scan(line.as_bytes(), &mut scratch, &mut found);
+        for m in &found {
+            hits.push(format!("{} on {line:?}", set.content().rules()[m.rule].id));
+        }
+    }
+    assert!(hits.is_empty(), "false positives:\n{}", hits.join("\n"));
+}
+
+#[test]
+fn detector_set_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>(_: &T) {}
+    let set = Arc::new(builtin());
+    assert_send_sync(&set);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let set = Arc::clone(&set);
+            std::thread::spawn(move || {
+                let mut p = Pipeline::new(set, Config::default());
+                let mut n = 0;
+                let src = TextSource::default();
+                p.process_input(b"x sk_live_4eC39HqLyjWDarjtT1zdp7dc y\n", &src, &mut |_| {
+                    n += 1
+                })
+                .map(|_| n)
+                .unwrap_or(0)
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().ok(), Some(1));
+    }
+}
+
+const GITLEAKS_TOML: &str = r#"
+title = "team gitleaks config"
+
+[extend]
+useDefault = true
+
+[allowlist]
+description = "global allowlist"
+paths = ['''vendor/''']
+stopwords = ["dummy"]
+
+[[rules]]
+id = "acme-api-token"
+description = "ACME internal API token"
+regex = '''(?i)\b(acme_[a-z0-9]{32})\b'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["acme_"]
+path = '''\.env$'''
+tags = ["internal", "acme"]
+
+  [rules.allowlist]
+  regexes = ['''acme_0{32}''']
+
+[[rules]]
+id = "acme-path-only"
+description = "a rule with only a path, which has no meaning for logs"
+path = '''id_rsa$'''
+"#;
+
+#[test]
+fn gitleaks_schema_file_loads_and_detects() {
+    let set = DetectorSet::builder()
+        .source("gitleaks.toml", GITLEAKS_TOML)
+        .build()
+        .expect("a gitleaks config loads as-is");
+    let warnings = set.warnings().join("\n");
+    for key in ["`extend`", "`path`", "`tags`", "`paths`", "acme-path-only"] {
+        assert!(warnings.contains(key), "no warning about {key}: {warnings}");
+    }
+    let mut p = Pipeline::new(Arc::new(set), Config::default());
+    let mut alerts = Vec::new();
+    let log = "deploy ok acme_9f8e7d6c5b4a39281706f5e4d3c2b1a0 used\n\
+               zero acme_00000000000000000000000000000000\n\
+               dummy acme_dummy9e7d6c5b4a39281706f5e4d3c2b1\n";
+    let src = TextSource {
+        log_group: "deploy.log".into(),
+        log_stream: "deploy.log".into(),
+    };
+    p.process_input(log.as_bytes(), &src, &mut |a| alerts.push(a))
+        .expect("decodes");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].rule_id, "acme-api-token");
+    assert_eq!(alerts[0].event_ids, ["1"]);
+    let json = alerts[0].to_json();
+    assert!(
+        !json.contains("acme_9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+        "{json}"
+    );
+}
+
+fn load_err(text: &str) -> String {
+    match DetectorSet::builder().source("bad.toml", text).build() {
+        Ok(_) => panic!("expected a load error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn invalid_regex_names_file_rule_and_line() {
+    let e = load_err("\n[[rules]]\nid = \"broken\"\nregex = '''(unclosed'''\nkeywords=[\"x\"]\n");
+    assert!(
+        e.starts_with("bad.toml:3: rule `broken`: invalid regex"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_toml_names_the_file_and_position() {
+    let e = load_err("[[rules]\nid = 1\n");
+    assert!(e.starts_with("bad.toml: invalid detector file:"), "{e}");
+    assert!(e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn duplicate_rule_id_names_both_places() {
+    let e = load_err(
+        "[[rules]]\nid = \"a\"\nregex = 'x(y)'\nkeywords = [\"x\"]\n[[rules]]\nid = \"a\"\nregex = 'z'\nkeywords = [\"z\"]\n",
+    );
+    assert_eq!(
+        e,
+        "bad.toml:6: duplicate rule id `a` (first defined at bad.toml:2)"
+    );
+}
+
+#[test]
+fn oversized_regex_is_rejected_clearly() {
+    let e = load_err(
+        "[[rules]]\nid = \"huge\"\nregex = '''\\pL{1000}\\pL{1000}'''\nkeywords=[\"x\"]\n",
+    );
+    assert!(
+        e.starts_with("bad.toml:2: rule `huge`: invalid regex"),
+        "{e}"
+    );
+    assert!(e.contains("size limit"), "{e}");
+}
+
+#[test]
+fn bad_validator_gate_and_group_are_rejected() {
+    let e =
+        load_err("[[rules]]\nid = \"v\"\nregex = 'x'\nkeywords=[\"x\"]\nvalidate = \"crc99\"\n");
+    assert!(e.contains("unknown validator `crc99`"), "{e}");
+    let e = load_err("[[rules]]\nid = \"g\"\nregex = 'x'\ngate = \"letters:4\"\n");
+    assert!(e.contains("unknown gate `letters:4`"), "{e}");
+    let e = load_err("[[rules]]\nid = \"s\"\nregex = 'x(y)'\nkeywords=[\"x\"]\nsecretGroup = 3\n");
+    assert!(e.contains("secretGroup 3"), "{e}");
+}
