@@ -26,6 +26,7 @@ pub mod detect;
 pub mod pipeline;
 pub mod record;
 pub mod sink;
+pub mod throttle;
 pub mod timefmt;
 
 pub use alert::{Alert, Evidence};

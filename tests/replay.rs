@@ -1,0 +1,275 @@
+//! `logwarden replay` end to end, through the real binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn logwarden(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logwarden"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn logwarden");
+    if let Some(input) = stdin {
+        let mut s = child.stdin.take().expect("stdin");
+        s.write_all(input).expect("write stdin");
+    }
+    child.wait_with_output().expect("logwarden runs")
+}
+
+fn alerts(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn planted() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/planted.txt");
+    std::fs::read_to_string(path)
+        .expect("planted.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every (log group, rule) pair the samples must produce, with how many alerts.
+const EXPECTED: &[(&str, &str, usize)] = &[
+    // filled from the bundled samples; see samples/ and scripts/make_samples.py
+];
+
+#[test]
+fn replay_samples_gives_the_expected_alerts_and_leaks_nothing() {
+    let out = logwarden(&["replay", "samples", "--format", "json", "--stats"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "alerts → exit 1; stderr: {stderr}"
+    );
+    let alerts = alerts(&out);
+    let mut got: Vec<(String, String)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["log_group"].as_str().unwrap_or_default().to_owned(),
+                a["rule_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected: Vec<(String, String)> = EXPECTED
+        .iter()
+        .flat_map(|&(g, r, n)| std::iter::repeat_n((g.to_owned(), r.to_owned()), n))
+        .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+
+    for a in &alerts {
+        for key in [
+            "id",
+            "rule_id",
+            "title",
+            "severity",
+            "kind",
+            "log_group",
+            "log_stream",
+            "timestamp",
+        ] {
+            assert!(a[key].is_string(), "{key} missing in {a}");
+        }
+        assert!(!a["event_ids"].as_array().is_none_or(Vec::is_empty), "{a}");
+        if matches!(a["kind"].as_str(), Some("secret" | "pii")) {
+            let fp = a["evidence"]["fingerprint"].as_str().unwrap_or_default();
+            assert_eq!(fp.len(), 16, "{a}");
+            assert!(a["evidence"]["masked"].is_string(), "{a}");
+        }
+        assert!(
+            a["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("2026-11-25T")),
+            "{a}"
+        );
+    }
+    let mut ids: Vec<&str> = alerts.iter().filter_map(|a| a["id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), alerts.len(), "alert ids are unique");
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for secret in planted() {
+        assert!(
+            !stdout.contains(&secret),
+            "planted value leaked to stdout: {}…",
+            &secret[..4]
+        );
+        assert!(
+            !stderr.contains(&secret),
+            "planted value leaked to stderr: {}…",
+            &secret[..4]
+        );
+    }
+    assert!(
+        stderr.contains("skipped (control)"),
+        "--stats prints the summary: {stderr}"
+    );
+}
+
+#[test]
+fn replay_is_deterministic() {
+    let a = logwarden(&["replay", "samples", "--format", "json"], None);
+    let b = logwarden(&["replay", "samples", "--format", "json"], None);
+    assert!(!a.stdout.is_empty());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn undecodable_input_is_reported_and_the_rest_processed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, br#"{"awslogs":{"data":"@@@ not base64 @@@"}}"#).expect("write");
+    let good = dir.path().join("good.log");
+    std::fs::write(&good, b"charge sk_live_4eC39HqLyjWDarjtT1zdp7dc\n").expect("write");
+    let out = logwarden(
+        &[
+            "replay",
+            "--format",
+            "json",
+            bad.to_str().unwrap_or_default(),
+            good.to_str().unwrap_or_default(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.json: invalid base64 in awslogs.data"),
+        "{stderr}"
+    );
+    let alerts = alerts(&out);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["log_group"], "good.log");
+}
+
+#[test]
+fn stdin_severity_filters_and_exit_codes() {
+    let input = b"email me at maria.keller84@mailbox.org\nkey sk_live_4eC39HqLyjWDarjtT1zdp7dc\n";
+    let out = logwarden(&["replay", "--format", "json"], Some(input));
+    assert_eq!(out.status.code(), Some(1));
+    let all = alerts(&out);
+    assert!(all.len() >= 2, "{all:?}");
+    assert!(all.iter().all(|a| a["log_group"] == "stdin"));
+
+    // Nothing at/above critical when only lower alerts fire → exit 0.
+    let out = logwarden(
+        &[
+            "replay",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--min-severity",
+            "low",
+        ],
+        Some(b"mail maria.keller84@mailbox.org\n"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(alerts(&out).len(), 1);
+
+    // --min-severity drops lower alerts from the output.
+    let out = logwarden(
+        &["replay", "--format", "json", "--min-severity", "high"],
+        Some(input),
+    );
+    let high = alerts(&out);
+    assert!(
+        high.iter()
+            .all(|a| matches!(a["severity"].as_str(), Some("high" | "critical")))
+    );
+    assert!(high.len() < all.len());
+
+    // No alert → exit 0.
+    let out = logwarden(&["replay"], Some(b"all quiet\n"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_arguments_and_bad_detector_files_exit_2() {
+    let out = logwarden(&["replay", "--fail-on", "severe"], Some(b""));
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("broken.toml");
+    std::fs::write(
+        &f,
+        "[[rules]]\nid = \"x\"\nregex = '(('\nkeywords = [\"x\"]\n",
+    )
+    .expect("write");
+    let out = logwarden(
+        &["replay", "--detectors", f.to_str().unwrap_or_default()],
+        Some(b"x"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.toml:2: rule `x`: invalid regex"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn table_format_is_readable() {
+    let out = logwarden(
+        &["replay", "--format", "text"],
+        Some(b"key sk_live_4eC39HqLyjWDarjtT1zdp7dc\n"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("TIME") && h.contains("SEVERITY"))
+    );
+    let row = lines.next().unwrap_or_default();
+    assert!(
+        row.contains("stripe-secret-key") && row.contains("stdin"),
+        "{row}"
+    );
+    assert!(!text.contains("sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+}
+
+#[test]
+fn detectors_list_and_check() {
+    let out = logwarden(&["detectors", "list", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let rules = alerts(&out);
+    assert!(rules.len() >= 70);
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["id"].is_string() && r["severity"].is_string())
+    );
+    let out = logwarden(&["detectors", "check"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 failed"));
+}
