@@ -421,8 +421,7 @@ fn try_json_documents(
         return Ok(None);
     }
     deliver_doc(first, limits, report, visit)?;
-    let mut index = 1;
-    for next in stream {
+    for (index, next) in (1..).zip(stream) {
         match next {
             Ok(doc) if doc.is_envelope() => {
                 if let Err(e) = deliver_doc(doc, limits, report, visit) {
@@ -450,7 +449,6 @@ fn try_json_documents(
                 break;
             }
         }
-        index += 1;
     }
     Ok(Some(()))
 }

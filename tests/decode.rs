@@ -5,9 +5,12 @@ mod common;
 use common::*;
 use logwarden::decode::{DecodeError, InputFormat, Limits, MessageType, TextSource, decode_input};
 
+/// (event id, timestamp, message)
+type Event = (String, Option<i64>, String);
+
 struct Decoded {
     format: Option<InputFormat>,
-    batches: Vec<(String, String, Vec<(String, Option<i64>, String)>)>,
+    batches: Vec<(String, String, Vec<Event>)>,
     control_batches: u64,
     control_events: u64,
     truncated: u64,

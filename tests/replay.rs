@@ -45,7 +45,25 @@ fn planted() -> Vec<String> {
 
 /// Every (log group, rule) pair the samples must produce, with how many alerts.
 const EXPECTED: &[(&str, &str, usize)] = &[
-    // filled from the bundled samples; see samples/ and scripts/make_samples.py
+    ("/aws/lambda/billing-worker", "aws-access-key-id", 1),
+    ("/aws/lambda/billing-worker", "aws-secret-access-key", 1),
+    ("/aws/lambda/billing-worker", "github-pat-classic", 1),
+    (
+        "/aws/lambda/billing-worker",
+        "postgres-connection-string",
+        1,
+    ),
+    ("/aws/lambda/billing-worker", "slack-webhook-url", 1),
+    ("/aws/lambda/etl-python", "iban", 1),
+    ("/aws/lambda/etl-python", "private-key-ec", 1),
+    ("/aws/lambda/notifications-worker", "sendgrid-api-key", 1),
+    ("/aws/lambda/orders-api", "credit-card-visa", 1),
+    ("/aws/lambda/orders-api", "email-address", 1),
+    ("/aws/lambda/orders-api", "jwt", 1),
+    ("/aws/lambda/orders-api", "stripe-secret-key", 1),
+    ("/aws/lambda/orders-api", "us-ssn", 1),
+    ("app.log", "openai-api-key", 1),
+    ("events.jsonl", "http-authorization-basic", 1),
 ];
 
 #[test]

@@ -50,7 +50,7 @@ pub fn luhn(s: &[u8]) -> bool {
         sum += d;
         n += 1;
     }
-    (12..=19).contains(&n) && sum % 10 == 0
+    (12..=19).contains(&n) && sum.is_multiple_of(10)
 }
 
 /// IBAN lengths per country (ISO 13616 registry).
