@@ -428,8 +428,9 @@ def make_api_powertools():
            order_id="ord_7Q2M9X", payment_provider="stripe")
     normal(210, "POST", "/v1/orders/ord_7Q2M9X/pay", 200, extra_lines=[(30, card_line)])
 
-    # credential stuffing: 12 failures from 203.0.113.7 within 4 minutes, 8 userIds
-    stuff_times = [245, 262, 279, 301, 318, 336, 355, 377, 398, 420, 441, 461]
+    # credential stuffing: 12 failures from 203.0.113.7 within 4 minutes, 8 userIds, inside
+    # one aligned 5-minute window (10:05-10:10): correlation windows are tumbling
+    stuff_times = [305, 322, 339, 361, 378, 396, 415, 437, 458, 480, 501, 521]
     stuff_users = ["u-1001", "u-1017", "u-1042", "u-1188", "u-1203", "u-1017", "u-1311",
                    "u-1420", "u-1001", "u-1502", "u-1633", "u-1042"]
     reasons = ["invalid_password", "unknown_user", "invalid_password", "invalid_password",
@@ -448,15 +449,15 @@ def make_api_powertools():
         pt(inv, inv.duration - 2, "INFO", "handler:71", "request completed",
            status_code=401, path="/v1/auth/login", latency_ms=round(inv.duration - 3, 1))
         inv.done()
-        if sec == 279:
+        if sec == 339:
             # planted e-mail address between two attempts
             def email_line(inv, off):
                 pt(inv, off, "INFO", "send_confirmation:203", "Order confirmation e-mail queued",
                    order_id="ord_7Q2M9X", customer_email=EMAIL, template="order-confirmed-v3")
-            normal(290, "POST", "/v1/orders/ord_7Q2M9X/confirm", 200,
+            normal(350, "POST", "/v1/orders/ord_7Q2M9X/confirm", 200,
                    extra_lines=[(25, email_line)])
-        if sec == 377:
-            normal(388, "GET", "/v1/orders", 200)
+        if sec == 437:
+            normal(448, "GET", "/v1/orders", 200)
 
     # critical: SQL injection attempt detected (raw form)
     inv = log.invoke(t(510), "sqli", 22.9, 110)
@@ -1600,8 +1601,8 @@ def make_api_gateway():
         jsn(sec, good_ips[m % len(good_ips)], method, path, status, 110 + (m * 71) % 950,
             f"json-{m}")
         m += 1
-    # 12 x 401/403 from 203.0.113.66 within 5 minutes (10:12:00 .. 10:16:10)
-    burst = [720, 741, 759, 783, 802, 826, 848, 871, 893, 914, 941, 970]
+    # 12 x 401/403 from 203.0.113.66 within one aligned 5-minute window (10:10:00 .. 10:14:10)
+    burst = [600, 621, 639, 663, 682, 706, 728, 751, 773, 794, 821, 850]
     for i, sec in enumerate(burst):
         path = "/auth/login" if i % 3 else "/orders"
         method = "POST" if path == "/auth/login" else "GET"

@@ -21,6 +21,8 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod check;
+pub mod correlate;
 pub mod decode;
 pub mod detect;
 pub mod pipeline;

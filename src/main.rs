@@ -172,7 +172,8 @@ fn check(paths: &[PathBuf]) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let failures = set.check();
+    let set = Arc::new(set);
+    let failures = logwarden::check::check(&set);
     let rules = set.rules();
     let examples: usize = rules.iter().map(|r| r.examples).sum();
     let negatives: usize = rules.iter().map(|r| r.negative_examples).sum();
@@ -359,6 +360,14 @@ fn replay(args: ReplayArgs) -> ExitCode {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    pipeline.finish(&mut |alert: Alert| {
+        worst = worst.max(Some(alert.severity));
+        if sink_error.is_none()
+            && let Err(e) = sink.send(&alert)
+        {
+            sink_error = Some(e);
+        }
+    });
     if let Err(e) = sink.finish() {
         sink_error.get_or_insert(e);
     }

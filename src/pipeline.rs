@@ -8,10 +8,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::alert::{Alert, Evidence, alert_id};
-use crate::decode::{self, Batch, DecodeError, Limits, MessageType, TextSource};
-use crate::detect::{ContentMatch, DetectorSet, Scratch, Severity};
-use crate::record::Parser;
+use crate::alert::{Alert, Evidence, Group, Window, alert_id};
+use crate::correlate::{
+    MemoryWindowStore, Observation, StoreError, WindowKey, WindowStore, stable_hash, window_start,
+};
+use crate::decode::{self, Batch, DecodeError, Limits, LogEvent, MessageType, TextSource};
+use crate::detect::events::{CorrelationRule, CountKind};
+use crate::detect::{ContentMatch, DetectorSet, FindingKind, Scratch, Severity};
+use crate::record::{Parser, Record};
+use crate::throttle::{Throttle, ThrottleConfig};
 use crate::timefmt;
 
 /// Pipeline settings.
@@ -23,6 +28,8 @@ pub struct Config {
     pub min_severity: Severity,
     /// Log groups whose events are skipped (the function's own log group).
     pub ignore_log_groups: Vec<String>,
+    /// Alert-storm control; `None` lets every alert through.
+    pub throttle: Option<ThrottleConfig>,
 }
 
 impl Default for Config {
@@ -31,6 +38,7 @@ impl Default for Config {
             limits: Limits::default(),
             min_severity: Severity::Low,
             ignore_log_groups: Vec::new(),
+            throttle: Some(ThrottleConfig::default()),
         }
     }
 }
@@ -61,6 +69,16 @@ pub struct Stats {
     pub events_skipped_ignored_group: u64,
     /// Events scanned only up to the message limit.
     pub events_truncated: u64,
+    /// Records that passed the event rules' literal prefilter (and were evaluated).
+    pub event_rule_candidates: u64,
+    /// Correlation matches without an event time (not counted in any window).
+    pub correlation_untimed: u64,
+    /// Correlation matches missing a group-by or value field (not counted).
+    pub correlation_ungrouped: u64,
+    /// Correlation windows evicted to stay within memory bounds.
+    pub window_evictions: u64,
+    /// Alerts held back by the storm limiter (reported in later alerts' `suppressed`).
+    pub alerts_suppressed: u64,
     /// Alerts emitted.
     pub alerts: u64,
     /// Alerts dropped by the minimum severity.
@@ -71,14 +89,29 @@ pub struct Stats {
     pub alerts_by_severity: BTreeMap<Severity, u64>,
 }
 
-/// The analysis pipeline: the compiled detectors plus per-thread scratch state. Build once
-/// per process (or thread) and reuse for every input.
+/// Why processing failed as a whole (the invocation must fail and be retried).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Nothing of the input could be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The correlation window store failed; counts may be incomplete, so retry.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The analysis pipeline: the compiled detectors plus per-thread state (scratch buffers,
+/// correlation windows, the storm limiter). Build once per process (or thread) and reuse for
+/// every input: state carries across warm Lambda invocations.
 pub struct Pipeline {
     detectors: Arc<DetectorSet>,
     parser: Parser,
     config: Config,
     scratch: Scratch,
     matches: Vec<ContentMatch>,
+    event_matches: Vec<usize>,
+    store: Box<dyn WindowStore>,
+    throttle: Option<Throttle>,
     stats: Stats,
 }
 
@@ -91,15 +124,36 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// A message-free view of one event, for building alerts.
+struct EventRef<'a> {
+    log_group: &'a str,
+    log_stream: &'a str,
+    id: &'a str,
+    time_ms: Option<i64>,
+}
+
 impl Pipeline {
-    /// A pipeline over a shared detector set.
+    /// A pipeline over a shared detector set, with in-process correlation windows.
     pub fn new(detectors: Arc<DetectorSet>, config: Config) -> Self {
+        Self::with_store(detectors, config, Box::new(MemoryWindowStore::default()))
+    }
+
+    /// A pipeline whose correlation windows live in `store`.
+    pub fn with_store(
+        detectors: Arc<DetectorSet>,
+        config: Config,
+        store: Box<dyn WindowStore>,
+    ) -> Self {
+        let throttle = config.throttle.map(Throttle::new);
         Pipeline {
             detectors,
             parser: Parser::new(),
             config,
             scratch: Scratch::default(),
             matches: Vec::new(),
+            event_matches: Vec::new(),
+            store,
+            throttle,
             stats: Stats::default(),
         }
     }
@@ -115,41 +169,76 @@ impl Pipeline {
     }
 
     /// Decodes one input (any format of [`decode::decode_input`]) and processes every batch
-    /// in it. Returns the decode error when nothing of the input could be decoded; errors of
-    /// single records are returned in the `Ok` list while the rest is still processed.
+    /// in it. Fails when nothing of the input could be decoded, or when the window store
+    /// failed; errors of single records are returned in the `Ok` list while the rest is still
+    /// processed.
     pub fn process_input(
         &mut self,
         input: &[u8],
         text_source: &TextSource,
         emit: &mut dyn FnMut(Alert),
-    ) -> Result<Vec<(usize, DecodeError)>, DecodeError> {
+    ) -> Result<Vec<(usize, DecodeError)>, PipelineError> {
         self.stats.inputs += 1;
         self.stats.input_bytes += input.len() as u64;
         let limits = self.config.limits;
+        let mut store_error = None;
         let result = decode::decode_input(input, text_source, &limits, &mut |batch| {
-            self.process_batch(&batch, emit);
+            if store_error.is_none()
+                && let Err(e) = self.process_batch(&batch, emit)
+            {
+                store_error = Some(e);
+            }
         });
         match result {
             Ok(report) => {
                 self.stats.events_received += report.counts.control_events;
                 self.stats.events_skipped_control += report.counts.control_events;
                 self.stats.records_failed += report.counts.failed_records;
-                Ok(report.record_errors)
+                match store_error {
+                    Some(e) => Err(PipelineError::Store(e)),
+                    None => Ok(report.record_errors),
+                }
             }
             Err(e) => {
                 self.stats.inputs_failed += 1;
-                Err(e)
+                Err(PipelineError::Decode(e))
             }
         }
     }
 
+    /// Ends an invocation (or a replay): emits, for every key whose alerts the storm limiter
+    /// is still holding back, its latest alert with the count of the others.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
+        if let Some(t) = &mut self.throttle {
+            for alert in t.digest() {
+                self.stats.alerts += 1;
+                *self
+                    .stats
+                    .alerts_by_rule
+                    .entry(alert.rule_id.clone())
+                    .or_default() += 1;
+                *self
+                    .stats
+                    .alerts_by_severity
+                    .entry(alert.severity)
+                    .or_default() += 1;
+                emit(alert);
+            }
+        }
+        self.stats.window_evictions = self.store.evictions();
+    }
+
     /// Processes one decoded batch, calling `emit` for every alert.
-    pub fn process_batch(&mut self, batch: &Batch<'_>, emit: &mut dyn FnMut(Alert)) {
+    pub fn process_batch(
+        &mut self,
+        batch: &Batch<'_>,
+        emit: &mut dyn FnMut(Alert),
+    ) -> Result<(), StoreError> {
         let n = batch.events.len() as u64;
         self.stats.events_received += n;
         if batch.message_type == MessageType::Control {
             self.stats.events_skipped_control += n;
-            return;
+            return Ok(());
         }
         if self
             .config
@@ -158,72 +247,214 @@ impl Pipeline {
             .any(|g| *g == batch.log_group)
         {
             self.stats.events_skipped_ignored_group += n;
-            return;
+            return Ok(());
         }
         self.stats.batches += 1;
-        let content = self.detectors.content();
+        let detectors = Arc::clone(&self.detectors);
         for event in &batch.events {
-            self.stats.events_processed += 1;
-            self.stats.message_bytes += event.message.len() as u64;
-            if event.truncated {
-                self.stats.events_truncated += 1;
+            self.process_event(&detectors, batch, event, emit)?;
+        }
+        self.stats.window_evictions = self.store.evictions();
+        Ok(())
+    }
+
+    fn process_event(
+        &mut self,
+        detectors: &DetectorSet,
+        batch: &Batch<'_>,
+        event: &LogEvent<'_>,
+        emit: &mut dyn FnMut(Alert),
+    ) -> Result<(), StoreError> {
+        self.stats.events_processed += 1;
+        self.stats.message_bytes += event.message.len() as u64;
+        if event.truncated {
+            self.stats.events_truncated += 1;
+        }
+        let msg = event.message.as_bytes();
+        let content = detectors.content();
+        self.matches.clear();
+        content.scan(msg, &mut self.scratch, &mut self.matches);
+        let events = detectors.events();
+        let candidate = events.candidate(msg);
+        if self.matches.is_empty() && !candidate {
+            return Ok(());
+        }
+        let record = self.parser.parse(event, &batch.log_group);
+        let ev = EventRef {
+            log_group: &batch.log_group,
+            log_stream: &batch.log_stream,
+            id: &event.id,
+            time_ms: record.time_ms(),
+        };
+        let timestamp = ev.time_ms.map(timefmt::format_rfc3339).unwrap_or_default();
+        // Content findings: one alert per rule per event.
+        self.matches.sort_by_key(|m| (m.rule, m.start));
+        let mut i = 0;
+        while i < self.matches.len() {
+            let first = self.matches[i];
+            let mut j = i + 1;
+            while j < self.matches.len() && self.matches[j].rule == first.rule {
+                j += 1;
             }
-            let msg = event.message.as_bytes();
-            self.matches.clear();
-            content.scan(msg, &mut self.scratch, &mut self.matches);
-            if self.matches.is_empty() {
-                continue;
-            }
-            let record = self.parser.parse(event, &batch.log_group);
-            let timestamp = record
-                .time_ms()
-                .map(timefmt::format_rfc3339)
-                .unwrap_or_default();
-            // Matches arrive grouped by rule; one alert per rule per event.
-            self.matches.sort_by_key(|m| (m.rule, m.start));
-            let mut i = 0;
-            while i < self.matches.len() {
-                let first = self.matches[i];
-                let mut j = i + 1;
-                while j < self.matches.len() && self.matches[j].rule == first.rule {
-                    j += 1;
-                }
-                let rule = &content.rules()[first.rule];
-                let count = j - i;
-                i = j;
-                if rule.severity < self.config.min_severity {
-                    self.stats.alerts_below_min_severity += 1;
-                    continue;
-                }
+            let rule = &content.rules()[first.rule];
+            let count = j - i;
+            i = j;
+            let alert = Alert {
+                id: alert_id(&[&rule.id, ev.log_group, ev.log_stream, ev.id]),
+                rule_id: rule.id.clone(),
+                title: format!("{} in {}", rule.description, ev.log_group),
+                severity: rule.severity,
+                kind: rule.kind,
+                log_group: ev.log_group.to_owned(),
+                log_stream: ev.log_stream.to_owned(),
+                event_ids: vec![ev.id.to_owned()],
+                timestamp: timestamp.clone(),
+                evidence: Some(Evidence::of(&msg[first.start..first.end], count)),
+                group: None,
+                count: None,
+                window: None,
+                suppressed: 0,
+            };
+            self.emit_alert(alert, ev.time_ms, emit);
+        }
+        if !candidate {
+            return Ok(());
+        }
+        // Event rules, then the correlations that count them.
+        self.stats.event_rule_candidates += 1;
+        self.event_matches.clear();
+        events.evaluate(&record, &mut self.event_matches);
+        for k in 0..self.event_matches.len() {
+            let r = self.event_matches[k];
+            let rule = &events.rules()[r];
+            if rule.generate {
                 let alert = Alert {
-                    id: alert_id(&[&rule.id, &batch.log_group, &batch.log_stream, &event.id]),
-                    rule_id: rule.id.clone(),
-                    title: format!("{} in {}", rule.description, batch.log_group),
-                    severity: rule.severity,
-                    kind: rule.kind,
-                    log_group: batch.log_group.to_string(),
-                    log_stream: batch.log_stream.to_string(),
-                    event_ids: vec![event.id.to_string()],
+                    id: alert_id(&[&rule.name, ev.log_group, ev.log_stream, ev.id]),
+                    rule_id: rule.name.clone(),
+                    title: rule.title.clone(),
+                    severity: events.severity(r, &record),
+                    kind: FindingKind::Event,
+                    log_group: ev.log_group.to_owned(),
+                    log_stream: ev.log_stream.to_owned(),
+                    event_ids: vec![ev.id.to_owned()],
                     timestamp: timestamp.clone(),
-                    evidence: Some(Evidence::of(&msg[first.start..first.end], count)),
+                    evidence: None,
                     group: None,
                     count: None,
                     window: None,
                     suppressed: 0,
                 };
-                self.stats.alerts += 1;
-                *self
-                    .stats
-                    .alerts_by_rule
-                    .entry(rule.id.clone())
-                    .or_default() += 1;
-                *self
-                    .stats
-                    .alerts_by_severity
-                    .entry(rule.severity)
-                    .or_default() += 1;
-                emit(alert);
+                self.emit_alert(alert, ev.time_ms, emit);
+            }
+            for &c in events.correlations_of(r) {
+                let corr = &events.correlations()[c];
+                if let Some(alert) = self.correlate(corr, &record, &ev, &timestamp)? {
+                    self.emit_alert(alert, ev.time_ms, emit);
+                }
             }
         }
+        Ok(())
+    }
+
+    /// Counts one match of `corr`; returns the threshold alert when this match crosses it.
+    fn correlate(
+        &mut self,
+        corr: &CorrelationRule,
+        record: &Record<'_>,
+        ev: &EventRef<'_>,
+        timestamp: &str,
+    ) -> Result<Option<Alert>, StoreError> {
+        let Some(t) = ev.time_ms else {
+            self.stats.correlation_untimed += 1;
+            return Ok(None);
+        };
+        let mut values = Vec::with_capacity(corr.group_by.len());
+        for f in &corr.group_by {
+            match record.field(f).and_then(|v| v.to_text()) {
+                Some(v) => values.push(v),
+                None => {
+                    self.stats.correlation_ungrouped += 1;
+                    return Ok(None);
+                }
+            }
+        }
+        let group = values.join(",");
+        let obs = match &corr.kind {
+            CountKind::Events => {
+                Observation::Event(stable_hash(&[ev.log_group, ev.log_stream, ev.id]))
+            }
+            CountKind::DistinctValues(field) => {
+                match record.field(field).and_then(|v| v.to_text()) {
+                    Some(v) => Observation::Value(stable_hash(&[&v])),
+                    None => {
+                        self.stats.correlation_ungrouped += 1;
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        let start = window_start(t, corr.timespan_ms);
+        let key = WindowKey {
+            rule: corr.name.clone(),
+            group,
+            start_ms: start,
+        };
+        let update = self.store.observe(&key, obs)?;
+        if !(update.before < corr.threshold && update.after >= corr.threshold) {
+            return Ok(None);
+        }
+        let field = corr.group_by.join(",");
+        let start_s = timefmt::format_rfc3339(start);
+        Ok(Some(Alert {
+            id: alert_id(&[&corr.name, &key.group, &start_s]),
+            rule_id: corr.name.clone(),
+            title: format!("{} ({field}={})", corr.title, key.group),
+            severity: corr.severity,
+            kind: FindingKind::Threshold,
+            log_group: ev.log_group.to_owned(),
+            log_stream: ev.log_stream.to_owned(),
+            event_ids: vec![ev.id.to_owned()],
+            timestamp: timestamp.to_owned(),
+            evidence: None,
+            group: Some(Group {
+                field,
+                value: key.group,
+            }),
+            count: Some(update.after),
+            window: Some(Window {
+                start: start_s,
+                end: timefmt::format_rfc3339(start.saturating_add(corr.timespan_ms)),
+            }),
+            suppressed: 0,
+        }))
+    }
+
+    fn emit_alert(&mut self, alert: Alert, time_ms: Option<i64>, emit: &mut dyn FnMut(Alert)) {
+        if alert.severity < self.config.min_severity {
+            self.stats.alerts_below_min_severity += 1;
+            return;
+        }
+        let alert = match &mut self.throttle {
+            Some(t) => match t.admit(alert, time_ms) {
+                Some(a) => a,
+                None => {
+                    self.stats.alerts_suppressed += 1;
+                    return;
+                }
+            },
+            None => alert,
+        };
+        self.stats.alerts += 1;
+        *self
+            .stats
+            .alerts_by_rule
+            .entry(alert.rule_id.clone())
+            .or_default() += 1;
+        *self
+            .stats
+            .alerts_by_severity
+            .entry(alert.severity)
+            .or_default() += 1;
+        emit(alert);
     }
 }

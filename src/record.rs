@@ -566,7 +566,8 @@ impl<'a> Record<'a> {
     }
 
     /// Looks up a field by dotted path: first the text fields (and `function`), then the
-    /// JSON (`userIdentity.type`, `details.sourceIp`).
+    /// JSON (`userIdentity.type`, `details.sourceIp`). For records without JSON, `message` is
+    /// the whole line.
     pub fn field(&self, path: &str) -> Option<FieldValue<'_>> {
         if let Some(&(_, v)) = self.text_fields().iter().find(|(k, _)| *k == path) {
             return Some(FieldValue::Text(v));
@@ -574,7 +575,10 @@ impl<'a> Record<'a> {
         if path == "function" {
             return self.function_name.map(FieldValue::Text);
         }
-        let mut v = self.json()?;
+        let Some(mut v) = self.json() else {
+            // A text record's message is its whole line.
+            return (path == "message").then_some(FieldValue::Text(self.message));
+        };
         for part in path.split('.') {
             v = match v {
                 serde_json::Value::Object(map) => map.get(part)?,

@@ -3,6 +3,7 @@
 //! every scan.
 
 mod content;
+pub mod events;
 mod rules;
 pub mod validate;
 
@@ -17,6 +18,7 @@ pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate, Scratch,
     WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
 };
+use events::{EventDetectors, EventSources};
 pub use rules::{AllowlistSpec, RuleFile, RuleSpec};
 use validate::Validator;
 
@@ -142,7 +144,7 @@ pub enum DetectorError {
         first: String,
     },
     /// A path was given that is not a detector file.
-    #[error("{path}: not a detector file (expected .toml)")]
+    #[error("{path}: not a detector file (expected .toml, .yml or .yaml)")]
     UnsupportedFile {
         /// The path.
         path: String,
@@ -156,6 +158,7 @@ pub enum DetectorError {
 #[derive(Debug, Default)]
 pub struct DetectorSetBuilder {
     sources: Vec<(String, String)>,
+    sigma: Vec<(String, String)>,
     warnings: Vec<String>,
 }
 
@@ -168,15 +171,17 @@ impl DetectorSetBuilder {
     /// Adds the built-in detector files embedded in the binary.
     pub fn builtin(mut self) -> Self {
         for (path, text) in builtin::BUILTIN_FILES {
-            if !path.ends_with(".toml") {
-                continue;
+            if is_sigma(Path::new(path)) {
+                self.sigma.push(((*path).to_owned(), (*text).to_owned()));
+            } else {
+                self.sources.push(((*path).to_owned(), (*text).to_owned()));
             }
-            self.sources.push(((*path).to_owned(), (*text).to_owned()));
         }
         self
     }
 
-    /// Adds a detector file, or every `.toml` file under a directory (recursively, sorted).
+    /// Adds a detector file, or every `.toml` / `.yml` / `.yaml` file under a directory
+    /// (recursively, sorted). TOML files hold content rules, YAML files Sigma rules.
     pub fn path(mut self, path: &Path) -> Result<Self, DetectorError> {
         let io = |source| DetectorError::Io {
             path: path.display().to_string(),
@@ -188,23 +193,39 @@ impl DetectorSetBuilder {
             walk(path, &mut files).map_err(io)?;
             files.sort();
             for f in files {
-                if is_toml(&f) {
+                if is_toml(&f) || is_sigma(&f) {
                     let text = std::fs::read_to_string(&f).map_err(|source| DetectorError::Io {
                         path: f.display().to_string(),
                         source,
                     })?;
-                    self.sources.push((f.display().to_string(), text));
+                    self.push_file(&f, text);
                 }
             }
-        } else if is_toml(path) {
+        } else if is_toml(path) || is_sigma(path) {
             let text = std::fs::read_to_string(path).map_err(io)?;
-            self.sources.push((path.display().to_string(), text));
+            self.push_file(path, text);
         } else {
             return Err(DetectorError::UnsupportedFile {
                 path: path.display().to_string(),
             });
         }
         Ok(self)
+    }
+
+    fn push_file(&mut self, path: &Path, text: String) {
+        let name = path.display().to_string();
+        if is_sigma(path) {
+            self.sigma.push((name, text));
+        } else {
+            self.sources.push((name, text));
+        }
+    }
+
+    /// Adds the text of Sigma YAML rules (one or more documents), under a name used in
+    /// messages.
+    pub fn sigma_source(mut self, name: &str, text: &str) -> Self {
+        self.sigma.push((name.to_owned(), text.to_owned()));
+        self
     }
 
     /// Adds the text of a TOML detector file, under a name used in messages.
@@ -255,8 +276,18 @@ impl DetectorSetBuilder {
             }
         }
         let content = ContentMatcher::new(rules)?;
+        let mut sigma = EventSources::default();
+        for (path, text) in self.sigma {
+            sigma.add(path, text);
+        }
+        let events = if sigma.is_empty() {
+            EventDetectors::empty()
+        } else {
+            sigma.compile(&mut self.warnings, &mut seen)?
+        };
         Ok(DetectorSet {
             content,
+            events,
             warnings: self.warnings,
         })
     }
@@ -272,6 +303,10 @@ fn one_line(s: &str) -> String {
 
 fn is_toml(p: &Path) -> bool {
     p.extension().and_then(|e| e.to_str()) == Some("toml")
+}
+
+fn is_sigma(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -438,9 +473,10 @@ fn compile_rule(
 }
 
 /// The compiled detector set, shared (read-only) by every scan.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DetectorSet {
     content: ContentMatcher,
+    events: EventDetectors,
     warnings: Vec<String>,
 }
 
@@ -495,27 +531,48 @@ impl DetectorSet {
         &self.content
     }
 
+    /// The event (Sigma) detectors and correlations.
+    pub fn events(&self) -> &EventDetectors {
+        &self.events
+    }
+
     /// Every rule, for listing.
     pub fn rules(&self) -> Vec<RuleInfo> {
-        self.content
-            .rules()
-            .iter()
-            .map(|r| RuleInfo {
-                id: r.id.clone(),
-                kind: r.kind,
-                severity: r.severity,
-                description: r.description.clone(),
-                source: r.source.clone(),
-                examples: r.examples.len(),
-                negative_examples: r.negative_examples.len(),
-            })
-            .collect()
+        let content = self.content.rules().iter().map(|r| RuleInfo {
+            id: r.id.clone(),
+            kind: r.kind,
+            severity: r.severity,
+            description: r.description.clone(),
+            source: r.source.clone(),
+            examples: r.examples.len(),
+            negative_examples: r.negative_examples.len(),
+        });
+        let events = self.events.rules().iter().map(|r| RuleInfo {
+            id: r.name.clone(),
+            kind: FindingKind::Event,
+            severity: r.severity,
+            description: r.title.clone(),
+            source: r.source.clone(),
+            examples: r.examples.len(),
+            negative_examples: r.negative_examples.len(),
+        });
+        let correlations = self.events.correlations().iter().map(|c| RuleInfo {
+            id: c.name.clone(),
+            kind: FindingKind::Threshold,
+            severity: c.severity,
+            description: c.title.clone(),
+            source: c.source.clone(),
+            examples: c.tests.iter().filter(|t| t.expect > 0).count(),
+            negative_examples: c.tests.iter().filter(|t| t.expect == 0).count(),
+        });
+        content.chain(events).chain(correlations).collect()
     }
 
     /// Runs every rule's examples through the whole engine (prefilter, windows, validators,
     /// allowlists): each example must produce a finding of its rule, no negative example may.
-    /// A rule without examples or negative examples fails too.
-    pub fn check(&self) -> Vec<CheckFailure> {
+    /// A rule without examples or negative examples fails too. (Event and correlation rules
+    /// are checked by `crate::check`, which runs them through the pipeline stages.)
+    pub fn check_content(&self) -> Vec<CheckFailure> {
         let mut failures = Vec::new();
         let mut scratch = Scratch::default();
         let mut found = Vec::new();
