@@ -575,19 +575,33 @@ impl<'a> Record<'a> {
         if path == "function" {
             return self.function_name.map(FieldValue::Text);
         }
-        let Some(mut v) = self.json() else {
+        let Some(json) = self.json() else {
             // A text record's message is its whole line.
             return (path == "message").then_some(FieldValue::Text(self.message));
         };
-        for part in path.split('.') {
-            v = match v {
-                serde_json::Value::Object(map) => map.get(part)?,
-                serde_json::Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
+        if let Some(v) = lookup(json, path) {
+            return Some(FieldValue::Json(v));
         }
-        Some(FieldValue::Json(v))
+        // A security event logged as the `message` object of a Powertools line exposes its
+        // keys at the top level too, like the other forms of the same event.
+        if self.kind == RecordKind::SecurityEvent
+            && let Some(inner @ serde_json::Value::Object(_)) = json.get("message")
+        {
+            return lookup(inner, path).map(FieldValue::Json);
+        }
+        None
     }
+}
+
+fn lookup<'v>(mut v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    for part in path.split('.') {
+        v = match v {
+            serde_json::Value::Object(map) => map.get(part)?,
+            serde_json::Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
 }
 
 #[cfg(test)]

@@ -159,6 +159,18 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "security event as a Powertools message object",
+        line: r#"{"level":"WARNING","location":"login:112","message":{"eventType":"security","type":"authentication_failed","severity":"medium","details":{"sourceIp":"203.0.113.7","userId":"u-1001"}},"timestamp":"2026-11-25 10:05:05,031+0000","service":"orders","cold_start":false,"function_name":"orders-api","function_request_id":"c6af9ac6"}"#,
+        kind: RecordKind::SecurityEvent,
+        time: Some("2026-11-25T10:05:05.031Z"),
+        fields: &[
+            ("eventType", "security"),
+            ("details.sourceIp", "203.0.113.7"),
+            ("function_name", "orders-api"),
+            ("level", "WARNING"),
+        ],
+    },
+    Case {
         name: "CloudTrail",
         line: r#"{"eventVersion":"1.08","userIdentity":{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"},"eventTime":"2026-11-25T10:05:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"eventType":"AwsConsoleSignIn","recipientAccountId":"123456789012"}"#,
         kind: RecordKind::CloudTrail,

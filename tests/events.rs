@@ -1,0 +1,371 @@
+//! Sigma event rules and correlation windows, end to end through the pipeline.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use logwarden::{Alert, Config, DetectorSet, FindingKind, Pipeline, TextSource};
+use serde_json::json;
+
+fn run(set: &Arc<DetectorSet>, inputs: &[String]) -> Vec<Alert> {
+    let mut p = Pipeline::new(Arc::clone(set), Config::default());
+    let mut alerts = Vec::new();
+    for input in inputs {
+        p.process_input(input.as_bytes(), &TextSource::default(), &mut |a| {
+            alerts.push(a)
+        })
+        .expect("decodes");
+    }
+    p.finish(&mut |a| alerts.push(a));
+    alerts
+}
+
+fn ct(event_name: &str, extra: serde_json::Value) -> String {
+    let mut v = json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDA0000", "arn": "arn:aws:iam::123456789012:user/dev",
+                          "accountId": "123456789012", "userName": "dev"},
+        "eventTime": "2026-11-25T10:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.20",
+        "userAgent": "aws-cli/2.17.0",
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "123456789012"
+    });
+    if let (Some(obj), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, val) in extra {
+            obj.insert(k.clone(), val.clone());
+        }
+    }
+    v.to_string()
+}
+
+/// Real-world-style CloudTrail rules, written in the SigmaHQ style for this test.
+const CLOUDTRAIL_RULES: &str = r#"
+title: AWS CloudTrail Logging Disabled
+id: 4db60cc0-36fb-4c1e-a1d1-000000000001
+status: test
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection_source:
+    eventSource: cloudtrail.amazonaws.com
+    eventName:
+      - StopLogging
+      - UpdateTrail
+      - DeleteTrail
+  condition: selection_source
+level: high
+---
+title: AWS Root Credentials Used
+id: 4db60cc0-36fb-4c1e-a1d1-000000000002
+status: test
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    userIdentity.type: Root
+    userIdentity.invokedBy: null
+  filter:
+    eventType: AwsServiceEvent
+  condition: selection and not filter
+level: critical
+---
+title: Suspicious IAM Credential Creation
+id: 4db60cc0-36fb-4c1e-a1d1-000000000003
+status: test
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection_keys:
+    eventSource: iam.amazonaws.com
+    eventName|startswith: 'CreateAccessKey'
+  selection_federation:
+    eventName: GetFederationToken
+  filter_automation:
+    userAgent|contains: 'terraform'
+  condition: 1 of selection_* and not filter_automation
+level: medium
+---
+title: Offensive Tool User Agent
+id: 4db60cc0-36fb-4c1e-a1d1-000000000004
+status: test
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    userAgent|contains:
+      - 'pacu'
+      - 'sqlmap'
+  condition: selection
+level: high
+"#;
+
+#[test]
+fn real_world_style_cloudtrail_rules_evaluate() {
+    let set = Arc::new(
+        DetectorSet::builder()
+            .sigma_source("cloudtrail-test.yml", CLOUDTRAIL_RULES)
+            .build()
+            .expect("rules load"),
+    );
+    let lines = [
+        // 0: StopLogging → logging disabled
+        ct(
+            "StopLogging",
+            json!({"eventSource": "cloudtrail.amazonaws.com"}),
+        ),
+        // 1: root, no invokedBy → root used
+        ct(
+            "ListBuckets",
+            json!({"eventSource": "s3.amazonaws.com", "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"}}),
+        ),
+        // 2: root invoked by a service → not
+        ct(
+            "ListBuckets",
+            json!({"userIdentity": {"type": "Root", "invokedBy": "support.amazonaws.com"}}),
+        ),
+        // 3: root AwsServiceEvent → not
+        ct(
+            "ConsoleLogin",
+            json!({"userIdentity": {"type": "Root"}, "eventType": "AwsServiceEvent"}),
+        ),
+        // 4: CreateAccessKey by a human → credential creation
+        ct("CreateAccessKey", json!({})),
+        // 5: CreateAccessKey by terraform → filtered
+        ct(
+            "CreateAccessKey",
+            json!({"userAgent": "APN/1.0 HashiCorp/1.0 Terraform/1.9.5"}),
+        ),
+        // 6: GetFederationToken → credential creation (the other selection)
+        ct(
+            "GetFederationToken",
+            json!({"eventSource": "sts.amazonaws.com"}),
+        ),
+        // 7: pacu user agent
+        ct("ListUsers", json!({"userAgent": "aws-cli/1.16 Pacu/1.5"})),
+        // 8: nothing
+        ct("ListUsers", json!({})),
+    ];
+    let payload = payload_json(
+        "aws-cloudtrail-logs",
+        "123456789012_CloudTrail_us-east-1",
+        T0,
+        &lines.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let alerts = run(&set, &[lambda_event(&payload)]);
+    let mut got: Vec<(String, usize)> = alerts
+        .iter()
+        .map(|a| {
+            let idx: usize = a.event_ids[0][50..].parse().unwrap_or(99);
+            (a.title.clone(), idx)
+        })
+        .collect();
+    got.sort();
+    let expected = vec![
+        ("AWS CloudTrail Logging Disabled".to_owned(), 0),
+        ("AWS Root Credentials Used".to_owned(), 1),
+        ("Offensive Tool User Agent".to_owned(), 7),
+        ("Suspicious IAM Credential Creation".to_owned(), 4),
+        ("Suspicious IAM Credential Creation".to_owned(), 6),
+    ];
+    assert_eq!(got, expected);
+    assert!(alerts.iter().all(|a| a.kind == FindingKind::Event));
+    let critical: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.severity == logwarden::Severity::Critical)
+        .collect();
+    assert_eq!(critical.len(), 1);
+}
+
+fn auth_failure(ip: &str, user: &str, t_ms: i64) -> String {
+    json!({
+        "timestamp": logwarden::timefmt::format_rfc3339(t_ms),
+        "eventType": "security",
+        "type": "authentication_failed",
+        "severity": "medium",
+        "details": {"reason": "invalid_password", "sourceIp": ip, "userId": user, "endpoint": "/login"}
+    })
+    .to_string()
+}
+
+/// (rule, group value, window start, count) of the threshold alerts, sorted.
+fn thresholds(alerts: &[Alert]) -> Vec<(String, String, String, u64, String)> {
+    let mut v: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == FindingKind::Threshold)
+        .map(|a| {
+            (
+                a.rule_id.clone(),
+                a.group
+                    .as_ref()
+                    .map(|g| g.value.clone())
+                    .unwrap_or_default(),
+                a.window
+                    .as_ref()
+                    .map(|w| w.start.clone())
+                    .unwrap_or_default(),
+                a.count.unwrap_or(0),
+                a.id.clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A burst, a second burst in the next window, and traffic under the threshold.
+fn burst_events() -> Vec<(i64, String)> {
+    let mut ev = Vec::new();
+    // 12 failures from .7 within 4 minutes of one window, 8 distinct users.
+    for i in 0..12 {
+        ev.push((
+            T0 + 5_000 + i * 20_000,
+            auth_failure(
+                "203.0.113.7",
+                &format!("u-{}", i % 8),
+                T0 + 5_000 + i * 20_000,
+            ),
+        ));
+    }
+    // 10 more from .7 in the next 5-minute window: a second alert.
+    for i in 0..10 {
+        let t = T0 + 300_000 + 1_000 + i * 10_000;
+        ev.push((t, auth_failure("203.0.113.7", "u-1", t)));
+    }
+    // 9 from another IP: under the threshold.
+    for i in 0..9 {
+        let t = T0 + 10_000 + i * 15_000;
+        ev.push((t, auth_failure("192.0.2.44", "u-9", t)));
+    }
+    ev
+}
+
+fn payloads(events: &[(i64, String)], chunks: usize) -> Vec<String> {
+    let per = events.len().div_ceil(chunks);
+    events
+        .chunks(per)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let msgs: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|(t, m)| json!({"id": format!("{:056}", (*t as u128) * 1000 + (m.len() as u128)), "timestamp": t, "message": m}))
+                .collect();
+            let payload = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/auth",
+                "logStream": format!("stream-{}", c % 2), "subscriptionFilters": ["lw"], "logEvents": msgs});
+            lambda_event(&payload.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn bursts_fire_once_per_window_and_order_does_not_matter() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let events = burst_events();
+    let in_order = thresholds(&run(&set, &payloads(&events, 1)));
+    let burst: Vec<_> = in_order
+        .iter()
+        .filter(|t| t.0 == "auth-failure-burst")
+        .collect();
+    assert_eq!(burst.len(), 2, "{in_order:?}");
+    assert!(burst.iter().all(|t| t.1 == "203.0.113.7" && t.3 == 10));
+    assert_ne!(burst[0].2, burst[1].2, "two different windows");
+    let stuffing: Vec<_> = in_order
+        .iter()
+        .filter(|t| t.0 == "credential-stuffing")
+        .collect();
+    assert_eq!(stuffing.len(), 1, "{in_order:?}");
+    assert_eq!(stuffing[0].3, 5);
+    assert!(
+        !in_order.iter().any(|t| t.1 == "192.0.2.44"),
+        "under the threshold: {in_order:?}"
+    );
+
+    // Reversed, shuffled and split across payloads (and streams): the same alerts.
+    let mut reversed = events.clone();
+    reversed.reverse();
+    assert_eq!(thresholds(&run(&set, &payloads(&reversed, 3))), in_order);
+    let mut shuffled = events.clone();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..shuffled.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        shuffled.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    assert_eq!(thresholds(&run(&set, &payloads(&shuffled, 5))), in_order);
+}
+
+#[test]
+fn redelivered_batch_does_not_double_count() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    // 6 failures: under the threshold of 10, even when the same batch arrives twice.
+    let events: Vec<_> = (0..6)
+        .map(|i| {
+            (
+                T0 + i * 1000,
+                auth_failure("203.0.113.8", "u-1", T0 + i * 1000),
+            )
+        })
+        .collect();
+    let p = payloads(&events, 1);
+    let alerts = run(&set, &[p[0].clone(), p[0].clone()]);
+    assert!(thresholds(&alerts).is_empty(), "{alerts:?}");
+}
+
+#[test]
+fn prefilter_skips_records_that_cannot_match() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let mut p = Pipeline::new(Arc::clone(&set), Config::default());
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"level":"INFO","message":"order {i} created","service":"orders"}}"#))
+        .collect();
+    let payload = payload_json(
+        "/aws/lambda/orders",
+        "s",
+        T0,
+        &lines.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    p.process_input(
+        lambda_event(&payload).as_bytes(),
+        &TextSource::default(),
+        &mut |_| {},
+    )
+    .expect("decodes");
+    assert_eq!(p.stats().events_processed, 200);
+    assert_eq!(
+        p.stats().event_rule_candidates,
+        0,
+        "no record should reach rule evaluation"
+    );
+}
+
+#[test]
+fn sigma_load_errors_name_the_file_and_rule() {
+    let bad_yaml = DetectorSet::builder()
+        .sigma_source("bad.yml", "title: [unclosed\n")
+        .build();
+    let e = bad_yaml.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.starts_with("bad.yml: invalid detector file"), "{e}");
+    let unknown = r#"
+title: burst
+name: my-burst
+correlation:
+  type: event_count
+  rules: [does-not-exist]
+  group-by: [x]
+  timespan: 5m
+  condition: {gte: 3}
+"#;
+    let e = DetectorSet::builder()
+        .sigma_source("c.yml", unknown)
+        .build()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("c.yml")
+            && e.contains("my-burst")
+            && e.contains("unknown rule `does-not-exist`"),
+        "{e}"
+    );
+}
