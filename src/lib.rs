@@ -25,6 +25,7 @@ pub mod check;
 pub mod correlate;
 pub mod decode;
 pub mod detect;
+pub mod lambda;
 pub mod pipeline;
 pub mod record;
 pub mod sink;

@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use logwarden::sink::metrics::CloudWatchPublisher;
+use logwarden::sink::sns::SnsPublisher;
 use logwarden::sink::{AlertSink, JsonLinesSink, TableSink};
 use logwarden::{Alert, Config, DetectorSet, Pipeline, Severity, Stats, TextSource};
 
@@ -100,6 +102,13 @@ struct ReplayArgs {
     /// Print a processing summary on stderr at the end.
     #[arg(long)]
     stats: bool,
+    /// Also publish the alerts to this SNS topic, for real (standard AWS config chain;
+    /// `AWS_ENDPOINT_URL` works for a local endpoint).
+    #[arg(long, value_name = "ARN")]
+    sns_topic_arn: Option<String>,
+    /// Also publish metrics to CloudWatch under this namespace (PutMetricData).
+    #[arg(long, value_name = "NS")]
+    metrics_namespace: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,6 +327,8 @@ fn replay(args: ReplayArgs) -> ExitCode {
     });
     let mut worst: Option<Severity> = None;
     let mut sink_error = None;
+    let publish_alerts = args.sns_topic_arn.is_some();
+    let mut published: Vec<Alert> = Vec::new();
     for input in &inputs {
         let (name, bytes) = match read_input(input) {
             Ok(v) => v,
@@ -337,6 +348,9 @@ fn replay(args: ReplayArgs) -> ExitCode {
                 && let Err(e) = sink.send(&alert)
             {
                 sink_error = Some(e);
+            }
+            if publish_alerts {
+                published.push(alert);
             }
         };
         match pipeline.process_input(&bytes, &source, &mut emit) {
@@ -367,6 +381,9 @@ fn replay(args: ReplayArgs) -> ExitCode {
         {
             sink_error = Some(e);
         }
+        if publish_alerts {
+            published.push(alert);
+        }
     });
     if let Err(e) = sink.finish() {
         sink_error.get_or_insert(e);
@@ -378,6 +395,12 @@ fn replay(args: ReplayArgs) -> ExitCode {
     if args.stats {
         print_stats(pipeline.stats(), started.elapsed().as_secs_f64());
     }
+    if (args.sns_topic_arn.is_some() || args.metrics_namespace.is_some())
+        && let Err(e) = publish(&args, &published, pipeline.stats())
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     if !errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
     } else if worst.is_some_and(|w| w >= fail_on) {
@@ -385,6 +408,28 @@ fn replay(args: ReplayArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Publishes alerts to SNS and metrics to CloudWatch through the standard AWS config chain.
+fn publish(args: &ReplayArgs, alerts: &[Alert], stats: &Stats) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the async runtime: {e}"))?;
+    rt.block_on(async {
+        let config = aws_config::load_from_env().await;
+        if let Some(arn) = &args.sns_topic_arn {
+            let sns = SnsPublisher::new(aws_sdk_sns::Client::new(&config), arn.clone());
+            let n = sns.publish(alerts).await.map_err(|e| e.to_string())?;
+            eprintln!("published {n} alert(s) to {arn}");
+        }
+        if let Some(ns) = &args.metrics_namespace {
+            let cw = CloudWatchPublisher::new(aws_sdk_cloudwatch::Client::new(&config), ns.clone());
+            cw.put(&stats.metrics()).await.map_err(|e| e.to_string())?;
+            eprintln!("published metrics to CloudWatch namespace {ns}");
+        }
+        Ok(())
+    })
 }
 
 fn display_name(input: &Input) -> String {

@@ -16,6 +16,7 @@ use crate::decode::{self, Batch, DecodeError, Limits, LogEvent, MessageType, Tex
 use crate::detect::events::{CorrelationRule, CountKind};
 use crate::detect::{ContentMatch, DetectorSet, FindingKind, Scratch, Severity};
 use crate::record::{Parser, Record};
+use crate::sink::metrics::{Metric, Unit};
 use crate::throttle::{Throttle, ThrottleConfig};
 use crate::timefmt;
 
@@ -87,6 +88,57 @@ pub struct Stats {
     pub alerts_by_rule: BTreeMap<String, u64>,
     /// Alerts emitted per severity.
     pub alerts_by_severity: BTreeMap<Severity, u64>,
+    /// Alerts emitted per (rule, severity).
+    #[serde(skip)]
+    pub alerts_by_rule_severity: BTreeMap<(String, Severity), u64>,
+}
+
+impl Stats {
+    fn count_alert(&mut self, alert: &Alert) {
+        self.alerts += 1;
+        *self
+            .alerts_by_rule
+            .entry(alert.rule_id.clone())
+            .or_default() += 1;
+        *self.alerts_by_severity.entry(alert.severity).or_default() += 1;
+        *self
+            .alerts_by_rule_severity
+            .entry((alert.rule_id.clone(), alert.severity))
+            .or_default() += 1;
+    }
+
+    /// The metrics these counters give (totals, plus `Alerts` per rule and severity).
+    pub fn metrics(&self) -> Vec<Metric> {
+        let skipped = self.events_skipped_control + self.events_skipped_ignored_group;
+        let mut m = vec![
+            Metric::total("EventsReceived", self.events_received, Unit::Count),
+            Metric::total("EventsProcessed", self.events_processed, Unit::Count),
+            Metric::total("EventsSkipped", skipped, Unit::Count),
+            Metric::total("EventsTruncated", self.events_truncated, Unit::Count),
+            Metric::total("BytesProcessed", self.message_bytes, Unit::Bytes),
+            Metric::total(
+                "DecodeErrors",
+                self.inputs_failed + self.records_failed,
+                Unit::Count,
+            ),
+            Metric::total("AlertsSuppressed", self.alerts_suppressed, Unit::Count),
+            Metric::total("Alerts", self.alerts, Unit::Count),
+        ];
+        // Per rule and severity: each rule has one severity except event rules that take it
+        // from the event, so count by (rule, severity) from the per-rule totals.
+        for (rule, n) in &self.alerts_by_rule_severity {
+            m.push(Metric {
+                name: "Alerts",
+                dimensions: vec![
+                    ("Rule", rule.0.clone()),
+                    ("Severity", rule.1.as_str().to_owned()),
+                ],
+                value: *n as f64,
+                unit: Unit::Count,
+            });
+        }
+        m
+    }
 }
 
 /// Why processing failed as a whole (the invocation must fail and be retried).
@@ -211,17 +263,7 @@ impl Pipeline {
     pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
         if let Some(t) = &mut self.throttle {
             for alert in t.digest() {
-                self.stats.alerts += 1;
-                *self
-                    .stats
-                    .alerts_by_rule
-                    .entry(alert.rule_id.clone())
-                    .or_default() += 1;
-                *self
-                    .stats
-                    .alerts_by_severity
-                    .entry(alert.severity)
-                    .or_default() += 1;
+                self.stats.count_alert(&alert);
                 emit(alert);
             }
         }
@@ -444,17 +486,12 @@ impl Pipeline {
             },
             None => alert,
         };
-        self.stats.alerts += 1;
-        *self
-            .stats
-            .alerts_by_rule
-            .entry(alert.rule_id.clone())
-            .or_default() += 1;
-        *self
-            .stats
-            .alerts_by_severity
-            .entry(alert.severity)
-            .or_default() += 1;
+        self.stats.count_alert(&alert);
         emit(alert);
+    }
+
+    /// Returns the counters and starts new ones (per-invocation metrics).
+    pub fn take_stats(&mut self) -> Stats {
+        std::mem::take(&mut self.stats)
     }
 }

@@ -398,11 +398,26 @@ fn platform_line(line: &str) -> Option<PlatformLine> {
         Some(PlatformLine::Report)
     } else if line.starts_with("INIT_START ") {
         Some(PlatformLine::InitStart)
-    } else if line.contains(" Task timed out after ") {
+    } else if is_timeout_line(line) {
         Some(PlatformLine::Timeout)
     } else {
         None
     }
+}
+
+/// `<ISO time> <requestId> Task timed out after N seconds` (space-separated; an app line
+/// that merely says "Task timed out after" is tab-separated or lacks the prefix).
+fn is_timeout_line(line: &str) -> bool {
+    let mut it = line.splitn(3, ' ');
+    matches!(
+        (it.next(), it.next(), it.next()),
+        (Some(ts), Some(req), Some(rest))
+            if timefmt::looks_like_iso(ts)
+                && !ts.contains('\t')
+                && !req.is_empty()
+                && !req.contains('\t')
+                && rest.starts_with("Task timed out after ")
+    )
 }
 
 const VPC_V2_FIELDS: [&str; 14] = [

@@ -72,6 +72,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "app line that mentions a timeout is not a platform timeout",
+        line: "2026-11-25T10:03:00.120Z\t6f1c3c1e\tWARN\tTask timed out after 3 retries",
+        kind: RecordKind::NodeRuntime,
+        time: Some("2026-11-25T10:03:00.120Z"),
+        fields: &[("level", "WARN")],
+    },
+    Case {
         name: "INIT_START",
         line: "INIT_START Runtime Version: nodejs:20.v33\tRuntime Version ARN: arn:aws:lambda:eu-west-1::runtime:0a1b",
         kind: RecordKind::LambdaPlatform(PlatformLine::InitStart),

@@ -48,6 +48,8 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("/aws/lambda/billing-worker", "aws-access-key-id", 1),
     ("/aws/lambda/billing-worker", "aws-secret-access-key", 1),
     ("/aws/lambda/billing-worker", "github-pat-classic", 1),
+    ("/aws/lambda/billing-worker", "lambda-runtime-crash", 1),
+    ("/aws/lambda/billing-worker", "lambda-timeout-burst", 1),
     (
         "/aws/lambda/billing-worker",
         "postgres-connection-string",
@@ -57,13 +59,103 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("/aws/lambda/etl-python", "iban", 1),
     ("/aws/lambda/etl-python", "private-key-ec", 1),
     ("/aws/lambda/notifications-worker", "sendgrid-api-key", 1),
+    ("/aws/lambda/orders-api", "app-security-event-high", 2),
+    ("/aws/lambda/orders-api", "auth-failure-burst", 1),
+    ("/aws/lambda/orders-api", "credential-stuffing", 1),
     ("/aws/lambda/orders-api", "credit-card-visa", 1),
     ("/aws/lambda/orders-api", "email-address", 1),
     ("/aws/lambda/orders-api", "jwt", 1),
+    ("/aws/lambda/orders-api", "rate-limit-burst-user", 1),
     ("/aws/lambda/orders-api", "stripe-secret-key", 1),
     ("/aws/lambda/orders-api", "us-ssn", 1),
+    (
+        "API-Gateway-Access-Logs_k7x2m9q4ab/prod",
+        "apigateway-auth-error-burst",
+        1,
+    ),
     ("app.log", "openai-api-key", 1),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-1-root-account-use",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-10-security-group-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-11-nacl-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-12-network-gateway-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-13-route-table-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-14-vpc-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-2-unauthorized-api-calls",
+        12,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-3-console-signin-without-mfa",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-4-iam-policy-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-5-cloudtrail-config-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-6-console-authentication-failures",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-7-cmk-disabled-or-deleted",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-8-s3-bucket-policy-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cis-cloudwatch-9-aws-config-changes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "cloudtrail-access-denied-burst",
+        1,
+    ),
+    ("aws-waf-logs-edge", "waf-rate-limit-block-burst", 1),
+    ("events.jsonl", "app-security-event-high", 1),
+    ("events.jsonl", "auth-failure-burst", 1),
+    ("events.jsonl", "credential-stuffing", 1),
     ("events.jsonl", "http-authorization-basic", 1),
+    ("vpc-flow-logs", "vpc-flow-port-scan", 1),
+    ("vpc-flow-logs", "vpc-flow-reject-burst", 1),
 ];
 
 #[test]

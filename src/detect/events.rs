@@ -375,9 +375,13 @@ fn string_list(v: Option<serde_json::Value>) -> Result<Vec<String>, String> {
     }
 }
 
-/// 1-based line where `key: value` (or the bare value) first appears in `text`.
+/// 1-based line of the rule's `name:` / `id:` / `title:` line, else of the value's first
+/// appearance in `text` (0 when absent).
 fn line_of_value(text: &str, value: &str) -> usize {
-    text.find(value)
+    ["name: ", "id: ", "title: "]
+        .iter()
+        .find_map(|k| text.find(&format!("{k}{value}")))
+        .or_else(|| text.find(value))
         .map(|pos| super::rules::line_of(text, pos))
         .unwrap_or(0)
 }

@@ -119,3 +119,6 @@ impl<W: Write> AlertSink for TableSink<W> {
         Ok(())
     }
 }
+
+pub mod metrics;
+pub mod sns;
