@@ -108,7 +108,7 @@ pub enum HandlerError {
 }
 
 /// What one invocation did (also the function's response).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct InvocationReport {
     /// Log events received.
     pub events: u64,
@@ -120,6 +120,10 @@ pub struct InvocationReport {
     pub published: u64,
     /// Records of the event that failed to decode (reported, the rest processed).
     pub failed_records: u64,
+    /// Milliseconds spent decoding and analysing.
+    pub analyse_ms: f64,
+    /// Milliseconds spent publishing to SNS.
+    pub publish_ms: f64,
 }
 
 /// The invocation handler: build once per cold start, call [`Handler::handle`] per event.
@@ -178,6 +182,7 @@ impl Handler {
             log_group: "lambda-event".into(),
             log_stream: "lambda-event".into(),
         };
+        let started = std::time::Instant::now();
         let (result, stats) = {
             let mut p = self.pipeline.lock().map_err(|_| HandlerError::Poisoned)?;
             let result = p.process_input(event, &source, &mut |a| alerts.push(a));
@@ -195,6 +200,8 @@ impl Handler {
             alerts: alerts.len() as u64,
             published: 0,
             failed_records: stats.records_failed,
+            analyse_ms: started.elapsed().as_secs_f64() * 1e3,
+            publish_ms: 0.0,
         };
         for a in &alerts {
             tracing::info!(
@@ -216,7 +223,10 @@ impl Handler {
         if let Some(sns) = &self.sns
             && !to_send.is_empty()
         {
-            match sns.publish(&to_send).await {
+            let publish_started = std::time::Instant::now();
+            let published = sns.publish(&to_send).await;
+            report.publish_ms = publish_started.elapsed().as_secs_f64() * 1e3;
+            match published {
                 Ok(n) => report.published = n as u64,
                 Err(e) => {
                     tracing::error!(error = %e, alerts = to_send.len(), "publishing failed; the invocation fails so Lambda retries it");
@@ -237,6 +247,8 @@ impl Handler {
                     processed = report.processed,
                     alerts = report.alerts,
                     published = report.published,
+                    analyse_ms = report.analyse_ms,
+                    publish_ms = report.publish_ms,
                     "invocation done"
                 );
                 Ok(report)
