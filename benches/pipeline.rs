@@ -20,6 +20,23 @@ struct Fixture {
     event: String,
     messages: Vec<String>,
     detectors: Arc<DetectorSet>,
+    /// The built-in content rules alone (no Sigma event rules), for the before/after ratio.
+    content_only: Arc<DetectorSet>,
+}
+
+fn content_only() -> DetectorSet {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("detectors/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut b = DetectorSet::builder();
+    for f in files {
+        b = b.path(&f).expect("detector file");
+    }
+    b.build().expect("content rules")
 }
 
 fn fixture() -> Fixture {
@@ -39,6 +56,7 @@ fn fixture() -> Fixture {
         event,
         messages,
         detectors: Arc::new(DetectorSet::builtin().expect("built-in detectors")),
+        content_only: Arc::new(content_only()),
     }
 }
 
@@ -52,6 +70,14 @@ fn decode_only(f: &Fixture) -> usize {
 }
 
 fn end_to_end(f: &Fixture, p: &mut Pipeline) -> usize {
+    let n = run_pipeline(f, p);
+    p.finish(&mut |a| {
+        black_box(a);
+    });
+    n
+}
+
+fn run_pipeline(f: &Fixture, p: &mut Pipeline) -> usize {
     let mut n = 0;
     let _ = p.process_input(f.event.as_bytes(), &TextSource::default(), &mut |a| {
         black_box(a);
@@ -79,6 +105,10 @@ fn benches(c: &mut Criterion, f: &Fixture) {
     });
     g.bench_function("pipeline", |b| {
         let mut p = Pipeline::new(Arc::clone(&f.detectors), Config::default());
+        b.iter(|| black_box(end_to_end(f, &mut p)))
+    });
+    g.bench_function("pipeline_content_rules_only", |b| {
+        let mut p = Pipeline::new(Arc::clone(&f.content_only), Config::default());
         b.iter(|| black_box(end_to_end(f, &mut p)))
     });
     g.finish();
@@ -118,6 +148,13 @@ fn main() {
         },
         21,
     );
+    let mut pc = Pipeline::new(Arc::clone(&f.content_only), Config::default());
+    let content = median_secs(
+        || {
+            black_box(end_to_end(&f, &mut pc));
+        },
+        21,
+    );
     let mb = f.payload_len as f64 / 1e6;
     println!(
         "ratio: decode-only {:.0} MB/s, end-to-end {:.0} MB/s, end-to-end/decode = {:.2} (payload {:.2} MB, {} events)",
@@ -126,5 +163,11 @@ fn main() {
         decode / e2e,
         mb,
         f.messages.len()
+    );
+    println!(
+        "ratio: content rules only {:.0} MB/s, with event rules {:.0} MB/s, with/without = {:.2}",
+        mb / content,
+        mb / e2e,
+        content / e2e
     );
 }
