@@ -76,7 +76,7 @@ fn cut(s: &str, width: usize) -> String {
     }
 }
 
-/// The one-line detail shown for an alert: masked evidence, or group/count/window.
+/// The one-line detail shown for an alert: masked evidence, group and count, or the title.
 pub fn detail(alert: &Alert) -> String {
     if let Some(e) = &alert.evidence {
         let more = if e.matches > 1 {
@@ -86,10 +86,15 @@ pub fn detail(alert: &Alert) -> String {
         };
         return format!("{} [{}]{more}", e.masked, e.fingerprint);
     }
+    let held = if alert.suppressed > 0 {
+        format!(" (+{} held back)", alert.suppressed)
+    } else {
+        String::new()
+    };
     if let (Some(g), Some(c)) = (&alert.group, alert.count) {
-        return format!("{}={} count={c}", g.field, g.value);
+        return format!("{}={} count={c}{held}", g.field, g.value);
     }
-    String::new()
+    format!("{}{held}", alert.title)
 }
 
 impl<W: Write> AlertSink for TableSink<W> {
@@ -97,19 +102,19 @@ impl<W: Write> AlertSink for TableSink<W> {
         if !self.header_done {
             writeln!(
                 self.out,
-                "{:<24} {:<8} {:<9} {:<32} {:<28} DETAIL",
+                "{:<24} {:<8} {:<9} {:<42} {:<30} DETAIL",
                 "TIME", "SEVERITY", "KIND", "RULE", "LOG GROUP"
             )?;
             self.header_done = true;
         }
         writeln!(
             self.out,
-            "{:<24} {:<8} {:<9} {:<32} {:<28} {}",
+            "{:<24} {:<8} {:<9} {:<42} {:<30} {}",
             alert.timestamp,
             alert.severity.as_str(),
             alert.kind.as_str(),
-            cut(&alert.rule_id, 32),
-            cut(&alert.log_group, 28),
+            cut(&alert.rule_id, 42),
+            cut(&alert.log_group, 30),
             detail(alert)
         )?;
         Ok(())
