@@ -623,16 +623,30 @@ fn base64_decode(data: &str, field: &'static str) -> Result<Vec<u8>, DecodeError
 }
 
 /// Inflates a gzip stream (all members), refusing to produce more than the configured cap.
+///
+/// The common case (one member whose trailer states a size within the cap) is inflated in one
+/// call by libdeflate into a buffer of exactly that size, about twice as fast as streaming.
+/// Anything else — several members, a trailer that lies, corrupt data — takes the streaming
+/// path, which enforces the cap byte by byte and reports the precise error.
 pub fn gunzip(data: &[u8], field: &'static str, limits: &Limits) -> Result<Vec<u8>, DecodeError> {
     let cap = limits.max_decompressed_bytes;
-    // The gzip trailer's ISIZE (size mod 2^32) is a good capacity hint for one member.
-    let hint = data
+    // The gzip trailer's ISIZE: the uncompressed size mod 2^32 of the last member.
+    let isize = data
         .len()
         .checked_sub(4)
         .and_then(|i| data.get(i..))
         .map(|t| u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize)
         .unwrap_or(0);
-    let mut out = Vec::with_capacity(hint.min(cap).max(data.len()));
+    if isize > 0 && isize <= cap {
+        let mut out = vec![0u8; isize];
+        let mut inflater = libdeflater::Decompressor::new();
+        if let Ok(n) = inflater.gzip_decompress(data, &mut out)
+            && n == isize
+        {
+            return Ok(out);
+        }
+    }
+    let mut out = Vec::with_capacity(isize.min(cap).max(data.len()));
     let decoder = flate2::read::MultiGzDecoder::new(data);
     decoder
         .take(cap as u64 + 1)

@@ -6,6 +6,8 @@
 //! remove false positives. On the common no-hit path nothing is allocated: all per-message
 //! state lives in a reusable [`Scratch`].
 
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
@@ -20,6 +22,74 @@ pub const WINDOW_AFTER: usize = 4096;
 const GATE_CONTEXT: usize = 40;
 /// Compiled size limit of one regex.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Slack added to a bounded regex's maximum match length when sizing its window.
+const WINDOW_SLACK: usize = 64;
+
+/// A rule regex, compiled at load (user files: errors must show at once) or on first use
+/// (the built-in rules, which CI compiles and tests, so a cold start does not pay for ~180
+/// regexes most logs never need).
+#[derive(Debug, Clone)]
+pub struct RuleRegex {
+    pattern: String,
+    cell: OnceLock<Option<Regex>>,
+}
+
+impl RuleRegex {
+    /// An already compiled regex.
+    pub fn compiled(pattern: &str, regex: Regex) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Some(regex));
+        RuleRegex {
+            pattern: pattern.to_owned(),
+            cell,
+        }
+    }
+
+    /// A regex compiled on first use.
+    pub fn lazy(pattern: &str) -> Self {
+        RuleRegex {
+            pattern: pattern.to_owned(),
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex (`None` if it does not compile, which load-time checks prevent).
+    pub fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| compile_regex(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The pattern.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+/// What a pattern's syntax tells without compiling it: capture groups and the longest match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatternShape {
+    /// Explicit capture groups.
+    pub groups: usize,
+    /// Longest possible match in bytes, if bounded.
+    pub max_len: Option<usize>,
+}
+
+/// Parses a pattern (cheap, no compilation) for its [`PatternShape`].
+pub fn pattern_shape(pattern: &str) -> Result<PatternShape, CompileError> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .or_else(|_| regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern))
+        .map_err(|e| CompileError::Regex(one_line(&e.to_string())))?;
+    let props = hir.properties();
+    Ok(PatternShape {
+        groups: props.explicit_captures_len(),
+        max_len: props.maximum_len(),
+    })
+}
 
 /// What a regex of an allowlist is tested against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +170,9 @@ pub struct ContentRule {
     pub source: String,
     /// The line of its `id` in that file.
     pub line: usize,
-    pub(crate) regex: Regex,
+    pub(crate) regex: RuleRegex,
+    /// Bytes before / after a keyword hit the regex needs to see.
+    pub(crate) window: (usize, usize),
     pub(crate) secret_group: Option<usize>,
     pub(crate) entropy: Option<f64>,
     pub(crate) validator: Option<Validator>,
@@ -181,7 +253,8 @@ impl ContentRule {
         kind: FindingKind,
         keywords: Vec<String>,
         gate: Option<Gate>,
-        regex: Regex,
+        regex: RuleRegex,
+        max_len: Option<usize>,
         secret_group: Option<usize>,
         entropy: Option<f64>,
         validator: Option<Validator>,
@@ -203,6 +276,13 @@ impl ContentRule {
             source,
             line,
             regex,
+            window: match max_len {
+                Some(n) => (
+                    (n + WINDOW_SLACK).min(WINDOW_BEFORE),
+                    (n + WINDOW_SLACK).min(WINDOW_AFTER),
+                ),
+                None => (WINDOW_BEFORE, WINDOW_AFTER),
+            },
             secret_group,
             entropy,
             validator,
@@ -279,9 +359,12 @@ impl ContentMatcher {
         scratch.windows.clear();
         if let Some(ac) = &self.keywords {
             for m in ac.find_overlapping_iter(message) {
-                let start = m.start().saturating_sub(WINDOW_BEFORE);
-                let end = (m.end() + WINDOW_AFTER).min(message.len());
                 for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                    // The keyword lies inside the match, so the match lies within the rule's
+                    // longest match length on either side of it.
+                    let (before, after) = self.rules[r as usize].window;
+                    let start = m.end().saturating_sub(before);
+                    let end = (m.start() + after).min(message.len());
                     scratch.windows.push((r, start, end));
                 }
             }
@@ -338,11 +421,14 @@ impl ContentMatcher {
         out: &mut Vec<ContentMatch>,
     ) {
         let rule = &self.rules[r];
-        let locs = scratch.locs[r].get_or_insert_with(|| rule.regex.capture_locations());
+        let Some(regex) = rule.regex.get() else {
+            return;
+        };
+        let locs = scratch.locs[r].get_or_insert_with(|| regex.capture_locations());
         let hay = &message[..end];
         let mut at = start;
         while at <= hay.len() {
-            let Some(m) = rule.regex.captures_read_at(locs, hay, at) else {
+            let Some(m) = regex.captures_read_at(locs, hay, at) else {
                 break;
             };
             let (ms, me) = (m.start(), m.end());

@@ -15,8 +15,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use content::{
-    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate, Scratch,
-    WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
+    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
+    PatternShape, RuleRegex, Scratch, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
+    pattern_shape,
 };
 use events::{EventDetectors, EventSources};
 pub use rules::{AllowlistSpec, RuleFile, RuleSpec};
@@ -157,7 +158,8 @@ pub enum DetectorError {
 /// Collects detector sources, then compiles them into a [`DetectorSet`].
 #[derive(Debug, Default)]
 pub struct DetectorSetBuilder {
-    sources: Vec<(String, String)>,
+    /// (name, text, built-in): built-in regexes are compiled on first use.
+    sources: Vec<(String, String, bool)>,
     sigma: Vec<(String, String)>,
     warnings: Vec<String>,
 }
@@ -174,7 +176,8 @@ impl DetectorSetBuilder {
             if is_sigma(Path::new(path)) {
                 self.sigma.push(((*path).to_owned(), (*text).to_owned()));
             } else {
-                self.sources.push(((*path).to_owned(), (*text).to_owned()));
+                self.sources
+                    .push(((*path).to_owned(), (*text).to_owned(), true));
             }
         }
         self
@@ -217,7 +220,7 @@ impl DetectorSetBuilder {
         if is_sigma(path) {
             self.sigma.push((name, text));
         } else {
-            self.sources.push((name, text));
+            self.sources.push((name, text, false));
         }
     }
 
@@ -230,7 +233,7 @@ impl DetectorSetBuilder {
 
     /// Adds the text of a TOML detector file, under a name used in messages.
     pub fn source(mut self, name: &str, text: &str) -> Self {
-        self.sources.push((name.to_owned(), text.to_owned()));
+        self.sources.push((name.to_owned(), text.to_owned(), false));
         self
     }
 
@@ -238,7 +241,7 @@ impl DetectorSetBuilder {
     pub fn build(mut self) -> Result<DetectorSet, DetectorError> {
         let mut rules = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
-        for (path, text) in &self.sources {
+        for (path, text, builtin) in &self.sources {
             let file: RuleFile = toml::from_str(text).map_err(|e| DetectorError::Syntax {
                 path: path.clone(),
                 msg: one_line(&e.to_string()),
@@ -269,7 +272,7 @@ impl DetectorSetBuilder {
                     });
                 }
                 seen.insert(id.clone(), format!("{path}:{line}"));
-                if let Some(rule) = compile_rule(spec, path, line, &file_allow, &mut self.warnings)?
+                if let Some(rule) = compile_rule(spec, path, line, &file_allow, *builtin, &mut self.warnings)?
                 {
                     rules.push(rule);
                 }
@@ -376,6 +379,7 @@ fn compile_rule(
     path: &str,
     line: usize,
     file_allow: &[Allowlist],
+    lazy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Option<ContentRule>, DetectorError> {
     let id = spec.id.get_ref().clone();
@@ -396,13 +400,25 @@ fn compile_rule(
         ));
         return Ok(None);
     };
-    let regex = compile_regex(pattern).map_err(|e| err(e.to_string()))?;
+    let shape = match pattern_shape(pattern) {
+        Ok(shape) => shape,
+        // The syntax parser's message is less clear than the compiler's: report that one.
+        Err(e) => return Err(err(compile_regex(pattern).err().unwrap_or(e).to_string())),
+    };
+    let regex = if lazy {
+        RuleRegex::lazy(pattern)
+    } else {
+        RuleRegex::compiled(
+            pattern,
+            compile_regex(pattern).map_err(|e| err(e.to_string()))?,
+        )
+    };
     if let Some(g) = spec.secret_group
-        && g >= regex.captures_len()
+        && g > shape.groups
     {
         return Err(err(format!(
             "secretGroup {g} but the regex has only {} capture group(s)",
-            regex.captures_len() - 1
+            shape.groups
         )));
     }
     let validator = match spec.validate.as_deref() {
@@ -461,6 +477,7 @@ fn compile_rule(
             .collect(),
         gate,
         regex,
+        shape.max_len,
         spec.secret_group,
         spec.entropy,
         validator,
