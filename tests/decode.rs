@@ -62,7 +62,7 @@ const MSGS: &[&str] = &[
 fn lambda_subscription_event_built_by_our_helper() {
     let payload = payload_json("/aws/lambda/orders", "2026/11/25/[$LATEST]abc", T0, MSGS);
     let event = lambda_event(&payload);
-    assert!(event.contains('='), "helper writes padded base64");
+    assert_eq!(b64(b"ab"), "YWI=", "the helper writes padded standard base64");
     let d = decode(event.as_bytes()).expect("decodes");
     assert_eq!(d.format, Some(InputFormat::SubscriptionEvent));
     assert_eq!(d.batches.len(), 1);
@@ -260,4 +260,17 @@ fn gzip_bomb_stops_at_the_cap() {
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("bomb decoded"),
     }
+}
+
+#[test]
+fn multi_member_gzip_is_inflated_whole() {
+    // Two members of equal size: the trailer's size matches the first member alone, so a
+    // one-shot inflater that stopped after it would silently drop the second.
+    let a = payload_json("g", "s", T0, &["first member"]);
+    let b = a.replace("first", "other");
+    assert_eq!(a.len(), b.len());
+    let mut both = gzip(a.as_bytes());
+    both.extend(gzip(b.as_bytes()));
+    let out = logwarden::decode::gunzip(&both, "test", &Limits::default()).expect("inflates");
+    assert_eq!(out, format!("{a}{b}").into_bytes());
 }
