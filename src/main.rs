@@ -109,6 +109,10 @@ struct ReplayArgs {
     /// Also publish metrics to CloudWatch under this namespace (PutMetricData).
     #[arg(long, value_name = "NS")]
     metrics_namespace: Option<String>,
+    /// Share correlation windows through this DynamoDB table (partition key `pk`, a string),
+    /// as the Lambda does with WINDOW_TABLE: counts add up with every other process using it.
+    #[arg(long, value_name = "NAME")]
+    window_table: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -292,6 +296,19 @@ fn replay(args: ReplayArgs) -> ExitCode {
         ..Config::default()
     };
     let mut pipeline = Pipeline::new(detectors, config);
+    let shared = match &args.window_table {
+        None => None,
+        Some(table) => match SharedWindows::new(table) {
+            Ok(s) => {
+                pipeline.share_windows();
+                Some(s)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
+    };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text
     } else {
@@ -367,6 +384,14 @@ fn replay(args: ReplayArgs) -> ExitCode {
                 errors.push(msg);
             }
         }
+        // Shared windows: one flush per input (one UpdateItem per window it touched).
+        if let Some(s) = &shared
+            && let Err(e) = s.rt.block_on(pipeline.flush_windows(&s.store, &mut emit))
+        {
+            let msg = format!("{}: {e}", display_name(input));
+            eprintln!("error: {msg}");
+            errors.push(msg);
+        }
         if let Some(bar) = &progress {
             bar.inc(bytes.len() as u64);
         }
@@ -393,7 +418,11 @@ fn replay(args: ReplayArgs) -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     if args.stats {
-        print_stats(pipeline.stats(), started.elapsed().as_secs_f64());
+        print_stats(
+            pipeline.stats(),
+            started.elapsed().as_secs_f64(),
+            shared.is_some(),
+        );
     }
     if (args.sns_topic_arn.is_some() || args.metrics_namespace.is_some())
         && let Err(e) = publish(&args, &published, pipeline.stats())
@@ -407,6 +436,27 @@ fn replay(args: ReplayArgs) -> ExitCode {
         ExitCode::from(EXIT_ALERTS)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The DynamoDB window store and the runtime its requests run on.
+struct SharedWindows {
+    rt: tokio::runtime::Runtime,
+    store: logwarden::correlate::DynamoWindowStore,
+}
+
+impl SharedWindows {
+    fn new(table: &str) -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the async runtime: {e}"))?;
+        let config = rt.block_on(aws_config::load_from_env());
+        let store = logwarden::correlate::DynamoWindowStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        );
+        Ok(SharedWindows { rt, store })
     }
 }
 
@@ -461,7 +511,7 @@ fn read_input(input: &Input) -> Result<(String, Vec<u8>), String> {
     }
 }
 
-fn print_stats(s: &Stats, secs: f64) {
+fn print_stats(s: &Stats, secs: f64, shared: bool) {
     let mb = s.input_bytes as f64 / 1e6;
     let rate = if secs > 0.0 { mb / secs } else { 0.0 };
     let mut err = std::io::stderr().lock();
@@ -487,7 +537,34 @@ fn print_stats(s: &Stats, secs: f64) {
         secs,
         rate
     );
+    if let Some(mb) = peak_rss_mb() {
+        let _ = writeln!(err, "peak RSS: {mb:.1} MB");
+    }
     for (rule, n) in &s.alerts_by_rule {
         let _ = writeln!(err, "  {rule}: {n}");
     }
+    if shared {
+        let _ = writeln!(
+            err,
+            "window store: {} requests, {} windows updated, {} skipped (known), {} retried batch parts not counted again",
+            s.window_store_requests,
+            s.window_store_windows,
+            s.window_store_skipped,
+            s.window_parts_already_counted
+        );
+    }
+}
+
+/// The process's peak resident set size (Linux `VmHWM`), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }

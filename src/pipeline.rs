@@ -2,6 +2,12 @@
 //!
 //! The CLI (`replay`) and the Lambda handler both call [`Pipeline::process_input`] or
 //! [`Pipeline::process_batch`], so a replay gives exactly the alerts production would send.
+//!
+//! Correlation windows are either in-process (the default: each match is counted at once) or
+//! shared ([`Pipeline::share_windows`]): then the matches of an input are collected into
+//! [`PendingCounts`], which the async front end flushes to a [`SharedWindowStore`] after the
+//! input ([`Pipeline::take_pending`], [`SharedWindowStore::flush`], [`Pipeline::apply_flush`],
+//! or [`Pipeline::flush_windows`] for all three), and the threshold alerts come from the flush.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +16,8 @@ use serde::Serialize;
 
 use crate::alert::{Alert, Evidence, Group, Window, alert_id};
 use crate::correlate::{
-    MemoryWindowStore, Observation, StoreError, WindowKey, WindowStore, stable_hash, window_start,
+    BatchId, FlushReport, MemoryWindowStore, Observation, PendingCounts, SharedWindowStore,
+    StoreError, WindowKey, WindowRule, WindowStore, Witness, batch_id, stable_hash, window_start,
 };
 use crate::decode::{self, Batch, DecodeError, Limits, LogEvent, MessageType, TextSource};
 use crate::detect::events::{CorrelationRule, CountKind};
@@ -78,6 +85,16 @@ pub struct Stats {
     pub correlation_ungrouped: u64,
     /// Correlation windows evicted to stay within memory bounds.
     pub window_evictions: u64,
+    /// Shared windows: requests sent to the shared store.
+    pub window_store_requests: u64,
+    /// Shared windows: windows updated in the shared store.
+    pub window_store_windows: u64,
+    /// Shared windows: windows not sent (this process knows they fired or hold the values).
+    pub window_store_skipped: u64,
+    /// Shared windows: batch parts the store had counted before (retries), not counted again.
+    pub window_parts_already_counted: u64,
+    /// Shared windows: batch parts counted without a retry marker (marker set full).
+    pub window_parts_unmarked: u64,
     /// Alerts held back by the storm limiter (reported in later alerts' `suppressed`).
     pub alerts_suppressed: u64,
     /// Alerts emitted.
@@ -162,7 +179,7 @@ pub struct Pipeline {
     scratch: Scratch,
     matches: Vec<ContentMatch>,
     event_matches: Vec<usize>,
-    store: Box<dyn WindowStore>,
+    windows: Windows,
     throttle: Option<Throttle>,
     stats: Stats,
 }
@@ -174,6 +191,18 @@ impl std::fmt::Debug for Pipeline {
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
+}
+
+/// Where correlation counts go.
+enum Windows {
+    /// Counted at once in this process.
+    Local(Box<dyn WindowStore>),
+    /// Collected for a shared store; `batch` is the current batch's id, computed on its first
+    /// match.
+    Shared {
+        pending: PendingCounts,
+        batch: Option<BatchId>,
+    },
 }
 
 /// A message-free view of one event, for building alerts.
@@ -204,10 +233,80 @@ impl Pipeline {
             scratch: Scratch::default(),
             matches: Vec::new(),
             event_matches: Vec::new(),
-            store,
+            windows: Windows::Local(store),
             throttle,
             stats: Stats::default(),
         }
+    }
+
+    /// Shares correlation windows across processes: from now on matches are collected per
+    /// input and counted by flushing them to a [`SharedWindowStore`] (see the module docs);
+    /// without a flush no threshold alert fires. In-process counts are dropped.
+    pub fn share_windows(&mut self) {
+        self.windows = Windows::Shared {
+            pending: PendingCounts::default(),
+            batch: None,
+        };
+    }
+
+    /// Whether windows are shared ([`Pipeline::share_windows`]).
+    pub fn shares_windows(&self) -> bool {
+        matches!(self.windows, Windows::Shared { .. })
+    }
+
+    /// The correlation matches collected since the last call (empty with in-process windows).
+    pub fn take_pending(&mut self) -> PendingCounts {
+        match &mut self.windows {
+            Windows::Local(_) => PendingCounts::default(),
+            Windows::Shared { pending, .. } => std::mem::take(pending),
+        }
+    }
+
+    /// Emits the threshold alerts of a flush (through the severity filter and the storm
+    /// limiter, like every alert) and counts what the flush did.
+    pub fn apply_flush(&mut self, report: FlushReport, emit: &mut dyn FnMut(Alert)) {
+        self.stats.window_store_requests += report.requests;
+        self.stats.window_store_windows += report.windows;
+        self.stats.window_store_skipped += report.windows_skipped;
+        self.stats.window_parts_already_counted += report.parts_already_counted;
+        self.stats.window_parts_unmarked += report.parts_unmarked;
+        let detectors = Arc::clone(&self.detectors);
+        let correlations = detectors.events().correlations();
+        for c in report.crossings {
+            let Some(corr) = correlations.get(c.tag).filter(|r| r.name == c.key.rule) else {
+                continue;
+            };
+            let w = c.witness.unwrap_or(Witness {
+                log_group: String::new(),
+                log_stream: String::new(),
+                event_id: String::new(),
+                time_ms: c.key.start_ms,
+            });
+            let ev = EventRef {
+                log_group: &w.log_group,
+                log_stream: &w.log_stream,
+                id: &w.event_id,
+                time_ms: Some(w.time_ms),
+            };
+            let alert = threshold_alert(corr, c.key, c.count, &ev);
+            self.emit_alert(alert, Some(w.time_ms), emit);
+        }
+    }
+
+    /// Flushes the collected matches to `store` and emits the threshold alerts: the three
+    /// steps of the module docs in one call (holding `self` across the request).
+    pub async fn flush_windows(
+        &mut self,
+        store: &dyn SharedWindowStore,
+        emit: &mut dyn FnMut(Alert),
+    ) -> Result<(), StoreError> {
+        let pending = self.take_pending();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let report = store.flush(pending).await?;
+        self.apply_flush(report, emit);
+        Ok(())
     }
 
     /// The counters so far.
@@ -267,7 +366,14 @@ impl Pipeline {
                 emit(alert);
             }
         }
-        self.stats.window_evictions = self.store.evictions();
+        self.stats.window_evictions = self.evictions();
+    }
+
+    fn evictions(&self) -> u64 {
+        match &self.windows {
+            Windows::Local(store) => store.evictions(),
+            Windows::Shared { .. } => 0,
+        }
     }
 
     /// Processes one decoded batch, calling `emit` for every alert.
@@ -292,11 +398,14 @@ impl Pipeline {
             return Ok(());
         }
         self.stats.batches += 1;
+        if let Windows::Shared { batch: id, .. } = &mut self.windows {
+            *id = None;
+        }
         let detectors = Arc::clone(&self.detectors);
         for event in &batch.events {
             self.process_event(&detectors, batch, event, emit)?;
         }
-        self.stats.window_evictions = self.store.evictions();
+        self.stats.window_evictions = self.evictions();
         Ok(())
     }
 
@@ -390,7 +499,7 @@ impl Pipeline {
             }
             for &c in events.correlations_of(r) {
                 let corr = &events.correlations()[c];
-                if let Some(alert) = self.correlate(corr, &record, &ev, &timestamp)? {
+                if let Some(alert) = self.correlate(c, corr, batch, &record, &ev)? {
                     self.emit_alert(alert, ev.time_ms, emit);
                 }
             }
@@ -398,13 +507,16 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Counts one match of `corr`; returns the threshold alert when this match crosses it.
+    /// Counts one match of `corr` (the `index`-th correlation); returns the threshold alert
+    /// when this match crosses it. With shared windows the match is collected instead, and
+    /// the alert comes from the flush.
     fn correlate(
         &mut self,
+        index: usize,
         corr: &CorrelationRule,
+        batch: &Batch<'_>,
         record: &Record<'_>,
         ev: &EventRef<'_>,
-        timestamp: &str,
     ) -> Result<Option<Alert>, StoreError> {
         let Some(t) = ev.time_ms else {
             self.stats.correlation_untimed += 1;
@@ -441,34 +553,40 @@ impl Pipeline {
             group,
             start_ms: start,
         };
-        let update = self.store.observe(&key, obs)?;
+        let store = match &mut self.windows {
+            Windows::Local(store) => store,
+            Windows::Shared { pending, batch: id } => {
+                let id = *id.get_or_insert_with(|| {
+                    batch_id(
+                        &batch.owner,
+                        &batch.log_group,
+                        &batch.log_stream,
+                        batch
+                            .events
+                            .iter()
+                            .map(|e| (e.id.as_ref(), e.timestamp_ms, e.message.len())),
+                    )
+                });
+                let rule = WindowRule {
+                    threshold: corr.threshold,
+                    distinct: matches!(corr.kind, CountKind::DistinctValues(_)),
+                    end_ms: start.saturating_add(corr.timespan_ms),
+                    tag: index,
+                };
+                pending.observe(&key, rule, id, obs, || Witness {
+                    log_group: ev.log_group.to_owned(),
+                    log_stream: ev.log_stream.to_owned(),
+                    event_id: ev.id.to_owned(),
+                    time_ms: t,
+                });
+                return Ok(None);
+            }
+        };
+        let update = store.observe(&key, obs)?;
         if !(update.before < corr.threshold && update.after >= corr.threshold) {
             return Ok(None);
         }
-        let field = corr.group_by.join(",");
-        let start_s = timefmt::format_rfc3339(start);
-        Ok(Some(Alert {
-            id: alert_id(&[&corr.name, &key.group, &start_s]),
-            rule_id: corr.name.clone(),
-            title: format!("{} ({field}={})", corr.title, key.group),
-            severity: corr.severity,
-            kind: FindingKind::Threshold,
-            log_group: ev.log_group.to_owned(),
-            log_stream: ev.log_stream.to_owned(),
-            event_ids: vec![ev.id.to_owned()],
-            timestamp: timestamp.to_owned(),
-            evidence: None,
-            group: Some(Group {
-                field,
-                value: key.group,
-            }),
-            count: Some(update.after),
-            window: Some(Window {
-                start: start_s,
-                end: timefmt::format_rfc3339(start.saturating_add(corr.timespan_ms)),
-            }),
-            suppressed: 0,
-        }))
+        Ok(Some(threshold_alert(corr, key, update.after, ev)))
     }
 
     fn emit_alert(&mut self, alert: Alert, time_ms: Option<i64>, emit: &mut dyn FnMut(Alert)) {
@@ -493,5 +611,35 @@ impl Pipeline {
     /// Returns the counters and starts new ones (per-invocation metrics).
     pub fn take_stats(&mut self) -> Stats {
         std::mem::take(&mut self.stats)
+    }
+}
+
+/// The threshold alert of `corr` for window `key`, reached with `count` at event `ev`. Its id
+/// depends only on rule, group value and window.
+fn threshold_alert(corr: &CorrelationRule, key: WindowKey, count: u64, ev: &EventRef<'_>) -> Alert {
+    let field = corr.group_by.join(",");
+    let start = key.start_ms;
+    let start_s = timefmt::format_rfc3339(start);
+    Alert {
+        id: alert_id(&[&corr.name, &key.group, &start_s]),
+        rule_id: corr.name.clone(),
+        title: format!("{} ({field}={})", corr.title, key.group),
+        severity: corr.severity,
+        kind: FindingKind::Threshold,
+        log_group: ev.log_group.to_owned(),
+        log_stream: ev.log_stream.to_owned(),
+        event_ids: vec![ev.id.to_owned()],
+        timestamp: ev.time_ms.map(timefmt::format_rfc3339).unwrap_or_default(),
+        evidence: None,
+        group: Some(Group {
+            field,
+            value: key.group,
+        }),
+        count: Some(count),
+        window: Some(Window {
+            start: start_s,
+            end: timefmt::format_rfc3339(start.saturating_add(corr.timespan_ms)),
+        }),
+        suppressed: 0,
     }
 }

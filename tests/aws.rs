@@ -157,6 +157,7 @@ fn settings(topic: Option<&str>) -> Settings {
         min_severity: logwarden::Severity::Low,
         detectors_dir: None,
         own_log_group: Some("/aws/lambda/logwarden".into()),
+        window_table: None,
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use logwarden::correlate::DynamoWindowStore;
 use logwarden::lambda::{Handler, Settings};
 use logwarden::sink::sns::SnsPublisher;
 use serde_json::value::RawValue;
@@ -24,25 +25,36 @@ async fn main() -> Result<(), Error> {
     for w in detectors.warnings() {
         tracing::warn!(warning = %w, "detector file");
     }
-    let sns = match &settings.topic_arn {
-        Some(arn) => {
-            let config = aws_config::load_from_env().await;
-            Some(SnsPublisher::new(
-                aws_sdk_sns::Client::new(&config),
-                arn.clone(),
-            ))
-        }
-        None => {
+    let config = match (&settings.topic_arn, &settings.window_table) {
+        (None, None) => None,
+        _ => Some(aws_config::load_from_env().await),
+    };
+    let sns = match (&settings.topic_arn, &config) {
+        (Some(arn), Some(config)) => Some(SnsPublisher::new(
+            aws_sdk_sns::Client::new(config),
+            arn.clone(),
+        )),
+        _ => {
             tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are logged, not published");
             None
         }
     };
-    let handler = Arc::new(Handler::new(settings, detectors, sns));
+    let mut handler = Handler::new(settings.clone(), detectors, sns);
+    match (&settings.window_table, &config) {
+        (Some(table), Some(config)) => {
+            tracing::info!(table = %table, "correlation windows shared through DynamoDB");
+            let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(config), table);
+            handler = handler.with_window_store(Arc::new(store));
+        }
+        _ => tracing::info!("correlation windows are per instance (WINDOW_TABLE is not set)"),
+    }
+    let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);
         async move {
             let report = handler.handle(event.payload.get().as_bytes()).await?;
-            Ok::<_, Error>(report)
+            // Kinesis: the partial batch response; otherwise the invocation report.
+            Ok::<_, Error>(report.response())
         }
     }))
     .await
