@@ -3,12 +3,15 @@
 //! with `--features aws-tests` and sets `LOGWARDEN_TEST_ENDPOINT` (and
 //! `LOGWARDEN_TEST_RUNTIME_PORT`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
+use logwarden::correlate::{DynamoWindowStore, SharedWindowStore};
 use logwarden::lambda::{Handler, HandlerError, Settings};
 use logwarden::sink::metrics::CloudWatchPublisher;
 use logwarden::sink::sns::SnsPublisher;
@@ -508,5 +511,457 @@ async fn a_one_megabyte_invocation_publishes_everything() {
     eprintln!(
         "1 MB invocation: {} events, analyse {:.1} ms, publish {:.1} ms ({} alerts)",
         report.events, report.analyse_ms, report.publish_ms, report.published
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared correlation windows (DynamoDB) and Kinesis input.
+
+/// A fresh window table shaped like the template's: partition key `pk` (S), on demand.
+async fn window_table(config: &SdkConfig) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let name = unique("windows");
+    aws_sdk_dynamodb::Client::new(config)
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    name
+}
+
+fn auth_failure(ip: &str, user: &str, t_ms: i64) -> String {
+    serde_json::json!({
+        "timestamp": logwarden::timefmt::format_rfc3339(t_ms),
+        "eventType": "security",
+        "type": "authentication_failed",
+        "severity": "medium",
+        "details": {"reason": "invalid_password", "sourceIp": ip, "userId": user, "endpoint": "/login"}
+    })
+    .to_string()
+}
+
+/// A subscription payload (decoded JSON) of `events` = (id, time, message) on `stream`.
+fn payload(stream: &str, events: &[(String, i64, String)]) -> String {
+    let evs: Vec<Value> = events
+        .iter()
+        .map(|(id, t, m)| serde_json::json!({"id": id, "timestamp": t, "message": m}))
+        .collect();
+    serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/auth",
+        "logStream": stream, "subscriptionFilters": ["logwarden"], "logEvents": evs})
+    .to_string()
+}
+
+/// `n` authentication failures from `ip` inside the 5-minute window starting at T0 + 5 min,
+/// distinct users, event ids starting at `first`.
+fn burst(ip: &str, first: usize, n: usize) -> Vec<(String, i64, String)> {
+    (first..first + n)
+        .map(|i| {
+            let t = common::T0 + 300_000 + 1_000 + i as i64 * 5_000;
+            (
+                format!("{:056}", 37_000_000_000_000usize + i),
+                t,
+                auth_failure(ip, &format!("u-{i}"), t),
+            )
+        })
+        .collect()
+}
+
+fn threshold_alerts(alerts: &[logwarden::Alert]) -> Vec<(String, String, u64, String)> {
+    let mut v: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == logwarden::FindingKind::Threshold)
+        .map(|a| {
+            (
+                a.rule_id.clone(),
+                a.group
+                    .as_ref()
+                    .map(|g| g.value.clone())
+                    .unwrap_or_default(),
+                a.count.unwrap_or(0),
+                a.id.clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn shared_pipeline(set: &Arc<DetectorSet>) -> Pipeline {
+    let mut p = Pipeline::new(Arc::clone(set), Config::default());
+    p.share_windows();
+    p
+}
+
+/// The issue's case: 25 failed logins from one IP spread over 5 instances. Each instance sees
+/// 5, under the threshold of 10, so per-instance windows never alert; through one table the
+/// 5 instances (separate pipelines and stores) alert exactly once per rule, and the threshold
+/// alert is the same as one process would have raised.
+#[tokio::test(flavor = "current_thread")]
+async fn five_instances_sharing_a_table_alert_once_per_burst() {
+    let config = sdk_config(&endpoint()).await;
+    let table = window_table(&config).await;
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    // Users u-0..u-4: 5 distinct users in all (credential stuffing), one per instance.
+    let mut events = burst("203.0.113.50", 0, 25);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.2 = auth_failure("203.0.113.50", &format!("u-{}", i % 5), e.1);
+    }
+    // Instance i gets every 5th event (interleaved, as a random distribution would).
+    let shares: Vec<String> = (0..5)
+        .map(|i| {
+            let mine: Vec<_> = events.iter().skip(i).step_by(5).cloned().collect();
+            common::lambda_event(&payload(&format!("stream-{i}"), &mine))
+        })
+        .collect();
+
+    // Per-instance windows: 5 each, no alert anywhere.
+    let mut local_alerts = Vec::new();
+    for input in &shares {
+        let mut p = Pipeline::new(Arc::clone(&set), Config::default());
+        p.process_input(input.as_bytes(), &TextSource::default(), &mut |a| {
+            local_alerts.push(a)
+        })
+        .expect("decodes");
+    }
+    assert!(threshold_alerts(&local_alerts).is_empty());
+
+    // Shared: every instance analyses its share and flushes it, in turn. (In turn because
+    // moto does not serialise concurrent writes to one item — its server is threaded and its
+    // conditional updates are not atomic — while DynamoDB does: concurrent flushes are exact
+    // there, not here.)
+    let mut all = Vec::new();
+    let mut requests = 0;
+    for i in [3, 0, 4, 1, 2] {
+        let mut p = shared_pipeline(&set);
+        let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
+        p.process_input(shares[i].as_bytes(), &TextSource::default(), &mut |a| {
+            all.push(a)
+        })
+        .expect("decodes");
+        let report = store.flush(p.take_pending()).await.expect("flush");
+        requests += report.requests;
+        p.apply_flush(report, &mut |a| all.push(a));
+    }
+    let got = threshold_alerts(&all);
+    let rules: Vec<&str> = got.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["auth-failure-burst", "credential-stuffing"],
+        "exactly one alert per rule: {got:?}"
+    );
+    assert!(got.iter().all(|t| t.1 == "203.0.113.50"));
+
+    // The same alerts (ids, counts) as one process seeing all 25 events.
+    let mut one = Pipeline::new(Arc::clone(&set), Config::default());
+    let mut single = Vec::new();
+    one.process_input(
+        common::lambda_event(&payload("s", &events)).as_bytes(),
+        &TextSource::default(),
+        &mut |a| single.push(a),
+    )
+    .expect("decodes");
+    let expected = threshold_alerts(&single);
+    assert_eq!(
+        got.iter().map(|t| (&t.0, &t.3)).collect::<Vec<_>>(),
+        expected.iter().map(|t| (&t.0, &t.3)).collect::<Vec<_>>()
+    );
+    // One UpdateItem per window per instance (2 rules), plus one claim per alert.
+    assert_eq!(requests, 5 * 2 + 2);
+}
+
+/// Two warm instances each get half of a 24-event burst over three invocations, taking turns.
+/// With per-instance windows both reach 12 and both alert (a duplicate, with different
+/// counts); through the table exactly one alert results.
+#[tokio::test(flavor = "current_thread")]
+async fn two_warm_instances_halving_a_burst_alert_once() {
+    let config = sdk_config(&endpoint()).await;
+    let table = window_table(&config).await;
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let mut events = burst("203.0.113.55", 0, 24);
+    for e in &mut events {
+        e.2 = auth_failure("203.0.113.55", "u-1", e.1);
+    }
+    // Invocation k of instance i: events [8k + 4i, 8k + 4i + 4).
+    let input = |i: usize, k: usize| {
+        let from = 8 * k + 4 * i;
+        common::lambda_event(&payload(&format!("stream-{i}"), &events[from..from + 4]))
+    };
+    let mut local = [
+        Pipeline::new(Arc::clone(&set), Config::default()),
+        Pipeline::new(Arc::clone(&set), Config::default()),
+    ];
+    let mut shared = [shared_pipeline(&set), shared_pipeline(&set)];
+    let stores = [
+        DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table),
+        DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table),
+    ];
+    let (mut local_alerts, mut shared_alerts) = (Vec::new(), Vec::new());
+    for k in 0..3 {
+        for i in 0..2 {
+            let e = input(i, k);
+            local[i]
+                .process_input(e.as_bytes(), &TextSource::default(), &mut |a| {
+                    local_alerts.push(a)
+                })
+                .expect("decodes");
+            shared[i]
+                .process_input(e.as_bytes(), &TextSource::default(), &mut |a| {
+                    shared_alerts.push(a)
+                })
+                .expect("decodes");
+            shared[i]
+                .flush_windows(&stores[i], &mut |a| shared_alerts.push(a))
+                .await
+                .expect("flush");
+        }
+    }
+    assert_eq!(
+        threshold_alerts(&local_alerts).len(),
+        2,
+        "per-instance: a duplicate"
+    );
+    let got = threshold_alerts(&shared_alerts);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].0.as_str(), got[0].2), ("auth-failure-burst", 10));
+}
+
+/// A batch delivered again (Lambda retry, possibly on another instance) is not counted
+/// again, and a retry of the batch that crossed the threshold repeats its alert (same id),
+/// so an alert whose publishing failed is not lost.
+#[tokio::test(flavor = "current_thread")]
+async fn a_retried_batch_is_not_counted_twice_in_the_shared_table() {
+    let config = sdk_config(&endpoint()).await;
+    let table = window_table(&config).await;
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let store = || DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
+    let run = |input: String, store: DynamoWindowStore| {
+        let set = Arc::clone(&set);
+        async move {
+            let mut p = shared_pipeline(&set);
+            let mut alerts = Vec::new();
+            p.process_input(input.as_bytes(), &TextSource::default(), &mut |a| {
+                alerts.push(a)
+            })
+            .expect("decodes");
+            p.flush_windows(&store, &mut |a| alerts.push(a))
+                .await
+                .expect("flush");
+            (threshold_alerts(&alerts), p.take_stats())
+        }
+    };
+    // 6 failures (one IP, one user: only the event count rule), delivered three times.
+    let mut same_user = burst("203.0.113.60", 0, 6);
+    for e in &mut same_user {
+        e.2 = auth_failure("203.0.113.60", "u-1", e.1);
+    }
+    let first = common::lambda_event(&payload("a", &same_user));
+    let (alerts, stats) = run(first.clone(), store()).await;
+    assert!(alerts.is_empty());
+    assert_eq!(stats.window_parts_already_counted, 0);
+    for _ in 0..2 {
+        let (alerts, stats) = run(first.clone(), store()).await;
+        assert!(
+            alerts.is_empty(),
+            "6 counted once, not 12 or 18: {alerts:?}"
+        );
+        assert_eq!(stats.window_parts_already_counted, 1);
+    }
+    // 4 more make 10: the alert fires now, with the count of one delivery each.
+    let mut more = burst("203.0.113.60", 6, 4);
+    for e in &mut more {
+        e.2 = auth_failure("203.0.113.60", "u-1", e.1);
+    }
+    let second = common::lambda_event(&payload("b", &more));
+    let (alerts, _) = run(second.clone(), store()).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        (alerts[0].0.as_str(), alerts[0].2),
+        ("auth-failure-burst", 10)
+    );
+    // Its retry (say its publish failed) repeats the same alert; the first batch's does not.
+    let (again, stats) = run(second, store()).await;
+    assert_eq!(again, alerts);
+    assert_eq!(
+        stats.window_parts_already_counted, 0,
+        "the claim answers first"
+    );
+    let (none, _) = run(first, store()).await;
+    assert!(none.is_empty());
+}
+
+/// The Lambda with WINDOW_TABLE answers a Kinesis event (CloudWatch Logs → Kinesis → Lambda)
+/// with a partial batch response naming only the record that could not be decoded; the good
+/// records are analysed, their counts shared and their alerts published.
+#[tokio::test(flavor = "current_thread")]
+async fn a_kinesis_event_reports_only_its_bad_record() {
+    let config = sdk_config(&endpoint()).await;
+    let t = topic(&config).await;
+    let table = window_table(&config).await;
+    let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
+    let h = handler(&config, &t.arn).with_window_store(Arc::new(store));
+    let events = burst("203.0.113.70", 0, 12);
+    let mut secret = events[..6].to_vec();
+    secret.push((
+        format!("{:056}", 99),
+        common::T0 + 300_000,
+        "2026-11-25T10:05:00.000Z\tr-1\tINFO\tcharging with sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+            .to_owned(),
+    ));
+    let records = vec![
+        common::gzip(payload("s-1", &secret).as_bytes()),
+        b"this record is not gzip".to_vec(),
+        common::gzip(payload("s-2", &events[6..]).as_bytes()),
+    ];
+    let event = common::kinesis_event(&records);
+    let report = h
+        .handle(event.as_bytes())
+        .await
+        .expect("the invocation succeeds");
+    let failed = report.batch_item_failures.clone().expect("a Kinesis event");
+    assert_eq!(failed, [format!("4959{:020}", 1)]);
+    assert_eq!(
+        report.response(),
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": format!("4959{:020}", 1)}]})
+    );
+    assert_eq!(report.failed_records, 1);
+    assert!(report.window_requests >= 2, "{report:?}");
+    let alerts = check_envelopes(&drain(&t.sqs, &t.all).await);
+    let rules: std::collections::BTreeSet<&str> = alerts
+        .iter()
+        .filter_map(|a| a["rule_id"].as_str())
+        .collect();
+    assert!(rules.contains("stripe-secret-key"), "{rules:?}");
+    assert!(
+        rules.contains("auth-failure-burst") && rules.contains("credential-stuffing"),
+        "the burst over both good records alerts: {rules:?}"
+    );
+    assert_eq!(alerts.len() as u64, report.published);
+
+    // Lambda retries from the failed record: the third record again (with the bad one). Its
+    // counts are not added twice, and nothing but its repeated alerts goes out.
+    let retry = common::kinesis_event(&records[1..]);
+    let report = h
+        .handle(retry.as_bytes())
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(
+        report.batch_item_failures,
+        Some(vec![format!("4959{:020}", 0)])
+    );
+    // A Kinesis event whose records all decode: an empty list.
+    let good = common::kinesis_event(&records[..1]);
+    let report = h.handle(good.as_bytes()).await.expect("ok");
+    assert_eq!(
+        report.response(),
+        serde_json::json!({"batchItemFailures": []})
+    );
+}
+
+/// DynamoDB failing (here: no such table) fails the invocation, so Lambda retries it: counts
+/// are never dropped silently.
+#[tokio::test(flavor = "current_thread")]
+async fn a_window_store_failure_fails_the_invocation() {
+    let config = sdk_config(&endpoint()).await;
+    let t = topic(&config).await;
+    let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), "no-such-table");
+    let h = handler(&config, &t.arn).with_window_store(Arc::new(store));
+    let event = common::lambda_event(&payload("s", &burst("203.0.113.80", 0, 3)));
+    match h.handle(event.as_bytes()).await {
+        Err(HandlerError::Store(e)) => assert!(e.to_string().contains("no-such-table"), "{e}"),
+        other => panic!("expected a store error, got {other:?}"),
+    }
+    // An event without correlation matches needs no request and succeeds.
+    let quiet = common::lambda_event(&payload(
+        "s",
+        &[(
+            format!("{:056}", 1),
+            common::T0,
+            "order 1 created".to_owned(),
+        )],
+    ));
+    let report = h.handle(quiet.as_bytes()).await.expect("no window touched");
+    assert_eq!(report.window_requests, 0);
+}
+
+/// `replay --window-table` counts through the table: the second replay of the same files is a
+/// retry (nothing counted twice) that repeats the same threshold alerts.
+#[tokio::test(flavor = "current_thread")]
+async fn replay_shares_windows_through_a_table() {
+    let endpoint = endpoint();
+    let config = sdk_config(&endpoint).await;
+    let table = window_table(&config).await;
+    let run = |args: Vec<String>| {
+        let endpoint = endpoint.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_logwarden"))
+                .args(["replay", "samples", "--format", "json", "--stats"])
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .output()
+                .await
+                .expect("run logwarden")
+        }
+    };
+    let local = run(vec![]).await;
+    let shared = run(vec!["--window-table".into(), table.clone()]).await;
+    let stderr = String::from_utf8_lossy(&shared.stderr);
+    assert_eq!(shared.status.code(), Some(1), "{stderr}");
+    let mut a: Vec<&str> = std::str::from_utf8(&local.stdout)
+        .unwrap_or_default()
+        .lines()
+        .collect();
+    let mut b: Vec<&str> = std::str::from_utf8(&shared.stdout)
+        .unwrap_or_default()
+        .lines()
+        .collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same alerts as in-process windows");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("window store:"))
+        .unwrap_or_default()
+        .to_owned();
+    eprintln!("samples/ with --window-table: {line}");
+    let again = run(vec!["--window-table".into(), table]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    let thresholds = |out: &[u8]| {
+        std::str::from_utf8(out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(r#""kind":"threshold""#))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        thresholds(&again.stdout),
+        thresholds(&shared.stdout),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("retried batch parts not counted again") && !stderr.contains(" 0 retried"),
+        "{stderr}"
     );
 }

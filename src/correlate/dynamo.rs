@@ -42,7 +42,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
@@ -391,11 +391,17 @@ impl DynamoWindowStore {
                 };
                 Ok(Err(item))
             }
-            Err(e) => Err(StoreError::Backend(format!(
-                "DynamoDB UpdateItem on table {} failed: {}",
-                self.table,
-                DisplayErrorContext(&e)
-            ))),
+            Err(e) => {
+                let cause = match (e.code(), e.message()) {
+                    (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                    (Some(code), None) => code.to_owned(),
+                    _ => DisplayErrorContext(&e).to_string(),
+                };
+                Err(StoreError::Backend(format!(
+                    "DynamoDB UpdateItem on table {} failed: {cause}",
+                    self.table
+                )))
+            }
         }
     }
 
