@@ -413,3 +413,63 @@ impl Handler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_table_is_read_and_checked() {
+        let s =
+            Settings::from_lookup(|k| (k == "WINDOW_TABLE").then(|| " logwarden-windows ".into()))
+                .expect("valid");
+        assert_eq!(s.window_table.as_deref(), Some("logwarden-windows"));
+        let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/w";
+        let s = Settings::from_lookup(|k| (k == "WINDOW_TABLE").then(|| arn.into())).expect("arn");
+        assert_eq!(s.window_table.as_deref(), Some(arn));
+        let e = Settings::from_lookup(|k| (k == "WINDOW_TABLE").then(|| "bad name!".into()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("WINDOW_TABLE"), "{e}");
+        assert_eq!(
+            Settings::from_lookup(|_| None)
+                .ok()
+                .and_then(|s| s.window_table),
+            None
+        );
+    }
+
+    #[test]
+    fn kinesis_sequence_numbers_are_read_without_the_data() {
+        let event = br#"{"Records":[{"kinesis":{"data":"H4sI","sequenceNumber":"49590"},"eventSource":"aws:kinesis"},
+            {"kinesis":{"data":"x"},"eventSource":"aws:kinesis"}]}"#;
+        assert_eq!(
+            kinesis_sequence_numbers(event),
+            Some(vec![Some("49590".to_owned()), None])
+        );
+        assert_eq!(
+            kinesis_sequence_numbers(br#"{"awslogs":{"data":"H4sI"}}"#),
+            None
+        );
+        assert_eq!(
+            kinesis_sequence_numbers(br#"{"Records":[{"s3":{}}]}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn kinesis_responses_are_exactly_the_partial_batch_response() {
+        let mut r = InvocationReport {
+            batch_item_failures: Some(vec!["1".into()]),
+            ..InvocationReport::default()
+        };
+        assert_eq!(
+            r.response(),
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "1"}]})
+        );
+        r.batch_item_failures = None;
+        assert!(r.response().get("batchItemFailures").is_none());
+        assert!(r.response().get("events").is_some());
+    }
+}

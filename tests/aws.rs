@@ -965,3 +965,132 @@ async fn replay_shares_windows_through_a_table() {
         "{stderr}"
     );
 }
+
+/// The samples' events (every file, fresh ids per repetition) as Kinesis records of
+/// subscription payloads, repeated until `min_bytes` of payload JSON.
+fn sample_mix_kinesis(min_bytes: usize) -> (String, usize) {
+    let mut batches: Vec<(String, String, Vec<(i64, String)>)> = Vec::new();
+    let dir = format!("{}/samples", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("samples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        let bytes = std::fs::read(&f).expect("sample");
+        logwarden::decode::decode_input(
+            &bytes,
+            &TextSource::default(),
+            &logwarden::Limits::default(),
+            &mut |b| {
+                batches.push((
+                    b.log_group.to_string(),
+                    b.log_stream.to_string(),
+                    b.events
+                        .iter()
+                        .map(|e| (e.timestamp_ms.unwrap_or(common::T0), e.message.to_string()))
+                        .collect(),
+                ))
+            },
+        )
+        .expect("decodes");
+    }
+    let (mut records, mut size, mut round, mut n) = (Vec::new(), 0, 0, 0usize);
+    while size < min_bytes {
+        for (group, stream, events) in &batches {
+            let evs: Vec<Value> = events
+                .iter()
+                .map(|(t, m)| {
+                    n += 1;
+                    serde_json::json!({"id": format!("{n:056}"), "timestamp": t, "message": m})
+                })
+                .collect();
+            let p = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                "logGroup": group, "logStream": format!("{stream}-{round}"), "logEvents": evs})
+            .to_string();
+            size += p.len();
+            records.push(common::gzip(p.as_bytes()));
+        }
+        round += 1;
+    }
+    (common::kinesis_event(&records), size)
+}
+
+/// `events` authentication failures in one 5-minute window, from `ips` source IPs in turn
+/// (each IP also tries distinct users), as one subscription payload.
+fn auth_failures_payload(events: usize, ips: usize) -> String {
+    let evs: Vec<(String, i64, String)> = (0..events)
+        .map(|i| {
+            let t = common::T0 + (i as i64 * 290_000) / events as i64;
+            let ip = format!("198.18.{}.{}", (i % ips) / 250, (i % ips) % 250 + 1);
+            (
+                format!("{:056}", i + 1),
+                t,
+                auth_failure(&ip, &format!("user-{}", i / ips), t),
+            )
+        })
+        .collect();
+    payload("auth", &evs)
+}
+
+/// What shared windows cost per ~1 MB batch, measured against moto (latency on AWS differs:
+/// typically single-digit ms per UpdateItem in-region, sent 16 at a time). One UpdateItem per
+/// window touched, plus one claim per threshold alert: the cost follows the number of
+/// distinct (rule, group value, window) keys in the batch, not its size.
+#[tokio::test(flavor = "current_thread")]
+async fn shared_windows_cost_one_request_per_window_per_batch() {
+    let config = sdk_config(&endpoint()).await;
+    let table = window_table(&config).await;
+    let detectors = Arc::new(DetectorSet::builtin().expect("built-in"));
+    // No topic: alerts are counted, not published (publishing is measured elsewhere).
+    let make = |shared: bool| {
+        let h = Handler::new(settings(None), Arc::clone(&detectors), None).without_metrics();
+        if shared {
+            let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
+            h.with_window_store(Arc::new(store))
+        } else {
+            h
+        }
+    };
+    let (mix, mix_bytes) = sample_mix_kinesis(1_000_000);
+    let mut brute = auth_failures_payload(4_000, 50);
+    let brute_bytes = brute.len();
+    brute = common::lambda_event(&brute);
+    // A spray from many IPs: every event its own window (kept small: moto takes ~10 ms a
+    // request; 1 MB of it, 4000 events from 2000 IPs, took 4000 requests, 42 s on moto).
+    let spray_payload = auth_failures_payload(400, 200);
+    let spray_bytes = spray_payload.len();
+    let spray = common::lambda_event(&spray_payload);
+    let cases = [
+        ("samples mix (Kinesis, 1 MB)", mix.clone(), mix_bytes),
+        ("auth failures, 50 IPs", brute, brute_bytes),
+        ("auth failures, 200 IPs", spray, spray_bytes),
+    ];
+    for (name, event, bytes) in cases {
+        let local = make(false).handle(event.as_bytes()).await.expect("local");
+        let shared = make(true);
+        let report = shared.handle(event.as_bytes()).await.expect("shared");
+        assert_eq!(report.alerts, local.alerts, "{name}: the same alerts");
+        assert!(report.window_requests > 0);
+        eprintln!(
+            "{name}: {:.2} MB payload JSON, {} events, {} UpdateItem/claim requests, window flush {:.1} ms (moto), analyse {:.1} ms, {} alerts",
+            bytes as f64 / 1e6,
+            report.events,
+            report.window_requests,
+            report.window_ms,
+            report.analyse_ms,
+            report.alerts,
+        );
+    }
+    // A warm instance that saw the mix: the same windows again are answered from what it
+    // knows (fired windows) or with one request each.
+    let h = make(true);
+    let first = h.handle(mix.as_bytes()).await.expect("first");
+    let second = h.handle(mix.as_bytes()).await.expect("second");
+    assert!(second.window_requests <= first.window_requests);
+    eprintln!(
+        "samples mix, warm instance, same batch again: {} requests ({} the first time)",
+        second.window_requests, first.window_requests
+    );
+}

@@ -360,6 +360,48 @@ mod tests {
     }
 
     #[test]
+    fn pending_counts_aggregate_per_window_and_batch() {
+        let mut p = PendingCounts::default();
+        let rule = WindowRule {
+            threshold: 2,
+            distinct: false,
+            end_ms: 1000,
+            tag: 7,
+        };
+        let w = |id: &str| Witness {
+            log_group: "g".into(),
+            log_stream: "s".into(),
+            event_id: id.into(),
+            time_ms: 0,
+        };
+        for (batch, ev) in [(1, 10), (1, 11), (1, 10), (2, 12), (2, 13), (2, 14)] {
+            p.observe(&key(0), rule, batch, Observation::Event(ev), || {
+                w(&ev.to_string())
+            });
+        }
+        assert_eq!(p.len(), 1);
+        assert_eq!(p.observations(), 6);
+        let (_, win) = p.windows().next().expect("one window");
+        assert_eq!(win.tag, 7);
+        let counts: Vec<(BatchId, u64, usize)> = win
+            .parts
+            .iter()
+            .map(|b| (b.batch, b.events, b.witnesses.len()))
+            .collect();
+        // The repeated event counts once; witnesses are capped at the threshold.
+        assert_eq!(counts, [(1, 2, 2), (2, 3, 2)]);
+    }
+
+    #[test]
+    fn batch_ids_are_stable_and_tell_batches_apart() {
+        let evs = [("1", Some(5), 10), ("2", Some(6), 11)];
+        let a = batch_id("o", "g", "s", evs.iter().copied());
+        assert_eq!(a, batch_id("o", "g", "s", evs.iter().copied()));
+        assert_ne!(a, batch_id("o", "g", "s2", evs.iter().copied()));
+        assert_ne!(a, batch_id("o", "g", "s", evs[..1].iter().copied()));
+    }
+
+    #[test]
     fn bounded_with_oldest_evicted_first() {
         let mut s = MemoryWindowStore::new(10, 100);
         for i in 0..25 {
