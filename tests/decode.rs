@@ -62,7 +62,11 @@ const MSGS: &[&str] = &[
 fn lambda_subscription_event_built_by_our_helper() {
     let payload = payload_json("/aws/lambda/orders", "2026/11/25/[$LATEST]abc", T0, MSGS);
     let event = lambda_event(&payload);
-    assert_eq!(b64(b"ab"), "YWI=", "the helper writes padded standard base64");
+    assert_eq!(
+        b64(b"ab"),
+        "YWI=",
+        "the helper writes padded standard base64"
+    );
     let d = decode(event.as_bytes()).expect("decodes");
     assert_eq!(d.format, Some(InputFormat::SubscriptionEvent));
     assert_eq!(d.batches.len(), 1);

@@ -11,12 +11,17 @@ use proptest::prelude::*;
 
 fn detectors() -> Arc<DetectorSet> {
     static SET: OnceLock<Arc<DetectorSet>> = OnceLock::new();
-    SET.get_or_init(|| Arc::new(DetectorSet::builtin().expect("built-in"))).clone()
+    SET.get_or_init(|| Arc::new(DetectorSet::builtin().expect("built-in")))
+        .clone()
 }
 
 fn run(input: &[u8], throttle: bool) -> (Vec<Alert>, logwarden::Stats) {
     let config = Config {
-        throttle: if throttle { Config::default().throttle } else { None },
+        throttle: if throttle {
+            Config::default().throttle
+        } else {
+            None
+        },
         ..Config::default()
     };
     let mut p = Pipeline::new(detectors(), config);

@@ -81,27 +81,37 @@ fn catalogue() -> Vec<Bad> {
         },
         Bad {
             name: "truncated gzip",
-            input: json!({"awslogs": {"data": b64(&gz[..gz.len() / 2])}}).to_string().into_bytes(),
+            input: json!({"awslogs": {"data": b64(&gz[..gz.len() / 2])}})
+                .to_string()
+                .into_bytes(),
             error: "invalid gzip data in awslogs.data",
         },
         Bad {
             name: "valid base64 that is not gzip",
-            input: json!({"awslogs": {"data": b64(b"\x00\x01plain bytes")}}).to_string().into_bytes(),
+            input: json!({"awslogs": {"data": b64(b"\x00\x01plain bytes")}})
+                .to_string()
+                .into_bytes(),
             error: "awslogs.data decoded to bytes that are neither gzip nor JSON",
         },
         Bad {
             name: "gzip of invalid JSON",
-            input: json!({"awslogs": {"data": b64(&gzip(b"{\"logEvents\":[{]}"))}}).to_string().into_bytes(),
+            input: json!({"awslogs": {"data": b64(&gzip(b"{\"logEvents\":[{]}"))}})
+                .to_string()
+                .into_bytes(),
             error: "invalid JSON in subscription payload",
         },
         Bad {
             name: "envelope missing logEvents",
-            input: lambda_event(r#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}"#).into_bytes(),
+            input: lambda_event(r#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}"#)
+                .into_bytes(),
             error: "invalid JSON in subscription payload",
         },
         Bad {
             name: "envelope with wrong types",
-            input: lambda_event(r#"{"messageType":"DATA_MESSAGE","logGroup":7,"logStream":"s","logEvents":[]}"#).into_bytes(),
+            input: lambda_event(
+                r#"{"messageType":"DATA_MESSAGE","logGroup":7,"logStream":"s","logEvents":[]}"#,
+            )
+            .into_bytes(),
             error: "invalid JSON in subscription payload",
         },
         Bad {
@@ -132,9 +142,18 @@ fn every_bad_input_is_reported_by_replay_and_the_other_files_still_processed() {
     for bad in catalogue() {
         let (code, stdout, stderr) = replay("bad.json", &bad.input, &[]);
         assert_eq!(code, Some(2), "{}: {stderr}", bad.name);
-        assert!(stderr.contains(&format!("bad.json: {}", bad.error)), "{}: {stderr}", bad.name);
+        assert!(
+            stderr.contains(&format!("bad.json: {}", bad.error)),
+            "{}: {stderr}",
+            bad.name
+        );
         assert!(!stderr.contains("panicked"), "{}: {stderr}", bad.name);
-        assert_eq!(stdout.lines().count(), 1, "{}: the good file's alert: {stdout}", bad.name);
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "{}: the good file's alert: {stdout}",
+            bad.name
+        );
     }
 }
 
@@ -143,7 +162,8 @@ fn control_message_and_empty_file_are_fine() {
     let control = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
         "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": T0, "message": "CWL CONTROL MESSAGE: Checking health of destination"}]});
     let h = handler();
-    let r = block_on(h.handle(lambda_event(&control.to_string()).as_bytes())).expect("control message acknowledged");
+    let r = block_on(h.handle(lambda_event(&control.to_string()).as_bytes()))
+        .expect("control message acknowledged");
     assert_eq!((r.events, r.processed, r.alerts), (1, 0, 0));
     let (code, stdout, stderr) = replay("empty.log", b"", &["--stats"]);
     assert_eq!(code, Some(1), "only the good file's alert: {stderr}");
@@ -162,12 +182,17 @@ fn gzip_bomb_is_stopped_at_the_cap_with_bounded_memory() {
     assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
     let event = json!({"awslogs": {"data": b64(&bomb)}}).to_string();
     match block_on(handler().handle(event.as_bytes())) {
-        Err(HandlerError::Pipeline(e)) => assert!(e.to_string().contains("inflates past the"), "{e}"),
+        Err(HandlerError::Pipeline(e)) => {
+            assert!(e.to_string().contains("inflates past the"), "{e}")
+        }
         other => panic!("expected the cap error, got {other:?}"),
     }
     let (code, stdout, stderr) = replay("bomb.json", event.as_bytes(), &["--stats"]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("bomb.json: gzip data in awslogs.data inflates past the 67108864-byte cap"), "{stderr}");
+    assert!(
+        stderr.contains("bomb.json: gzip data in awslogs.data inflates past the 67108864-byte cap"),
+        "{stderr}"
+    );
     assert_eq!(stdout.lines().count(), 1);
     let peak = stderr
         .lines()
@@ -187,14 +212,20 @@ fn big_and_many_events_and_odd_bytes() {
     let mut msgs: Vec<&str> = tiny.iter().map(String::as_str).collect();
     msgs.push(&big);
     // NUL bytes and (lossily decoded) invalid UTF-8 inside messages.
-    msgs.push("nul\u{0}byte and \u{fffd} replacement with 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");
+    msgs.push(
+        "nul\u{0}byte and \u{fffd} replacement with 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",
+    );
     // JSON nested 100,000 levels deep.
     let deep = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
     msgs.push(&deep);
     let payload = payload_json("/aws/lambda/x", "s", T0, &msgs);
     let mut alerts = Vec::new();
-    p.process_input(lambda_event(&payload).as_bytes(), &TextSource::default(), &mut |a| alerts.push(a))
-        .expect("decodes");
+    p.process_input(
+        lambda_event(&payload).as_bytes(),
+        &TextSource::default(),
+        &mut |a| alerts.push(a),
+    )
+    .expect("decodes");
     let rules: Vec<_> = alerts.iter().map(|a| a.rule_id.as_str()).collect();
     assert!(rules.contains(&"stripe-secret-key"), "{rules:?}");
     assert!(rules.contains(&"github-pat-classic"), "{rules:?}");
@@ -218,8 +249,12 @@ fn absurd_timestamps_do_not_break_anything() {
         {"id": "6", "timestamp": 1, "message": "key sk_live_4eC39HqLyjWDarjtT1zdp7dc"}
     ]});
     let mut alerts = Vec::new();
-    p.process_input(events.to_string().as_bytes(), &TextSource::default(), &mut |a| alerts.push(a))
-        .expect("decodes");
+    p.process_input(
+        events.to_string().as_bytes(),
+        &TextSource::default(),
+        &mut |a| alerts.push(a),
+    )
+    .expect("decodes");
     p.finish(&mut |a| alerts.push(a));
     assert_eq!(p.stats().events_processed, 6);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -231,11 +266,31 @@ fn absurd_timestamps_do_not_break_anything() {
 fn bad_detector_files_name_file_rule_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases: &[(&str, &str, &str)] = &[
-        ("regex.toml", "[[rules]]\nid = \"r1\"\nregex = '''(open'''\nkeywords = [\"x\"]\n", "regex.toml:2: rule `r1`: invalid regex"),
-        ("syntax.toml", "[[rules]\n", "syntax.toml: invalid detector file"),
-        ("dup.toml", "[[rules]]\nid = \"aws-access-key-id\"\nregex = 'x'\nkeywords = [\"x\"]\n", "dup.toml:2: duplicate rule id `aws-access-key-id`"),
-        ("huge.toml", "[[rules]]\nid = \"big\"\nregex = '''\\pL{1000}\\pL{1000}'''\nkeywords = [\"x\"]\n", "huge.toml:2: rule `big`: invalid regex"),
-        ("bad.yml", "title: x\ndetection: [\n", "bad.yml: invalid detector file"),
+        (
+            "regex.toml",
+            "[[rules]]\nid = \"r1\"\nregex = '''(open'''\nkeywords = [\"x\"]\n",
+            "regex.toml:2: rule `r1`: invalid regex",
+        ),
+        (
+            "syntax.toml",
+            "[[rules]\n",
+            "syntax.toml: invalid detector file",
+        ),
+        (
+            "dup.toml",
+            "[[rules]]\nid = \"aws-access-key-id\"\nregex = 'x'\nkeywords = [\"x\"]\n",
+            "dup.toml:2: duplicate rule id `aws-access-key-id`",
+        ),
+        (
+            "huge.toml",
+            "[[rules]]\nid = \"big\"\nregex = '''\\pL{1000}\\pL{1000}'''\nkeywords = [\"x\"]\n",
+            "huge.toml:2: rule `big`: invalid regex",
+        ),
+        (
+            "bad.yml",
+            "title: x\ndetection: [\n",
+            "bad.yml: invalid detector file",
+        ),
     ];
     for (name, text, expected) in cases {
         let path = dir.path().join(name);
@@ -249,7 +304,11 @@ fn bad_detector_files_name_file_rule_and_line() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
-        assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{name}: {stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{name}: {stderr}"
+        );
     }
 }
 
@@ -263,8 +322,16 @@ fn nothing_leaks() {
         "AKIABZPUZDIKM2W2IPRI",
         "postgres://billing:S3cr3t-Pa55w0rd!@db.internal:5432/billing",
     ];
-    let lines: Vec<String> = secrets.iter().map(|s| format!("2026-11-25T10:00:00.000Z\tr\tINFO\tusing {s}")).collect();
-    let payload = payload_json("/aws/lambda/leaky", "s", T0, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let lines: Vec<String> = secrets
+        .iter()
+        .map(|s| format!("2026-11-25T10:00:00.000Z\tr\tINFO\tusing {s}"))
+        .collect();
+    let payload = payload_json(
+        "/aws/lambda/leaky",
+        "s",
+        T0,
+        &lines.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let event = lambda_event(&payload);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("leaky.json");
@@ -275,7 +342,11 @@ fn nothing_leaks() {
         .env("LOGWARDEN_LOG", "trace")
         .output()
         .expect("run");
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.len() > 100);
     for s in secrets {
         assert!(!all.contains(s), "leaked {}…", &s[..6]);
@@ -306,8 +377,12 @@ fn nothing_leaks() {
         block_on(handler().handle(event.as_bytes())).expect("handled")
     });
     assert!(report.alerts >= 4, "{report:?}");
-    let logs = String::from_utf8_lossy(&buf.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned();
-    assert!(logs.contains("alert_id="), "the handler logs its alerts by id: {logs}");
+    let logs =
+        String::from_utf8_lossy(&buf.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned();
+    assert!(
+        logs.contains("alert_id="),
+        "the handler logs its alerts by id: {logs}"
+    );
     for s in secrets {
         assert!(!logs.contains(s), "a secret reached the handler's logs");
     }

@@ -82,7 +82,12 @@ pub fn pattern_shape(pattern: &str) -> Result<PatternShape, CompileError> {
         .utf8(false)
         .build()
         .parse(pattern)
-        .or_else(|_| regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern))
+        .or_else(|_| {
+            regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(pattern)
+        })
         .map_err(|e| CompileError::Regex(one_line(&e.to_string())))?;
     let props = hir.properties();
     Ok(PatternShape {

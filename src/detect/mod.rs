@@ -272,7 +272,8 @@ impl DetectorSetBuilder {
                     });
                 }
                 seen.insert(id.clone(), format!("{path}:{line}"));
-                if let Some(rule) = compile_rule(spec, path, line, &file_allow, *builtin, &mut self.warnings)?
+                if let Some(rule) =
+                    compile_rule(spec, path, line, &file_allow, *builtin, &mut self.warnings)?
                 {
                     rules.push(rule);
                 }
