@@ -22,6 +22,28 @@ struct Fixture {
     detectors: Arc<DetectorSet>,
     /// The built-in content rules alone (no Sigma event rules), for the before/after ratio.
     content_only: Arc<DetectorSet>,
+    /// The built-in set with every content rule present twice (renamed copies): cost must
+    /// stay flat in rule count.
+    doubled: Arc<DetectorSet>,
+}
+
+fn doubled() -> DetectorSet {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors");
+    let mut b = DetectorSet::builder().builtin();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("detectors/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("detector file");
+        b = b.source(
+            &format!("copy-of-{}", f.display()),
+            &text.replace("id = \"", "id = \"copy-"),
+        );
+    }
+    b.build().expect("doubled rules")
 }
 
 fn content_only() -> DetectorSet {
@@ -57,6 +79,7 @@ fn fixture() -> Fixture {
         messages,
         detectors: Arc::new(DetectorSet::builtin().expect("built-in detectors")),
         content_only: Arc::new(content_only()),
+        doubled: Arc::new(doubled()),
     }
 }
 
@@ -107,6 +130,10 @@ fn benches(c: &mut Criterion, f: &Fixture) {
         let mut p = Pipeline::new(Arc::clone(&f.detectors), Config::default());
         b.iter(|| black_box(end_to_end(f, &mut p)))
     });
+    g.bench_function("pipeline_2x_content_rules", |b| {
+        let mut p = Pipeline::new(Arc::clone(&f.doubled), Config::default());
+        b.iter(|| black_box(end_to_end(f, &mut p)))
+    });
     g.bench_function("pipeline_content_rules_only", |b| {
         let mut p = Pipeline::new(Arc::clone(&f.content_only), Config::default());
         b.iter(|| black_box(end_to_end(f, &mut p)))
@@ -155,6 +182,13 @@ fn main() {
         },
         21,
     );
+    let mut pd = Pipeline::new(Arc::clone(&f.doubled), Config::default());
+    let doubled = median_secs(
+        || {
+            black_box(end_to_end(&f, &mut pd));
+        },
+        21,
+    );
     let mb = f.payload_len as f64 / 1e6;
     println!(
         "ratio: decode-only {:.0} MB/s, end-to-end {:.0} MB/s, end-to-end/decode = {:.2} (payload {:.2} MB, {} events)",
@@ -169,5 +203,13 @@ fn main() {
         mb / content,
         mb / e2e,
         content / e2e
+    );
+    println!(
+        "ratio: {} rules {:.0} MB/s, {} rules {:.0} MB/s, 2x/1x = {:.2}",
+        f.detectors.rules().len(),
+        mb / e2e,
+        f.doubled.rules().len(),
+        mb / doubled,
+        e2e / doubled
     );
 }
