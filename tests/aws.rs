@@ -966,10 +966,13 @@ async fn replay_shares_windows_through_a_table() {
     );
 }
 
+/// A decoded sample batch: log group, log stream, (time, message) of each event.
+type SampleBatch = (String, String, Vec<(i64, String)>);
+
 /// The samples' events (every file, fresh ids per repetition) as Kinesis records of
 /// subscription payloads, repeated until `min_bytes` of payload JSON.
 fn sample_mix_kinesis(min_bytes: usize) -> (String, usize) {
-    let mut batches: Vec<(String, String, Vec<(i64, String)>)> = Vec::new();
+    let mut batches: Vec<SampleBatch> = Vec::new();
     let dir = format!("{}/samples", env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("samples")
