@@ -77,18 +77,16 @@ pub struct PatternShape {
 
 /// Parses a pattern (cheap, no compilation) for its [`PatternShape`].
 pub fn pattern_shape(pattern: &str) -> Result<PatternShape, CompileError> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .or_else(|_| {
-            regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .build()
-                .parse(pattern)
-        })
-        .map_err(|e| CompileError::Regex(one_line(&e.to_string())))?;
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
+    };
+    // Unicode off first (as the compiler does), then on for patterns that need it.
+    let hir = parse(false).or_else(|_| parse(true))?;
     let props = hir.properties();
     Ok(PatternShape {
         groups: props.explicit_captures_len(),
