@@ -315,7 +315,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
         Format::Json
     });
     let stdout = std::io::stdout().lock();
-    let mut sink: Box<dyn AlertSink> = match format {
+    let sink: Box<dyn AlertSink> = match format {
         Format::Json => Box::new(JsonLinesSink::new(std::io::BufWriter::new(stdout))),
         Format::Text => Box::new(TableSink::new(std::io::BufWriter::new(stdout))),
     };
@@ -342,10 +342,12 @@ fn replay(args: ReplayArgs) -> ExitCode {
         );
         bar
     });
-    let mut worst: Option<Severity> = None;
-    let mut sink_error = None;
-    let publish_alerts = args.sns_topic_arn.is_some();
-    let mut published: Vec<Alert> = Vec::new();
+    let mut out = ReplayOutput {
+        sink,
+        worst: None,
+        sink_error: None,
+        published: args.sns_topic_arn.is_some().then(Vec::new),
+    };
     for input in &inputs {
         let (name, bytes) = match read_input(input) {
             Ok(v) => v,
@@ -359,17 +361,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
             log_group: args.log_group.clone().unwrap_or_else(|| name.clone()),
             log_stream: args.log_stream.clone().unwrap_or_else(|| name.clone()),
         };
-        let mut emit = |alert: Alert| {
-            worst = worst.max(Some(alert.severity));
-            if sink_error.is_none()
-                && let Err(e) = sink.send(&alert)
-            {
-                sink_error = Some(e);
-            }
-            if publish_alerts {
-                published.push(alert);
-            }
-        };
+        let mut emit = |alert: Alert| out.take(alert);
         match pipeline.process_input(&bytes, &source, &mut emit) {
             Ok(record_errors) => {
                 for (i, e) in record_errors {
@@ -399,21 +391,11 @@ fn replay(args: ReplayArgs) -> ExitCode {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    pipeline.finish(&mut |alert: Alert| {
-        worst = worst.max(Some(alert.severity));
-        if sink_error.is_none()
-            && let Err(e) = sink.send(&alert)
-        {
-            sink_error = Some(e);
-        }
-        if publish_alerts {
-            published.push(alert);
-        }
-    });
-    if let Err(e) = sink.finish() {
-        sink_error.get_or_insert(e);
+    pipeline.finish(&mut |alert: Alert| out.take(alert));
+    if let Err(e) = out.sink.finish() {
+        out.sink_error.get_or_insert(e);
     }
-    if let Some(e) = sink_error {
+    if let Some(e) = out.sink_error {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_ERROR);
     }
@@ -425,14 +407,18 @@ fn replay(args: ReplayArgs) -> ExitCode {
         );
     }
     if (args.sns_topic_arn.is_some() || args.metrics_namespace.is_some())
-        && let Err(e) = publish(&args, &published, pipeline.stats())
+        && let Err(e) = publish(
+            &args,
+            out.published.as_deref().unwrap_or_default(),
+            pipeline.stats(),
+        )
     {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_ERROR);
     }
     if !errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
-    } else if worst.is_some_and(|w| w >= fail_on) {
+    } else if out.worst.is_some_and(|w| w >= fail_on) {
         ExitCode::from(EXIT_ALERTS)
     } else {
         ExitCode::SUCCESS
@@ -480,6 +466,29 @@ fn publish(args: &ReplayArgs, alerts: &[Alert], stats: &Stats) -> Result<(), Str
         }
         Ok(())
     })
+}
+
+/// Where replayed alerts go: the output sink, the worst severity seen (for the exit code), and
+/// the alerts kept for publishing when `--sns-topic-arn` is given.
+struct ReplayOutput {
+    sink: Box<dyn AlertSink>,
+    worst: Option<Severity>,
+    sink_error: Option<logwarden::SinkError>,
+    published: Option<Vec<Alert>>,
+}
+
+impl ReplayOutput {
+    fn take(&mut self, alert: Alert) {
+        self.worst = self.worst.max(Some(alert.severity));
+        if self.sink_error.is_none()
+            && let Err(e) = self.sink.send(&alert)
+        {
+            self.sink_error = Some(e);
+        }
+        if let Some(p) = &mut self.published {
+            p.push(alert);
+        }
+    }
 }
 
 fn display_name(input: &Input) -> String {

@@ -241,7 +241,8 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
         .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
 }
 
-fn one_line(s: &str) -> String {
+/// Joins a multi-line message (compiler and parser errors) into one line.
+pub(crate) fn one_line(s: &str) -> String {
     let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines.join(" ")
 }

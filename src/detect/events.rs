@@ -22,6 +22,7 @@ use rsigma_parser::{
 };
 use serde::Deserialize;
 
+use super::content::one_line;
 use super::{DetectorError, Severity};
 use crate::record::{FieldValue, Record};
 
@@ -533,14 +534,6 @@ impl EventSources {
             by_base,
         })
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRule, DetectorError> {

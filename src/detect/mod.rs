@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use content::one_line;
 pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
     PatternShape, RuleRegex, Scratch, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
@@ -295,14 +296,6 @@ impl DetectorSetBuilder {
             warnings: self.warnings,
         })
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn is_toml(p: &Path) -> bool {
