@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::decode::{Batch, LogEvent, MessageType};
-use crate::detect::{CheckFailure, DetectorSet, FindingKind};
+use crate::detect::{CheckFailure, DetectorSet, FindingKind, Scratch};
 use crate::pipeline::{Config, Pipeline};
 use crate::record::Parser;
 
@@ -26,7 +26,9 @@ fn event(id: String, ts: Option<i64>, message: &str) -> LogEvent<'_> {
 /// Whether event rule `rule` matches the raw line `line` (prefilter included).
 pub fn event_rule_matches(set: &DetectorSet, parser: &Parser, rule: usize, line: &str) -> bool {
     let events = set.events();
-    if !events.candidate(line.as_bytes()) {
+    let mut scratch = Scratch::default();
+    set.scan(line.as_bytes(), &mut scratch, &mut Vec::new());
+    if !events.rule_candidate(rule, scratch.literal_hits()) {
         return false;
     }
     let ev = event("1".into(), Some(TEST_T0_MS), line);

@@ -424,9 +424,8 @@ impl Pipeline {
         let msg = event.message.as_bytes();
         let content = detectors.content();
         self.matches.clear();
-        content.scan(msg, &mut self.scratch, &mut self.matches);
+        let candidate = detectors.scan(msg, &mut self.scratch, &mut self.matches);
         let events = detectors.events();
-        let candidate = events.candidate(msg);
         if self.matches.is_empty() && !candidate {
             return Ok(());
         }

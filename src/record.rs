@@ -84,6 +84,14 @@ pub enum PlatformLine {
 }
 
 impl PlatformLine {
+    const ALL: [PlatformLine; 5] = [
+        PlatformLine::Start,
+        PlatformLine::End,
+        PlatformLine::Report,
+        PlatformLine::Timeout,
+        PlatformLine::InitStart,
+    ];
+
     fn type_name(self) -> &'static str {
         match self {
             PlatformLine::Start => "platform.start",
@@ -605,6 +613,21 @@ impl<'a> Record<'a> {
             return lookup(inner, path).map(FieldValue::Json);
         }
         None
+    }
+}
+
+/// Whether `value` of `field` can be supplied by the parser rather than appear in the line's
+/// text: platform text lines get a `type` such as `platform.report`, a timeout line gets
+/// `status: timeout`, and every record gets `function` from its log group. Literal
+/// prefilters must not require such a value in the raw line.
+pub fn derived_value(field: &str, value: &str) -> bool {
+    match field {
+        "function" => true,
+        "type" => PlatformLine::ALL
+            .iter()
+            .any(|k| k.type_name().eq_ignore_ascii_case(value)),
+        "status" => value.eq_ignore_ascii_case("timeout"),
+        _ => false,
     }
 }
 

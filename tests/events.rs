@@ -5,6 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use logwarden::detect::Scratch;
 use logwarden::{Alert, Config, DetectorSet, FindingKind, Pipeline, TextSource};
 use serde_json::json;
 
@@ -337,6 +338,32 @@ fn prefilter_skips_records_that_cannot_match() {
         0,
         "no record should reach rule evaluation"
     );
+}
+
+/// The prefilter requires a literal from every `and` branch, not only the most selective one:
+/// an S3 data event has `s3.amazonaws.com` but none of the bucket-configuration event names,
+/// so it is not evaluated at all. Values the parser supplies itself (a text timeout line's
+/// `type: platform.timeout`) are never required in the raw line.
+#[test]
+fn prefilter_requires_every_branch_of_a_conjunction() {
+    let set = DetectorSet::builtin().expect("built-in");
+    let mut scratch = Scratch::default();
+    let mut found = Vec::new();
+    let mut candidate = |line: &str| set.scan(line.as_bytes(), &mut scratch, &mut found);
+    let s3 = |name: &str| ct(name, json!({"eventSource": "s3.amazonaws.com"}));
+    assert!(
+        !candidate(&s3("GetObject")),
+        "an S3 read is not a candidate"
+    );
+    assert!(!candidate(&s3("ListObjectsV2")));
+    assert!(candidate(&s3("PutBucketPolicy")));
+    assert!(candidate(&s3("DeleteBucketReplication")));
+    assert!(candidate(
+        "2026-11-25T10:10:30.530Z e3092d51-8e64-4508-b69e-18f8452f78b0 Task timed out after 3.00 seconds"
+    ));
+    assert!(!candidate(
+        r#"{"level":"INFO","message":"request done","status":"ok","type":"orders"}"#
+    ));
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::validate::{Validator, shannon_entropy};
 use super::{FindingKind, Severity};
@@ -199,6 +199,15 @@ pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     runs: Vec<(usize, usize)>,
     locs: Vec<Option<CaptureLocations>>,
+    literal_hits: Vec<u64>,
+}
+
+impl Scratch {
+    /// Which of the matcher's extra literals the last [`ContentMatcher::scan`] saw: a bitset
+    /// indexed by literal id.
+    pub fn literal_hits(&self) -> &[u64] {
+        &self.literal_hits
+    }
 }
 
 /// The compiled content rule set.
@@ -208,8 +217,15 @@ pub struct ContentMatcher {
     keywords: Option<AhoCorasick>,
     /// Keyword pattern index → rules that own it.
     keyword_rules: Vec<Vec<u32>>,
+    /// Keyword pattern index → extra literal id (`u32::MAX`: none).
+    pattern_literal: Vec<u32>,
+    literal_count: usize,
     /// Rules gated by digit runs: (rule, min digits).
     digit_rules: Vec<(u32, usize)>,
+    /// All digit-gated regexes in one set (index = position in `digit_rules`), compiled on
+    /// the first digit run: one pass over a run's window tells which rules can match there,
+    /// instead of one search per rule. `None` if the set does not compile.
+    digit_set: OnceLock<Option<RegexSet>>,
     min_digit_gate: usize,
     /// Rules with no keyword and no gate.
     always_rules: Vec<u32>,
@@ -298,6 +314,16 @@ impl ContentRule {
 impl ContentMatcher {
     /// Builds the matcher over `rules` (the keyword automaton is built here, once).
     pub fn new(rules: Vec<ContentRule>) -> Result<Self, CompileError> {
+        Self::with_literals(rules, &[])
+    }
+
+    /// Builds the matcher over `rules`, with `literals` (the event rules' prefilter strings)
+    /// matched in the same automaton: one pass over a line finds both, and
+    /// [`Scratch::literal_hits`] tells which literals occurred.
+    pub fn with_literals(
+        rules: Vec<ContentRule>,
+        literals: &[String],
+    ) -> Result<Self, CompileError> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         let mut digit_rules = Vec::new();
@@ -329,6 +355,21 @@ impl ContentMatcher {
                 }
             }
         }
+        let mut pattern_literal = vec![u32::MAX; patterns.len()];
+        for (id, lit) in literals.iter().enumerate() {
+            let lower = lit.to_ascii_lowercase().into_bytes();
+            if lower.is_empty() {
+                continue;
+            }
+            match patterns.iter().position(|p| *p == lower) {
+                Some(p) => pattern_literal[p] = id as u32,
+                None => {
+                    patterns.push(lower);
+                    keyword_rules.push(Vec::new());
+                    pattern_literal.push(id as u32);
+                }
+            }
+        }
         let keywords = if patterns.is_empty() {
             None
         } else {
@@ -346,7 +387,10 @@ impl ContentMatcher {
             rules,
             keywords,
             keyword_rules,
+            pattern_literal,
+            literal_count: literals.len(),
             digit_rules,
+            digit_set: OnceLock::new(),
             min_digit_gate,
             always_rules,
         })
@@ -361,9 +405,18 @@ impl ContentMatcher {
     /// span and rule).
     pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
         scratch.windows.clear();
+        scratch.literal_hits.clear();
+        scratch
+            .literal_hits
+            .resize(self.literal_count.div_ceil(64), 0);
         if let Some(ac) = &self.keywords {
             for m in ac.find_overlapping_iter(message) {
-                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                let p = m.pattern().as_usize();
+                let lit = self.pattern_literal[p];
+                if lit != u32::MAX {
+                    scratch.literal_hits[lit as usize / 64] |= 1 << (lit % 64);
+                }
+                for &r in &self.keyword_rules[p] {
                     // The keyword lies inside the match, so the match lies within the rule's
                     // longest match length on either side of it.
                     let (before, after) = self.rules[r as usize].window;
@@ -376,13 +429,15 @@ impl ContentMatcher {
         if !self.digit_rules.is_empty() {
             scratch.runs.clear();
             digit_runs(message, self.min_digit_gate, &mut scratch.runs);
+            let set = self.digit_set.get_or_init(|| self.build_digit_set());
             for k in 0..scratch.runs.len() {
                 let (rs, re) = scratch.runs[k];
                 let digits = count_digits(&message[rs..re]);
-                for &(r, n) in &self.digit_rules {
-                    if digits >= n {
-                        let start = rs.saturating_sub(GATE_CONTEXT);
-                        let end = (re + GATE_CONTEXT).min(message.len());
+                let start = rs.saturating_sub(GATE_CONTEXT);
+                let end = (re + GATE_CONTEXT).min(message.len());
+                let hits = set.as_ref().map(|s| s.matches_at(&message[..end], start));
+                for (j, &(r, n)) in self.digit_rules.iter().enumerate() {
+                    if digits >= n && hits.as_ref().is_none_or(|h| h.matched(j)) {
                         scratch.windows.push((r, start, end));
                     }
                 }
@@ -413,6 +468,22 @@ impl ContentMatcher {
             start = start.min(end);
             self.run_rule(rule as usize, message, start, end, scratch, out);
         }
+    }
+
+    fn build_digit_set(&self) -> Option<RegexSet> {
+        let patterns: Vec<&str> = self
+            .digit_rules
+            .iter()
+            .map(|&(r, _)| self.rules[r as usize].regex.pattern())
+            .collect();
+        let build = |unicode: bool| {
+            RegexSetBuilder::new(&patterns)
+                .unicode(unicode)
+                .size_limit(REGEX_SIZE_LIMIT * patterns.len().max(1))
+                .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
+                .build()
+        };
+        build(false).or_else(|_| build(true)).ok()
     }
 
     fn run_rule(
@@ -485,34 +556,39 @@ fn count_digits(b: &[u8]) -> usize {
 
 /// Finds runs of at least `min` digits, where one ` ` or `-` may separate two digits.
 /// Pushes `(start, end)` byte ranges.
+///
+/// Such a run spans at least `min` bytes, so only every `min`-th byte is looked at until one
+/// falls inside a run, which is then widened to its full extent: text without long numbers is
+/// skipped `min` bytes at a time.
 pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
+    let min = min.max(1);
     let n = message.len();
-    let mut i = 0;
+    let digit = |i: usize| message[i].is_ascii_digit();
+    let sep = |i: usize| matches!(message[i], b' ' | b'-');
+    let mut i = min - 1;
     while i < n {
-        // Skip to the next digit.
-        match message[i..].iter().position(u8::is_ascii_digit) {
-            Some(p) => i += p,
-            None => return,
+        // A digit of the run this sample falls in, if any.
+        let d = if digit(i) {
+            i
+        } else if sep(i) && i > 0 && i + 1 < n && digit(i - 1) && digit(i + 1) {
+            i + 1
+        } else {
+            i += min;
+            continue;
+        };
+        let mut start = d;
+        while start > 0 && (digit(start - 1) || (start >= 2 && sep(start - 1) && digit(start - 2)))
+        {
+            start -= if digit(start - 1) { 1 } else { 2 };
         }
-        let start = i;
-        let mut digits = 0;
-        let mut end = i;
-        while i < n {
-            let b = message[i];
-            if b.is_ascii_digit() {
-                digits += 1;
-                i += 1;
-                end = i;
-            } else if (b == b' ' || b == b'-') && i + 1 < n && message[i + 1].is_ascii_digit() {
-                i += 1;
-            } else {
-                break;
-            }
+        let mut end = d + 1;
+        while end < n && (digit(end) || (end + 1 < n && sep(end) && digit(end + 1))) {
+            end += if digit(end) { 1 } else { 2 };
         }
-        if digits >= min {
+        if count_digits(&message[start..end]) >= min {
             out.push((start, end));
         }
-        i = end.max(i) + usize::from(i == end && i < n);
+        i = end + min;
     }
 }
 
@@ -531,5 +607,64 @@ mod tests {
         out.clear();
         digit_runs(b"12  34", 3, &mut out);
         assert!(out.is_empty());
+    }
+
+    /// The straightforward left-to-right scan the sampling version must agree with.
+    fn naive_runs(m: &[u8], min: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < m.len() {
+            if !m[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let (start, mut end, mut digits) = (i, i, 0);
+            while i < m.len() {
+                if m[i].is_ascii_digit() {
+                    digits += 1;
+                    i += 1;
+                    end = i;
+                } else if matches!(m[i], b' ' | b'-')
+                    && i + 1 < m.len()
+                    && m[i + 1].is_ascii_digit()
+                {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            if digits >= min {
+                out.push((start, end));
+            }
+            i = end.max(i) + usize::from(i == end && i < m.len());
+        }
+        out
+    }
+
+    #[test]
+    fn digit_runs_agree_with_a_naive_scan() {
+        let alphabet = b"0123456789 -x-1 2";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for case in 0..20_000 {
+            let len = case % 60;
+            let m: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for min in [1, 3, 9, 13] {
+                let mut out = Vec::new();
+                digit_runs(&m, min, &mut out);
+                assert_eq!(
+                    out,
+                    naive_runs(&m, min),
+                    "{:?} min {min}",
+                    String::from_utf8_lossy(&m)
+                );
+            }
+        }
     }
 }

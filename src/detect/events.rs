@@ -6,14 +6,14 @@
 //! parsed by the same parser but counted by logwarden itself (see `crate::correlate`), so that
 //! windows use event time, fire once per window and keep their state behind a store trait.
 //!
-//! A literal prefilter runs first: from each rule's lowered form we take the strings of which
-//! at least one must occur in the raw line; one Aho-Corasick automaton over all of them decides
-//! whether a record can match any rule. Records that cannot are never parsed as JSON.
+//! A literal prefilter runs first: from each rule's lowered form we derive, in conjunctive
+//! normal form, the literals that must occur in the raw line (every clause needs one of its
+//! literals). The literals are matched in the content rules' keyword automaton, in the same
+//! pass; records that cannot match any rule are never parsed as JSON.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rsigma_eval::{Engine, Event, EventValue};
 use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule, LowerOptions};
 use rsigma_parser::{
@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use super::content::one_line;
 use super::{DetectorError, Severity};
-use crate::record::{FieldValue, Record};
+use crate::record::{FieldValue, Record, derived_value};
 
 /// Custom attribute: log lines that must match a detection rule.
 pub const ATTR_EXAMPLES: &str = "logwarden.examples";
@@ -129,101 +129,148 @@ pub struct CorrelationRule {
     pub line: usize,
 }
 
-/// Which literals must occur in a raw line for a rule to possibly match.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Lits {
-    /// No usable literal: the rule must always be evaluated.
-    Open,
-    /// At least one of these occurs (ASCII case-insensitively) in any matching line.
-    AnyOf(Vec<String>),
+/// Which literals must occur in a raw line for a rule to possibly match, in conjunctive normal
+/// form: every clause needs one of its literals in the line (ASCII case-insensitively). No
+/// clause means nothing is known and every line is a candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Cnf(Vec<Vec<String>>);
+
+/// Clauses kept per rule: the most selective ones (dropping a clause only widens the filter).
+const MAX_CLAUSES: usize = 8;
+
+/// How selective a clause is: its shortest literal is long, and it has few literals.
+fn selectivity(clause: &[String]) -> (usize, usize) {
+    (
+        clause.iter().map(String::len).min().unwrap_or(0),
+        usize::MAX - clause.len(),
+    )
 }
 
-impl Lits {
-    fn union(items: impl IntoIterator<Item = Lits>) -> Lits {
-        let mut all = Vec::new();
-        for l in items {
-            match l {
-                Lits::Open => return Lits::Open,
-                Lits::AnyOf(v) => all.extend(v),
-            }
-        }
-        if all.is_empty() {
-            Lits::Open
-        } else {
-            all.sort();
-            all.dedup();
-            Lits::AnyOf(all)
-        }
+fn clause_union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl Cnf {
+    fn open() -> Cnf {
+        Cnf(Vec::new())
     }
 
-    /// For a conjunction: any one branch's literals are required; take the most selective
-    /// (the one whose shortest literal is longest).
-    fn best(items: impl IntoIterator<Item = Lits>) -> Lits {
-        items
-            .into_iter()
-            .filter_map(|l| match l {
-                Lits::AnyOf(v) if !v.is_empty() => Some(v),
-                _ => None,
-            })
-            .max_by_key(|v| {
-                (
-                    v.iter().map(String::len).min().unwrap_or(0),
-                    usize::MAX - v.len(),
-                )
-            })
-            .map(Lits::AnyOf)
-            .unwrap_or(Lits::Open)
+    fn is_open(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn best_clause(&self) -> Option<&Vec<String>> {
+        self.0.iter().max_by_key(|c| selectivity(c))
+    }
+
+    /// Conjunction: the clauses of every branch.
+    fn and(items: impl IntoIterator<Item = Cnf>) -> Cnf {
+        let mut clauses: Vec<Vec<String>> = Vec::new();
+        for item in items {
+            for c in item.0 {
+                if !clauses.contains(&c) {
+                    clauses.push(c);
+                }
+            }
+        }
+        clauses.sort_by_key(|c| std::cmp::Reverse(selectivity(c)));
+        clauses.truncate(MAX_CLAUSES);
+        Cnf(clauses)
+    }
+
+    /// Disjunction, distributed: `(a1 ∧ a2) ∨ b` is `(a1 ∨ b) ∧ (a2 ∨ b)`. When the product
+    /// grows past [`MAX_CLAUSES`] it falls back to the union of each side's best clause, which
+    /// every branch still implies.
+    fn or(items: impl IntoIterator<Item = Cnf>) -> Cnf {
+        let mut acc: Option<Cnf> = None;
+        for item in items {
+            if item.is_open() {
+                return Cnf::open();
+            }
+            acc = Some(match acc {
+                None => item,
+                Some(a) if a.0.len() * item.0.len() <= MAX_CLAUSES => Cnf::and(
+                    a.0.iter()
+                        .flat_map(|x| item.0.iter().map(move |y| clause_union(x, y)))
+                        .map(|c| Cnf(vec![c])),
+                ),
+                Some(a) => match (a.best_clause(), item.best_clause()) {
+                    (Some(x), Some(y)) => Cnf(vec![clause_union(x, y)]),
+                    _ => return Cnf::open(),
+                },
+            });
+        }
+        acc.unwrap_or_default()
     }
 }
 
 /// A literal usable against raw JSON text: ASCII, no characters JSON would escape. `/` may be
 /// escaped as `\/`, so both forms are returned.
-fn literal(s: &str) -> Lits {
+fn literal(s: &str) -> Cnf {
     if s.is_empty()
         || !s.is_ascii()
         || s.bytes()
             .any(|b| b == b'"' || b == b'\\' || b.is_ascii_control())
     {
-        return Lits::Open;
+        return Cnf::open();
     }
-    let mut v = vec![s.to_owned()];
+    let lower = s.to_ascii_lowercase();
+    let mut v = vec![lower.clone()];
     if s.contains('/') {
-        v.push(s.replace('/', "\\/"));
+        v.push(lower.replace('/', "\\/"));
     }
-    Lits::AnyOf(v)
+    Cnf(vec![v])
 }
 
-fn matcher_lits(m: &IrMatcher) -> Lits {
+/// The literals a matcher on `field` needs in the raw line. Values the parser can supply
+/// itself ([`derived_value`]) are not required.
+fn matcher_lits(m: &IrMatcher, field: Option<&str>) -> Cnf {
     match m {
-        IrMatcher::Str { pattern, .. } => pattern
-            .parts
-            .iter()
-            .filter_map(|p| match p {
-                IrPatternPart::Literal(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .max_by_key(|s| s.len())
-            .map(literal)
-            .unwrap_or(Lits::Open),
-        IrMatcher::AnyOf(ms) => Lits::union(ms.iter().map(matcher_lits)),
-        IrMatcher::AllOf(ms) => Lits::best(ms.iter().map(matcher_lits)),
-        _ => Lits::Open,
+        IrMatcher::Str { pattern, .. } => {
+            let whole: String = pattern
+                .parts
+                .iter()
+                .map(|p| match p {
+                    IrPatternPart::Literal(s) => s.as_str(),
+                    _ => "*",
+                })
+                .collect();
+            if field.is_some_and(|f| derived_value(f, &whole)) {
+                return Cnf::open();
+            }
+            pattern
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    IrPatternPart::Literal(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .max_by_key(|s| s.len())
+                .map(literal)
+                .unwrap_or_default()
+        }
+        IrMatcher::AnyOf(ms) => Cnf::or(ms.iter().map(|m| matcher_lits(m, field))),
+        IrMatcher::AllOf(ms) => Cnf::and(ms.iter().map(|m| matcher_lits(m, field))),
+        _ => Cnf::open(),
     }
 }
 
-fn detection_lits(d: &IrDetection) -> Lits {
+fn detection_lits(d: &IrDetection) -> Cnf {
     match d {
-        IrDetection::AllOf(items) => Lits::best(items.iter().map(|it| {
+        IrDetection::AllOf(items) => Cnf::and(items.iter().map(|it| {
             if it.exists == Some(false) {
-                Lits::Open
+                Cnf::open()
             } else {
-                matcher_lits(&it.matcher)
+                matcher_lits(&it.matcher, it.field.as_deref())
             }
         })),
-        IrDetection::AnyOf(ds) => Lits::union(ds.iter().map(detection_lits)),
-        IrDetection::Keywords(m) => matcher_lits(m),
+        IrDetection::AnyOf(ds) => Cnf::or(ds.iter().map(detection_lits)),
+        IrDetection::Keywords(m) => matcher_lits(m, None),
         IrDetection::ArrayMatch { body, .. } => detection_lits(body),
-        IrDetection::And(ds) => Lits::best(ds.iter().map(detection_lits)),
+        IrDetection::And(ds) => Cnf::and(ds.iter().map(detection_lits)),
         IrDetection::Conditional { named, condition } => condition_lits(condition, named),
     }
 }
@@ -237,12 +284,12 @@ fn glob_match(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Lits {
+fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
     match c {
-        IrCondition::Detection(name) => dets.get(name).map(detection_lits).unwrap_or(Lits::Open),
-        IrCondition::And(cs) => Lits::best(cs.iter().map(|c| condition_lits(c, dets))),
-        IrCondition::Or(cs) => Lits::union(cs.iter().map(|c| condition_lits(c, dets))),
-        IrCondition::Not(_) => Lits::Open,
+        IrCondition::Detection(name) => dets.get(name).map(detection_lits).unwrap_or_default(),
+        IrCondition::And(cs) => Cnf::and(cs.iter().map(|c| condition_lits(c, dets))),
+        IrCondition::Or(cs) => Cnf::or(cs.iter().map(|c| condition_lits(c, dets))),
+        IrCondition::Not(_) => Cnf::open(),
         IrCondition::Selector {
             quantifier,
             pattern,
@@ -253,15 +300,15 @@ fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Lits 
             });
             let lits = selected.map(|(_, d)| detection_lits(d));
             match quantifier {
-                Quantifier::All => Lits::best(lits),
-                _ => Lits::union(lits),
+                Quantifier::All => Cnf::and(lits),
+                _ => Cnf::or(lits),
             }
         }
     }
 }
 
-fn rule_lits(ir: &IrRule) -> Lits {
-    Lits::union(
+fn rule_lits(ir: &IrRule) -> Cnf {
+    Cnf::or(
         ir.conditions
             .iter()
             .map(|c| condition_lits(c, &ir.detections)),
@@ -333,7 +380,9 @@ pub struct EventDetectors {
     engine: Engine,
     rules: Vec<EventRule>,
     by_key: HashMap<String, usize>,
-    prefilter: Option<AhoCorasick>,
+    /// Per detection rule, its prefilter clauses over `literals` (ids): all must hit.
+    clauses: Vec<Vec<Vec<u32>>>,
+    literals: Vec<String>,
     open: bool,
     correlations: Vec<CorrelationRule>,
     by_base: Vec<Vec<usize>>,
@@ -500,35 +549,24 @@ impl EventSources {
             }
             correlations.push(c);
         }
-        let open = lits.contains(&Lits::Open);
-        let mut patterns: Vec<String> = lits
-            .into_iter()
-            .flat_map(|l| match l {
-                Lits::AnyOf(v) => v,
-                Lits::Open => Vec::new(),
-            })
-            .map(|s| s.to_ascii_lowercase())
+        let open = lits.iter().any(Cnf::is_open);
+        let mut literals: Vec<String> = lits
+            .iter()
+            .flat_map(|c| c.0.iter().flatten().cloned())
             .collect();
-        patterns.sort();
-        patterns.dedup();
-        let prefilter = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&patterns)
-                    .map_err(|e| {
-                        DetectorError::Build(super::CompileError::Keywords(e.to_string()))
-                    })?,
-            )
-        };
+        literals.sort();
+        literals.dedup();
+        let id = |l: &String| literals.binary_search(l).unwrap_or(0) as u32;
+        let clauses: Vec<Vec<Vec<u32>>> = lits
+            .iter()
+            .map(|c| c.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
+            .collect();
         Ok(EventDetectors {
             engine,
             rules,
             by_key,
-            prefilter,
+            clauses,
+            literals,
             open,
             correlations,
             by_base,
@@ -667,7 +705,8 @@ impl EventDetectors {
             engine: Engine::new(),
             rules: Vec::new(),
             by_key: HashMap::new(),
-            prefilter: None,
+            clauses: Vec::new(),
+            literals: Vec::new(),
             open: false,
             correlations: Vec::new(),
             by_base: Vec::new(),
@@ -689,13 +728,36 @@ impl EventDetectors {
         self.by_base.get(rule).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Whether a raw line can match any event rule (the literal prefilter).
-    pub fn candidate(&self, message: &[u8]) -> bool {
-        self.open
-            || self
-                .prefilter
-                .as_ref()
-                .is_some_and(|ac| ac.is_match(message))
+    /// The prefilter's literals (lowercase). [`DetectorSet`](super::DetectorSet) matches them
+    /// in the same automaton pass as the content keywords and hands the hits to
+    /// [`EventDetectors::candidate`].
+    pub fn literals(&self) -> &[String] {
+        &self.literals
+    }
+
+    /// Whether a line can match any event rule, given which of [`EventDetectors::literals`]
+    /// occur in it (`hits`: a bitset indexed by literal id). A rule is a candidate when every
+    /// one of its clauses has a hit.
+    pub fn candidate(&self, hits: &[u64]) -> bool {
+        if self.open {
+            return true;
+        }
+        if hits.iter().all(|&w| w == 0) {
+            return false;
+        }
+        (0..self.clauses.len()).any(|r| self.rule_candidate(r, hits))
+    }
+
+    /// Whether detection rule `rule` can match a line with these literal `hits` (see
+    /// [`EventDetectors::candidate`]).
+    pub fn rule_candidate(&self, rule: usize, hits: &[u64]) -> bool {
+        let hit = |l: u32| {
+            hits.get(l as usize / 64)
+                .is_some_and(|w| w >> (l % 64) & 1 != 0)
+        };
+        self.clauses
+            .get(rule)
+            .is_none_or(|cl| cl.iter().all(|c| c.iter().any(|&l| hit(l))))
     }
 
     /// Evaluates a record, appending the indices of the matching detection rules.

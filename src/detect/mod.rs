@@ -280,7 +280,6 @@ impl DetectorSetBuilder {
                 }
             }
         }
-        let content = ContentMatcher::new(rules)?;
         let mut sigma = EventSources::default();
         for (path, text) in self.sigma {
             sigma.add(path, text);
@@ -290,6 +289,7 @@ impl DetectorSetBuilder {
         } else {
             sigma.compile(&mut self.warnings, &mut seen)?
         };
+        let content = ContentMatcher::with_literals(rules, events.literals())?;
         Ok(DetectorSet {
             content,
             events,
@@ -545,6 +545,14 @@ impl DetectorSet {
     /// The event (Sigma) detectors and correlations.
     pub fn events(&self) -> &EventDetectors {
         &self.events
+    }
+
+    /// Scans one line in a single automaton pass: content matches are appended to `out`, and
+    /// the result says whether any event rule could match the line (its prefilter literals
+    /// occur), so that only such lines are parsed and evaluated.
+    pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) -> bool {
+        self.content.scan(message, scratch, out);
+        self.events.candidate(scratch.literal_hits())
     }
 
     /// Every rule, for listing.

@@ -1,0 +1,34 @@
+//! Runs the full pipeline over the benchmark corpus in a loop, for profilers:
+//! `cargo build --profile bench --example profile && perf record -g target/release/examples/profile 200`.
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use logwarden::decode::TextSource;
+use logwarden::{Config, DetectorSet, Pipeline};
+
+fn main() {
+    let iters: usize = std::env::args()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let payload = corpus::payload(42, 1 << 20);
+    let event = corpus::lambda_event(&payload);
+    let detectors = Arc::new(DetectorSet::builtin().expect("built-in detectors"));
+    let mut p = Pipeline::new(detectors, Config::default());
+    let mut alerts = 0usize;
+    let start = Instant::now();
+    for _ in 0..iters {
+        let _ = p.process_input(event.as_bytes(), &TextSource::default(), &mut |_| {
+            alerts += 1
+        });
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{iters} x {} bytes: {:.1} MB/s, {alerts} alerts",
+        payload.len(),
+        (iters * payload.len()) as f64 / secs / 1e6
+    );
+}
