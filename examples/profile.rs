@@ -1,5 +1,6 @@
 //! Runs the full pipeline over the benchmark corpus in a loop, for profilers:
-//! `cargo build --profile bench --example profile && perf record -g target/release/examples/profile 200`.
+//! `cargo build --profile bench --example profile && perf record -g target/release/examples/profile 200`
+//! (`profile N build` loops over building the detector set instead).
 #[path = "../benches/corpus.rs"]
 mod corpus;
 
@@ -14,6 +15,17 @@ fn main() {
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
+    if std::env::args().nth(2).as_deref() == Some("build") {
+        let start = Instant::now();
+        for _ in 0..iters {
+            let _ = DetectorSet::builtin().expect("built-in detectors");
+        }
+        eprintln!(
+            "detector build: {:.2} ms",
+            start.elapsed().as_secs_f64() * 1e3 / iters as f64
+        );
+        return;
+    }
     let payload = corpus::payload(42, 1 << 20);
     let event = corpus::lambda_event(&payload);
     let detectors = Arc::new(DetectorSet::builtin().expect("built-in detectors"));

@@ -109,7 +109,7 @@ pub enum AllowTarget {
 #[derive(Debug, Clone)]
 pub struct Allowlist {
     pub(crate) target: AllowTarget,
-    pub(crate) regexes: Vec<Regex>,
+    pub(crate) regexes: Vec<RuleRegex>,
     /// Lowercased stopwords.
     pub(crate) stopwords: Vec<Vec<u8>>,
     pub(crate) and: bool,
@@ -122,7 +122,11 @@ impl Allowlist {
             AllowTarget::Match => whole,
             AllowTarget::Line => line,
         };
-        let regex_hit = || self.regexes.iter().any(|r| r.is_match(target));
+        let regex_hit = || {
+            self.regexes
+                .iter()
+                .any(|r| r.get().is_some_and(|r| r.is_match(target)))
+        };
         let stop_hit = || self.stopwords.iter().any(|w| contains_ascii_ci(secret, w));
         if self.and {
             (self.regexes.is_empty() || regex_hit()) && (self.stopwords.is_empty() || stop_hit())
@@ -174,8 +178,9 @@ pub struct ContentRule {
     /// The line of its `id` in that file.
     pub line: usize,
     pub(crate) regex: RuleRegex,
-    /// Bytes before / after a keyword hit the regex needs to see.
-    pub(crate) window: (usize, usize),
+    /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
+    /// match (worked out on first use for built-in rules, at load for the others).
+    window: OnceLock<(usize, usize)>,
     pub(crate) secret_group: Option<usize>,
     pub(crate) entropy: Option<f64>,
     pub(crate) validator: Option<Validator>,
@@ -263,7 +268,60 @@ pub(crate) fn one_line(s: &str) -> String {
     lines.join(" ")
 }
 
+/// The window around a keyword hit for a rule whose longest match is `max_len` (unbounded:
+/// the caps).
+fn window_for(max_len: Option<usize>) -> (usize, usize) {
+    match max_len {
+        Some(n) => (
+            (n + WINDOW_SLACK).min(WINDOW_BEFORE),
+            (n + WINDOW_SLACK).min(WINDOW_AFTER),
+        ),
+        None => (WINDOW_BEFORE, WINDOW_AFTER),
+    }
+}
+
 impl ContentRule {
+    /// What is wrong with the rule's regexes, if anything: checked at load for user rules,
+    /// and by `detectors check` for the built-in ones (compiled lazily).
+    pub fn regex_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match pattern_shape(self.regex.pattern()) {
+            Err(e) => out.push(e.to_string()),
+            Ok(shape) => {
+                if let Some(g) = self.secret_group
+                    && g > shape.groups
+                {
+                    out.push(format!(
+                        "secretGroup {g} but the regex has only {} capture group(s)",
+                        shape.groups
+                    ));
+                }
+            }
+        }
+        if let Err(e) = compile_regex(self.regex.pattern()) {
+            out.push(e.to_string());
+        }
+        for a in &self.allowlists {
+            for r in &a.regexes {
+                if let Err(e) = compile_regex(r.pattern()) {
+                    out.push(format!("allowlist {e}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Bytes before / after a keyword hit that the rule's regex needs to see.
+    pub(crate) fn window(&self) -> (usize, usize) {
+        *self.window.get_or_init(|| {
+            window_for(
+                pattern_shape(self.regex.pattern())
+                    .ok()
+                    .and_then(|s| s.max_len),
+            )
+        })
+    }
+
     /// Builds a rule from already-checked parts.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
@@ -274,7 +332,7 @@ impl ContentRule {
         keywords: Vec<String>,
         gate: Option<Gate>,
         regex: RuleRegex,
-        max_len: Option<usize>,
+        max_len: Option<Option<usize>>,
         secret_group: Option<usize>,
         entropy: Option<f64>,
         validator: Option<Validator>,
@@ -297,11 +355,8 @@ impl ContentRule {
             line,
             regex,
             window: match max_len {
-                Some(n) => (
-                    (n + WINDOW_SLACK).min(WINDOW_BEFORE),
-                    (n + WINDOW_SLACK).min(WINDOW_AFTER),
-                ),
-                None => (WINDOW_BEFORE, WINDOW_AFTER),
+                Some(n) => OnceLock::from(window_for(n)),
+                None => OnceLock::new(),
             },
             secret_group,
             entropy,
@@ -419,7 +474,7 @@ impl ContentMatcher {
                 for &r in &self.keyword_rules[p] {
                     // The keyword lies inside the match, so the match lies within the rule's
                     // longest match length on either side of it.
-                    let (before, after) = self.rules[r as usize].window;
+                    let (before, after) = self.rules[r as usize].window();
                     let start = m.end().saturating_sub(before);
                     let end = (m.start() + after).min(message.len());
                     scratch.windows.push((r, start, end));
@@ -639,6 +694,49 @@ mod tests {
             i = end.max(i) + usize::from(i == end && i < m.len());
         }
         out
+    }
+
+    fn lazy_rule(pattern: &str, secret_group: Option<usize>) -> ContentRule {
+        ContentRule::new(
+            "t".into(),
+            "t".into(),
+            Severity::High,
+            FindingKind::Secret,
+            vec!["k".into()],
+            None,
+            RuleRegex::lazy(pattern),
+            None,
+            secret_group,
+            None,
+            None,
+            Vec::new(),
+            "built-in".into(),
+            1,
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    /// Built-in rules are compiled on first use, so the check must find what load would have.
+    #[test]
+    fn lazily_compiled_rules_report_their_regex_problems() {
+        assert!(
+            lazy_rule(r"k([a-z]{8})", Some(1))
+                .regex_problems()
+                .is_empty()
+        );
+        let bad = lazy_rule(r"k([a-z]{8}", None).regex_problems();
+        assert!(bad.iter().any(|p| p.contains("unclosed group")), "{bad:?}");
+        let group = lazy_rule(r"k[a-z]{8}", Some(2)).regex_problems();
+        assert_eq!(
+            group,
+            ["secretGroup 2 but the regex has only 0 capture group(s)"]
+        );
+        // The window comes from the pattern on first use.
+        assert_eq!(
+            lazy_rule(r"k[a-z]{8}", None).window(),
+            (9 + WINDOW_SLACK, 9 + WINDOW_SLACK)
+        );
     }
 
     #[test]

@@ -258,6 +258,7 @@ impl DetectorSetBuilder {
                     path,
                     0,
                     "<file allowlist>",
+                    *builtin,
                     &mut self.warnings,
                 )?);
             }
@@ -323,6 +324,7 @@ fn compile_allowlist(
     path: &str,
     line: usize,
     rule: &str,
+    lazy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Allowlist, DetectorError> {
     let err = |msg: String| DetectorError::Rule {
@@ -354,7 +356,14 @@ fn compile_allowlist(
     };
     let mut regexes = Vec::new();
     for r in &spec.regexes {
-        regexes.push(compile_regex(r).map_err(|e| err(format!("allowlist {e}")))?);
+        regexes.push(if lazy {
+            RuleRegex::lazy(r)
+        } else {
+            RuleRegex::compiled(
+                r,
+                compile_regex(r).map_err(|e| err(format!("allowlist {e}")))?,
+            )
+        });
     }
     Ok(Allowlist {
         target,
@@ -394,27 +403,27 @@ fn compile_rule(
         ));
         return Ok(None);
     };
-    let shape = match pattern_shape(pattern) {
-        Ok(shape) => shape,
-        // The syntax parser's message is less clear than the compiler's: report that one.
-        Err(e) => return Err(err(compile_regex(pattern).err().unwrap_or(e).to_string())),
-    };
-    let regex = if lazy {
-        RuleRegex::lazy(pattern)
+    // Built-in rules (checked in CI) are neither parsed nor compiled here: a cold start pays
+    // only for the rules its logs need. User rules are, so their errors show at once.
+    let (regex, max_len) = if lazy {
+        (RuleRegex::lazy(pattern), None)
     } else {
-        RuleRegex::compiled(
-            pattern,
-            compile_regex(pattern).map_err(|e| err(e.to_string()))?,
-        )
+        let shape = match pattern_shape(pattern) {
+            Ok(shape) => shape,
+            // The syntax parser's message is less clear than the compiler's: report that one.
+            Err(e) => return Err(err(compile_regex(pattern).err().unwrap_or(e).to_string())),
+        };
+        if let Some(g) = spec.secret_group
+            && g > shape.groups
+        {
+            return Err(err(format!(
+                "secretGroup {g} but the regex has only {} capture group(s)",
+                shape.groups
+            )));
+        }
+        let regex = compile_regex(pattern).map_err(|e| err(e.to_string()))?;
+        (RuleRegex::compiled(pattern, regex), Some(shape.max_len))
     };
-    if let Some(g) = spec.secret_group
-        && g > shape.groups
-    {
-        return Err(err(format!(
-            "secretGroup {g} but the regex has only {} capture group(s)",
-            shape.groups
-        )));
-    }
     let validator = match spec.validate.as_deref() {
         None => None,
         Some(v) => Some(Validator::from_name(v).ok_or_else(|| {
@@ -457,7 +466,7 @@ fn compile_rule(
     });
     let mut allowlists = Vec::new();
     for a in spec.allowlist.iter().chain(&spec.allowlists) {
-        allowlists.push(compile_allowlist(a, path, line, &id, warnings)?);
+        allowlists.push(compile_allowlist(a, path, line, &id, lazy, warnings)?);
     }
     allowlists.extend(file_allow.iter().cloned());
     Ok(Some(ContentRule::new(
@@ -471,7 +480,7 @@ fn compile_rule(
             .collect(),
         gate,
         regex,
-        shape.max_len,
+        max_len,
         spec.secret_group,
         spec.entropy,
         validator,
@@ -601,6 +610,7 @@ impl DetectorSet {
                 location: format!("{}:{}", rule.source, rule.line),
                 problem,
             };
+            failures.extend(rule.regex_problems().into_iter().map(fail));
             if rule.examples.is_empty() {
                 failures.push(fail("has no examples".into()));
             }
