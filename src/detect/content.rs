@@ -311,6 +311,11 @@ impl ContentRule {
         out
     }
 
+    /// The rule's regex pattern.
+    pub fn regex_pattern(&self) -> &str {
+        self.regex.pattern()
+    }
+
     /// Bytes before / after a keyword hit that the rule's regex needs to see.
     pub(crate) fn window(&self) -> (usize, usize) {
         *self.window.get_or_init(|| {
