@@ -121,7 +121,8 @@ fn secret(r: &mut Rng) -> String {
 /// One log line of the mixed corpus.
 pub fn line(r: &mut Rng, i: usize, t: i64) -> String {
     let req = r.uuid();
-    if i % 2000 == 1999 {
+    // Mid-block, so that even a 1 MB payload (~1,660 lines) carries one.
+    if i % 2000 == 999 {
         return format!("{}\t{req}\tINFO\t{}", iso(t), secret(r));
     }
     match r.below(100) {

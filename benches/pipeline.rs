@@ -157,6 +157,18 @@ fn median(mut t: Vec<f64>) -> f64 {
 
 fn main() {
     let f = fixture();
+    // The bench is only worth its numbers if the pipeline still finds what the corpus plants.
+    let mut check = Pipeline::new(Arc::clone(&f.detectors), Config::default());
+    let mut alerts = Vec::new();
+    let _ = check.process_input(f.event.as_bytes(), &TextSource::default(), &mut |a| {
+        alerts.push(a.rule_id)
+    });
+    check.finish(&mut |a| alerts.push(a.rule_id));
+    assert!(
+        !alerts.is_empty(),
+        "the corpus's planted secret produced no alert"
+    );
+    println!("corpus alerts: {alerts:?}");
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c, &f);
     c.final_summary();

@@ -8,9 +8,9 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use super::literals::LiteralSearch;
 use super::validate::{Validator, shannon_entropy};
 use super::{FindingKind, Severity};
 
@@ -219,7 +219,7 @@ impl Scratch {
 #[derive(Debug, Clone)]
 pub struct ContentMatcher {
     rules: Vec<ContentRule>,
-    keywords: Option<AhoCorasick>,
+    keywords: Option<LiteralSearch>,
     /// Keyword pattern index → rules that own it.
     keyword_rules: Vec<Vec<u32>>,
     /// Keyword pattern index → extra literal id (`u32::MAX`: none).
@@ -433,14 +433,7 @@ impl ContentMatcher {
         let keywords = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .map_err(|e| CompileError::Keywords(e.to_string()))?,
-            )
+            Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?)
         };
         let min_digit_gate = digit_rules.iter().map(|&(_, n)| n).min().unwrap_or(0);
         Ok(ContentMatcher {
@@ -470,21 +463,22 @@ impl ContentMatcher {
             .literal_hits
             .resize(self.literal_count.div_ceil(64), 0);
         if let Some(ac) = &self.keywords {
-            for m in ac.find_overlapping_iter(message) {
-                let p = m.pattern().as_usize();
+            let windows = &mut scratch.windows;
+            let literal_hits = &mut scratch.literal_hits;
+            ac.for_each(message, &mut |p, kw_start, kw_end| {
                 let lit = self.pattern_literal[p];
                 if lit != u32::MAX {
-                    scratch.literal_hits[lit as usize / 64] |= 1 << (lit % 64);
+                    literal_hits[lit as usize / 64] |= 1 << (lit % 64);
                 }
                 for &r in &self.keyword_rules[p] {
                     // The keyword lies inside the match, so the match lies within the rule's
                     // longest match length on either side of it.
                     let (before, after) = self.rules[r as usize].window();
-                    let start = m.end().saturating_sub(before);
-                    let end = (m.start() + after).min(message.len());
-                    scratch.windows.push((r, start, end));
+                    let start = kw_end.saturating_sub(before);
+                    let end = (kw_start + after).min(message.len());
+                    windows.push((r, start, end));
                 }
-            }
+            });
         }
         if !self.digit_rules.is_empty() {
             scratch.runs.clear();

@@ -4,6 +4,7 @@
 
 mod content;
 pub mod events;
+pub mod literals;
 mod rules;
 pub mod validate;
 
