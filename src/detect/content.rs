@@ -489,7 +489,13 @@ impl ContentMatcher {
                 let digits = count_digits(&message[rs..re]);
                 let start = rs.saturating_sub(GATE_CONTEXT);
                 let end = (re + GATE_CONTEXT).min(message.len());
-                let hits = set.as_ref().map(|s| s.matches_at(&message[..end], start));
+                // Most runs (account ids, epoch times) match no rule: the yes/no search stops
+                // early and allocates nothing; only a yes asks which rules.
+                let hits = match set {
+                    Some(s) if !s.is_match_at(&message[..end], start) => continue,
+                    Some(s) => Some(s.matches_at(&message[..end], start)),
+                    None => None,
+                };
                 for (j, &(r, n)) in self.digit_rules.iter().enumerate() {
                     if digits >= n && hits.as_ref().is_none_or(|h| h.matched(j)) {
                         scratch.windows.push((r, start, end));
