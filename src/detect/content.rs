@@ -746,18 +746,9 @@ mod tests {
 
     #[test]
     fn digit_runs_agree_with_a_naive_scan() {
-        let alphabet = b"0123456789 -x-1 2";
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for case in 0..20_000 {
-            let len = case % 60;
-            let m: Vec<u8> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
-                .collect();
+            let m = crate::detect::test_bytes(&mut seed, case % 60, b"0123456789 -x-1 2");
             for min in [1, 3, 9, 13] {
                 let mut out = Vec::new();
                 digit_runs(&m, min, &mut out);

@@ -166,25 +166,20 @@ mod tests {
             .ascii_case_insensitive(true)
             .build(&patterns)
             .expect("builds");
-        let alphabet = b"abcABCz~@ accesskeyZ";
+        let check = |hay: &[u8], what: &str| {
+            let mut got = Vec::new();
+            ours.for_each(hay, &mut |p, s, e| got.push((p, s, e)));
+            let want: Vec<_> = theirs
+                .find_overlapping_iter(hay)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            assert_eq!(sorted(got), sorted(want), "{what}");
+        };
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for case in 0..3000 {
             let len = [0, 1, 7, 511, 512, 513, 700, 2049][case % 8] + case % 5;
-            let hay: Vec<u8> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
-                .collect();
-            let mut got = Vec::new();
-            ours.for_each(&hay, &mut |p, s, e| got.push((p, s, e)));
-            let want: Vec<_> = theirs
-                .find_overlapping_iter(&hay)
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect();
-            assert_eq!(sorted(got), sorted(want), "case {case}, len {len}");
+            let hay = crate::detect::test_bytes(&mut seed, len, b"abcABCz~@ accesskeyZ");
+            check(&hay, &format!("case {case}, len {len}"));
         }
         // Every pattern straddling every lane boundary at every offset.
         for len in [2048, 2051] {
@@ -195,13 +190,7 @@ mod tests {
                         let mut hay = vec![b'x'; len];
                         let at = k * seg - d;
                         hay[at..at + pat.len()].copy_from_slice(pat);
-                        let mut got = Vec::new();
-                        ours.for_each(&hay, &mut |p, s, e| got.push((p, s, e)));
-                        let want: Vec<_> = theirs
-                            .find_overlapping_iter(&hay)
-                            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                            .collect();
-                        assert_eq!(sorted(got), sorted(want), "len {len}, at {at}");
+                        check(&hay, &format!("len {len}, at {at}"));
                     }
                 }
             }

@@ -637,6 +637,19 @@ impl DetectorSet {
     }
 }
 
+/// `len` bytes drawn from `alphabet` by a xorshift generator (deterministic test input).
+#[cfg(test)]
+pub(crate) fn test_bytes(seed: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            alphabet[(*seed % alphabet.len() as u64) as usize]
+        })
+        .collect()
+}
+
 // The compiled set is shared by every invocation and thread.
 const _: fn() = || {
     fn assert_send_sync<T: Send + Sync + std::panic::UnwindSafe>() {}
