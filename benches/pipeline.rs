@@ -27,16 +27,21 @@ struct Fixture {
     doubled: Arc<DetectorSet>,
 }
 
-fn doubled() -> DetectorSet {
+/// The built-in content rule files (`detectors/*.toml`), sorted.
+fn content_files() -> Vec<std::path::PathBuf> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors");
-    let mut b = DetectorSet::builder().builtin();
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("detectors/")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    for f in files {
+    files
+}
+
+fn doubled() -> DetectorSet {
+    let mut b = DetectorSet::builder().builtin();
+    for f in content_files() {
         let text = std::fs::read_to_string(&f).expect("detector file");
         b = b.source(
             &format!("copy-of-{}", f.display()),
@@ -47,15 +52,8 @@ fn doubled() -> DetectorSet {
 }
 
 fn content_only() -> DetectorSet {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("detectors/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
     let mut b = DetectorSet::builder();
-    for f in files {
+    for f in content_files() {
         b = b.path(&f).expect("detector file");
     }
     b.build().expect("content rules")

@@ -268,6 +268,29 @@ pub(crate) fn one_line(s: &str) -> String {
     lines.join(" ")
 }
 
+/// Parses and compiles a rule's pattern and checks its `secret_group` against the pattern's
+/// capture groups: what loading a rule requires. Errors are one-line messages.
+pub(crate) fn compile_checked(
+    pattern: &str,
+    secret_group: Option<usize>,
+) -> Result<(Regex, PatternShape), String> {
+    let shape = match pattern_shape(pattern) {
+        Ok(shape) => shape,
+        // The syntax parser's message is less clear than the compiler's: report that one.
+        Err(e) => return Err(compile_regex(pattern).err().unwrap_or(e).to_string()),
+    };
+    if let Some(g) = secret_group
+        && g > shape.groups
+    {
+        return Err(format!(
+            "secretGroup {g} but the regex has only {} capture group(s)",
+            shape.groups
+        ));
+    }
+    let regex = compile_regex(pattern).map_err(|e| e.to_string())?;
+    Ok((regex, shape))
+}
+
 /// The window around a keyword hit for a rule whose longest match is `max_len` (unbounded:
 /// the caps).
 fn window_for(max_len: Option<usize>) -> (usize, usize) {
@@ -281,25 +304,12 @@ fn window_for(max_len: Option<usize>) -> (usize, usize) {
 }
 
 impl ContentRule {
-    /// What is wrong with the rule's regexes, if anything: checked at load for user rules,
-    /// and by `detectors check` for the built-in ones (compiled lazily).
+    /// What is wrong with the rule's regexes, if anything: the same checks as loading a user
+    /// rule, for the built-in ones (compiled lazily), run by `detectors check`.
     pub fn regex_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        match pattern_shape(self.regex.pattern()) {
-            Err(e) => out.push(e.to_string()),
-            Ok(shape) => {
-                if let Some(g) = self.secret_group
-                    && g > shape.groups
-                {
-                    out.push(format!(
-                        "secretGroup {g} but the regex has only {} capture group(s)",
-                        shape.groups
-                    ));
-                }
-            }
-        }
-        if let Err(e) = compile_regex(self.regex.pattern()) {
-            out.push(e.to_string());
+        if let Err(e) = compile_checked(self.regex.pattern(), self.secret_group) {
+            out.push(e);
         }
         for a in &self.allowlists {
             for r in &a.regexes {
@@ -309,11 +319,6 @@ impl ContentRule {
             }
         }
         out
-    }
-
-    /// The rule's regex pattern.
-    pub fn regex_pattern(&self) -> &str {
-        self.regex.pattern()
     }
 
     /// Bytes before / after a keyword hit that the rule's regex needs to see.

@@ -230,16 +230,18 @@ fn literal(s: &str) -> Cnf {
 fn matcher_lits(m: &IrMatcher, field: Option<&str>) -> Cnf {
     match m {
         IrMatcher::Str { pattern, .. } => {
-            let whole: String = pattern
-                .parts
-                .iter()
-                .map(|p| match p {
-                    IrPatternPart::Literal(s) => s.as_str(),
-                    _ => "*",
-                })
-                .collect();
-            if field.is_some_and(|f| derived_value(f, &whole)) {
-                return Cnf::open();
+            if let Some(f) = field {
+                let whole: String = pattern
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        IrPatternPart::Literal(s) => s.as_str(),
+                        _ => "*",
+                    })
+                    .collect();
+                if derived_value(f, &whole) {
+                    return Cnf::open();
+                }
             }
             pattern
                 .parts

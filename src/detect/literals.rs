@@ -46,7 +46,7 @@ impl LiteralSearch {
     pub fn for_each(&self, hay: &[u8], hit: &mut dyn FnMut(usize, usize, usize)) {
         let n = hay.len();
         if n < MIN_SPLIT_LEN {
-            self.run(hay, 0, n, 0, hit);
+            self.run_from(hay, self.start, 0, n, 0, hit);
             return;
         }
         let overlap = self.dfa.max_pattern_len().saturating_sub(1);
@@ -83,19 +83,7 @@ impl LiteralSearch {
         }
     }
 
-    /// One stretch `hay[from..to]`, reporting matches that end after `own`.
-    fn run(
-        &self,
-        hay: &[u8],
-        from: usize,
-        to: usize,
-        own: usize,
-        hit: &mut dyn FnMut(usize, usize, usize),
-    ) {
-        self.run_from(hay, self.start, from, to, own, hit);
-    }
-
-    /// Continues a stretch from state `s` at `from` up to `to`.
+    /// Steps from state `s` through `hay[from..to]`, reporting matches that end after `own`.
     fn run_from(
         &self,
         hay: &[u8],

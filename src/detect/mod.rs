@@ -15,12 +15,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use content::one_line;
 pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
     PatternShape, RuleRegex, Scratch, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
     pattern_shape,
 };
+use content::{compile_checked, one_line};
 use events::{EventDetectors, EventSources};
 pub use rules::{AllowlistSpec, RuleFile, RuleSpec};
 use validate::Validator;
@@ -409,20 +409,7 @@ fn compile_rule(
     let (regex, max_len) = if lazy {
         (RuleRegex::lazy(pattern), None)
     } else {
-        let shape = match pattern_shape(pattern) {
-            Ok(shape) => shape,
-            // The syntax parser's message is less clear than the compiler's: report that one.
-            Err(e) => return Err(err(compile_regex(pattern).err().unwrap_or(e).to_string())),
-        };
-        if let Some(g) = spec.secret_group
-            && g > shape.groups
-        {
-            return Err(err(format!(
-                "secretGroup {g} but the regex has only {} capture group(s)",
-                shape.groups
-            )));
-        }
-        let regex = compile_regex(pattern).map_err(|e| err(e.to_string()))?;
+        let (regex, shape) = compile_checked(pattern, spec.secret_group).map_err(err)?;
         (RuleRegex::compiled(pattern, regex), Some(shape.max_len))
     };
     let validator = match spec.validate.as_deref() {
