@@ -53,7 +53,7 @@ impl Rng {
 const T0: i64 = 1_795_600_800_000;
 
 fn iso(ms: i64) -> String {
-    logwarden::timefmt::format_rfc3339(ms)
+    logwarden::time::EventTime::clamped(ms).to_rfc3339()
 }
 
 fn cloudtrail(r: &mut Rng, t: i64) -> String {

@@ -18,6 +18,8 @@ use std::io::Read;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use crate::time::EventTime;
+
 /// Size limits applied while decoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -129,8 +131,9 @@ fn data_error_summary(e: &serde_json::Error) -> String {
 pub struct LogEvent<'a> {
     /// The CloudWatch event id (a 56-digit string), or the 1-based line number for text input.
     pub id: Cow<'a, str>,
-    /// Event time in milliseconds since the Unix epoch, when the input carried one.
-    pub timestamp_ms: Option<i64>,
+    /// The CloudWatch timestamp the event arrived with (none for text input, or when the
+    /// input's value is outside the years 0000-9999).
+    pub timestamp: Option<EventTime>,
     /// The message, at most [`Limits::max_message_bytes`] long.
     pub message: Cow<'a, str>,
     /// Whether the original message was longer and has been cut for scanning.
@@ -142,7 +145,7 @@ impl std::fmt::Debug for LogEvent<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogEvent")
             .field("id", &self.id)
-            .field("timestamp_ms", &self.timestamp_ms)
+            .field("timestamp", &self.timestamp)
             .field("message_len", &self.message.len())
             .field("truncated", &self.truncated)
             .finish()
@@ -173,15 +176,49 @@ pub struct Batch<'a> {
     pub log_stream: Cow<'a, str>,
     /// The events, in input order.
     pub events: Vec<LogEvent<'a>>,
+    /// Where in the input the batch came from.
+    pub origin: Origin,
+}
+
+/// Where a batch or a failed record sits in its input: its index (a Kinesis record, an array
+/// item or a document of a stream) and, for a Kinesis record, its sequence number (what a
+/// partial batch response reports).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// Index of the record, array item or document (0 for single-document inputs).
+    pub index: usize,
+    /// The Kinesis record's `sequenceNumber`.
+    pub sequence_number: Option<String>,
+}
+
+/// A part of an input that could not be decoded while the rest was.
+#[derive(Debug)]
+pub struct RecordError {
+    /// Where it is.
+    pub origin: Origin,
+    /// Why it failed.
+    pub error: DecodeError,
 }
 
 /// Where a text input's events belong, for inputs that do not name their own log group.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TextSource {
     /// Log group name given to text lines.
     pub log_group: String,
     /// Log stream name given to text lines.
     pub log_stream: String,
+    /// Line number of the input's first line (a chunk of a longer file starts later).
+    pub first_line: usize,
+}
+
+impl Default for TextSource {
+    fn default() -> Self {
+        TextSource {
+            log_group: String::new(),
+            log_stream: String::new(),
+            first_line: 1,
+        }
+    }
 }
 
 /// What kind of input was detected.
@@ -243,6 +280,8 @@ struct KinesisRecord<'a> {
 struct KinesisData<'a> {
     #[serde(borrow)]
     data: Cow<'a, str>,
+    #[serde(default, rename = "sequenceNumber", borrow)]
+    sequence_number: Option<Cow<'a, str>>,
 }
 
 impl Doc<'_> {
@@ -272,8 +311,10 @@ pub struct DecodeReport {
     pub format: Option<InputFormat>,
     /// Counters.
     pub counts: DecodeCounts,
-    /// Errors of records that failed (a Kinesis record, an array item), with their index.
-    pub record_errors: Vec<(usize, DecodeError)>,
+    /// Errors of records that failed (a Kinesis record, an array item), with where they are.
+    pub record_errors: Vec<RecordError>,
+    /// The input was UTF-16 (it had a byte-order mark) and was read as such.
+    pub utf16: bool,
 }
 
 /// Decodes one input and hands every data batch to `visit`. Control batches are counted in
@@ -288,6 +329,11 @@ pub fn decode_input(
     limits: &Limits,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<DecodeReport, DecodeError> {
+    if let Some(utf8) = utf16_to_utf8(input) {
+        let mut report = decode_input(utf8.as_bytes(), text_source, limits, visit)?;
+        report.utf16 = true;
+        return Ok(report);
+    }
     let mut report = DecodeReport::default();
     let trimmed = trim_ascii_start(input);
     if trimmed.starts_with(&[0x1f, 0x8b]) {
@@ -310,31 +356,10 @@ pub fn decode_input(
     Ok(report)
 }
 
-/// Decodes a CloudWatch Logs subscription Lambda event's `awslogs.data` string.
-pub fn decode_awslogs_data(
-    data: &str,
-    limits: &Limits,
-    report: &mut DecodeReport,
-    visit: &mut dyn FnMut(Batch<'_>),
-) -> Result<(), DecodeError> {
-    let bytes = base64_decode(data, "awslogs.data")?;
-    decode_payload_bytes(&bytes, "awslogs.data", limits, report, visit)
-}
-
-/// Decodes the base64 `data` of one Kinesis record (a subscription payload, gzip).
-pub fn decode_kinesis_data(
-    data: &str,
-    limits: &Limits,
-    report: &mut DecodeReport,
-    visit: &mut dyn FnMut(Batch<'_>),
-) -> Result<(), DecodeError> {
-    let bytes = base64_decode(data, "kinesis.data")?;
-    decode_payload_bytes(&bytes, "kinesis.data", limits, report, visit)
-}
-
 fn decode_payload_bytes(
     bytes: &[u8],
     field: &'static str,
+    origin: Origin,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
@@ -342,12 +367,28 @@ fn decode_payload_bytes(
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let raw = gunzip(bytes, field, limits)?;
         let doc = parse_doc(&raw, "subscription payload")?;
-        deliver_payload(doc, limits, report, visit)
+        deliver_payload(doc, origin, limits, report, visit)
     } else if trim_ascii_start(bytes).first() == Some(&b'{') {
         let doc = parse_doc(bytes, "subscription payload")?;
-        deliver_payload(doc, limits, report, visit)
+        deliver_payload(doc, origin, limits, report, visit)
     } else {
         Err(DecodeError::NotGzip { field })
+    }
+}
+
+impl DecodeReport {
+    fn fail(&mut self, origin: Origin, error: DecodeError) {
+        self.record_errors.push(RecordError { origin, error });
+        self.counts.failed_records += 1;
+    }
+}
+
+impl Origin {
+    fn at(index: usize) -> Self {
+        Origin {
+            index,
+            sequence_number: None,
+        }
     }
 }
 
@@ -380,10 +421,7 @@ fn try_json_documents(
                 Ok(doc) => doc,
                 Err(e) => {
                     if looks_like_envelope(item.get().as_bytes()) {
-                        report
-                            .record_errors
-                            .push((i, DecodeError::json("array item", e)));
-                        report.counts.failed_records += 1;
+                        report.fail(Origin::at(i), DecodeError::json("array item", e));
                         any = true;
                         continue;
                     }
@@ -394,9 +432,8 @@ fn try_json_documents(
                 return Ok(None);
             }
             any = true;
-            if let Err(e) = deliver_doc(doc, limits, report, visit) {
-                report.record_errors.push((i, e));
-                report.counts.failed_records += 1;
+            if let Err(e) = deliver_doc(doc, Origin::at(i), limits, report, visit) {
+                report.fail(Origin::at(i), e);
             }
         }
         if !any {
@@ -420,32 +457,25 @@ fn try_json_documents(
     if !first.is_envelope() {
         return Ok(None);
     }
-    deliver_doc(first, limits, report, visit)?;
+    deliver_doc(first, Origin::at(0), limits, report, visit)?;
     for (index, next) in (1..).zip(stream) {
         match next {
             Ok(doc) if doc.is_envelope() => {
-                if let Err(e) = deliver_doc(doc, limits, report, visit) {
-                    report.record_errors.push((index, e));
-                    report.counts.failed_records += 1;
+                if let Err(e) = deliver_doc(doc, Origin::at(index), limits, report, visit) {
+                    report.fail(Origin::at(index), e);
                 }
             }
             Ok(_) => {
-                report.record_errors.push((
-                    index,
-                    DecodeError::Json {
-                        what: "event document",
-                        line: 0,
-                        column: 0,
-                        msg: "not a subscription event or payload".to_owned(),
-                    },
-                ));
-                report.counts.failed_records += 1;
+                let e = DecodeError::Json {
+                    what: "event document",
+                    line: 0,
+                    column: 0,
+                    msg: "not a subscription event or payload".to_owned(),
+                };
+                report.fail(Origin::at(index), e);
             }
             Err(e) => {
-                report
-                    .record_errors
-                    .push((index, DecodeError::json("event document", e)));
-                report.counts.failed_records += 1;
+                report.fail(Origin::at(index), DecodeError::json("event document", e));
                 break;
             }
         }
@@ -475,25 +505,40 @@ fn decode_json_documents(
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
     let doc = parse_doc(raw, what)?;
-    deliver_doc(doc, limits, report, visit)
+    deliver_doc(doc, Origin::default(), limits, report, visit)
 }
 
 fn deliver_doc(
     doc: Doc<'_>,
+    origin: Origin,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
     if let Some(awslogs) = doc.awslogs {
         report.format.get_or_insert(InputFormat::SubscriptionEvent);
-        return decode_awslogs_data(&awslogs.data, limits, report, visit);
+        let bytes = base64_decode(&awslogs.data, "awslogs.data")?;
+        return decode_payload_bytes(&bytes, "awslogs.data", origin, limits, report, visit);
     }
     if let Some(records) = doc.records {
         report.format.get_or_insert(InputFormat::KinesisEvent);
         for (i, rec) in records.iter().enumerate() {
-            if let Err(e) = decode_kinesis_data(&rec.kinesis.data, limits, report, visit) {
-                report.record_errors.push((i, e));
-                report.counts.failed_records += 1;
+            let origin = Origin {
+                index: i,
+                sequence_number: rec.kinesis.sequence_number.as_deref().map(str::to_owned),
+            };
+            let decoded = base64_decode(&rec.kinesis.data, "kinesis.data").and_then(|bytes| {
+                decode_payload_bytes(
+                    &bytes,
+                    "kinesis.data",
+                    origin.clone(),
+                    limits,
+                    report,
+                    visit,
+                )
+            });
+            if let Err(e) = decoded {
+                report.fail(origin, e);
             }
         }
         return Ok(());
@@ -501,11 +546,12 @@ fn deliver_doc(
     report
         .format
         .get_or_insert(InputFormat::SubscriptionPayload);
-    deliver_payload(doc, limits, report, visit)
+    deliver_payload(doc, origin, limits, report, visit)
 }
 
 fn deliver_payload(
     doc: Doc<'_>,
+    origin: Origin,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
@@ -536,12 +582,13 @@ fn deliver_payload(
         }
         events.push(LogEvent {
             id: ev.id,
-            timestamp_ms: ev.timestamp,
+            timestamp: ev.timestamp.and_then(EventTime::from_millis),
             message,
             truncated,
         });
     }
     visit(Batch {
+        origin,
         message_type,
         owner: doc.owner.unwrap_or_default(),
         log_group: doc.log_group.unwrap_or_default(),
@@ -596,13 +643,14 @@ fn text_batch<'a>(
             counts.truncated_events += 1;
         }
         events.push(LogEvent {
-            id: Cow::Owned((n + 1).to_string()),
-            timestamp_ms: None,
+            id: Cow::Owned((source.first_line + n).to_string()),
+            timestamp: None,
             message,
             truncated,
         });
     }
     Batch {
+        origin: Origin::default(),
         message_type: MessageType::Data,
         owner: Cow::Borrowed(""),
         log_group: Cow::Borrowed(&source.log_group),
@@ -647,6 +695,28 @@ pub fn gunzip(data: &[u8], field: &'static str, limits: &Limits) -> Result<Vec<u
         return Err(DecodeError::TooLarge { field, limit: cap });
     }
     Ok(out)
+}
+
+/// A UTF-16 input (recognised by its byte-order mark, little or big endian) as UTF-8;
+/// `None` for anything else. Unpaired surrogates become U+FFFD.
+fn utf16_to_utf8(input: &[u8]) -> Option<String> {
+    let (rest, le) = match input {
+        [0xFF, 0xFE, rest @ ..] => (rest, true),
+        [0xFE, 0xFF, rest @ ..] => (rest, false),
+        _ => return None,
+    };
+    let units = rest.chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
 }
 
 fn trim_ascii_start(b: &[u8]) -> &[u8] {

@@ -1,18 +1,22 @@
 //! logwarden: a security log analyzer and alerting pipeline for AWS CloudWatch Logs.
 //!
 //! Data flows one way: [`decode`] (bytes → [`Batch`]) → [`record`] (event → [`Record`]) →
-//! [`detect`] (compiled [`DetectorSet`]) → [`alert`] ([`Alert`], secrets masked) → [`sink`].
-//! [`Pipeline`] runs the whole flow; the `logwarden` CLI and the Lambda are thin front ends
-//! over it.
+//! [`detect`] (compiled [`DetectorSet`]) → [`correlate`] (sliding windows, episodes) →
+//! [`alert`] ([`Alert`], secrets masked, fields bounded) → [`sink`]. [`Pipeline`] runs the
+//! flow for one input; the [`driver`] runs an invocation (analyse, flush shared windows,
+//! finish, publish, report) for both front ends: the `logwarden` CLI ([`input`] reads its
+//! files) and the Lambda ([`lambda`]).
 //!
 //! ```
 //! use std::sync::Arc;
 //! use logwarden::{Config, DetectorSet, Pipeline, TextSource};
+//! use logwarden::alert::Fingerprinter;
 //!
 //! let detectors = Arc::new(DetectorSet::builtin().expect("built-in detectors compile"));
-//! let mut pipeline = Pipeline::new(detectors, Config::default());
+//! let key = Arc::new(Fingerprinter::new(b"a key of at least sixteen bytes"));
+//! let mut pipeline = Pipeline::with_fingerprints(detectors, Config::default(), key);
 //! let log = b"2026-11-25T10:00:00.000Z\tf00d\tINFO\tcharging with sk_live_4eC39HqLyjWDarjtT1zdp7dc\n";
-//! let source = TextSource { log_group: "app.log".into(), log_stream: "app.log".into() };
+//! let source = TextSource { log_group: "app.log".into(), log_stream: "app.log".into(), first_line: 1 };
 //! let mut alerts = Vec::new();
 //! pipeline.process_input(log, &source, &mut |a| alerts.push(a)).expect("decodes");
 //! assert_eq!(alerts[0].rule_id, "stripe-secret-key");
@@ -25,12 +29,20 @@ pub mod check;
 pub mod correlate;
 pub mod decode;
 pub mod detect;
+pub mod driver;
+pub mod error;
+pub mod fs;
+pub mod input;
+pub mod keys;
 pub mod lambda;
+pub mod logging;
 pub mod pipeline;
 pub mod record;
+pub mod report;
+pub mod settings;
 pub mod sink;
 pub mod throttle;
-pub mod timefmt;
+pub mod time;
 
 pub use alert::{Alert, Evidence};
 pub use decode::{Batch, DecodeError, Limits, LogEvent, TextSource};

@@ -1,31 +1,35 @@
-//! The whole flow for one input or batch: decode → parse → detect → alert.
+//! The data flow for one input: decode → parse → detect → correlate → alert.
 //!
-//! The CLI (`replay`) and the Lambda handler both call [`Pipeline::process_input`] or
-//! [`Pipeline::process_batch`], so a replay gives exactly the alerts production would send.
+//! Each stage owns its logic; this module only hands data from one to the next and counts
+//! what went by ([`Stats`]). Per log event: the content scan gives secret and PII alerts, the
+//! event rules give event alerts and correlation matches; at the end of each batch the
+//! [`Correlator`] counts the batch's matches and reports the episodes they opened, which
+//! become threshold alerts. Every alert goes through the severity filter and the storm limiter
+//! before `emit`.
 //!
-//! Correlation windows are either in-process (the default: each match is counted at once) or
-//! shared ([`Pipeline::share_windows`]): then the matches of an input are collected into
-//! [`PendingCounts`], which the async front end flushes to a [`SharedWindowStore`] after the
-//! input ([`Pipeline::take_pending`], [`SharedWindowStore::flush`], [`Pipeline::apply_flush`],
-//! or [`Pipeline::flush_windows`] for all three), and the threshold alerts come from the flush.
+//! With shared correlation windows ([`Pipeline::share_windows`]) the matches are collected
+//! instead, and the invocation driver flushes them to the shared store
+//! ([`Pipeline::take_pending`], then [`Pipeline::apply_flush`]).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::alert::{Alert, Evidence, Group, Window, alert_id};
+use crate::alert::{Alert, EventRef, Fingerprinter};
 use crate::correlate::{
-    BatchId, FlushReport, MemoryWindowStore, Observation, PendingCounts, SharedWindowStore,
-    StoreError, WindowKey, WindowRule, WindowStore, Witness, batch_id, stable_hash, window_start,
+    Correlator, CorrelatorCounters, Crossing, FlushReport, Limits as StateLimits, SharedBatch,
+    SharedWindowStore, StoreError, Witness, batch_id,
 };
-use crate::decode::{self, Batch, DecodeError, Limits, LogEvent, MessageType, TextSource};
-use crate::detect::events::{CorrelationRule, CountKind};
-use crate::detect::{ContentMatch, DetectorSet, FindingKind, Scratch, Severity};
+use crate::decode::{
+    self, Batch, DecodeError, Limits, LogEvent, MessageType, RecordError, TextSource,
+};
+use crate::detect::{ContentMatch, DetectorSet, Scratch, Severity};
 use crate::record::{Parser, Record};
-use crate::sink::metrics::{Metric, Unit};
 use crate::throttle::{Throttle, ThrottleConfig};
-use crate::timefmt;
+use crate::time::EventTime;
+
+/// Most rounds of a shared flush (correlations of correlations feed the next round).
+const MAX_FLUSH_ROUNDS: usize = 4;
 
 /// Pipeline settings.
 #[derive(Debug, Clone)]
@@ -38,6 +42,8 @@ pub struct Config {
     pub ignore_log_groups: Vec<String>,
     /// Alert-storm control; `None` lets every alert through.
     pub throttle: Option<ThrottleConfig>,
+    /// Bounds of the in-process correlation state.
+    pub state: StateLimits,
 }
 
 impl Default for Config {
@@ -47,6 +53,7 @@ impl Default for Config {
             min_severity: Severity::Low,
             ignore_log_groups: Vec::new(),
             throttle: Some(ThrottleConfig::default()),
+            state: StateLimits::default(),
         }
     }
 }
@@ -61,6 +68,8 @@ pub struct Stats {
     pub inputs_failed: u64,
     /// Records inside an input (Kinesis records, array items) that could not be decoded.
     pub records_failed: u64,
+    /// Inputs read as UTF-16 (they had a byte-order mark).
+    pub inputs_utf16: u64,
     /// Bytes of input, as given (compressed where compressed).
     pub input_bytes: u64,
     /// Bytes of log messages scanned.
@@ -79,22 +88,24 @@ pub struct Stats {
     pub events_truncated: u64,
     /// Records that passed the event rules' literal prefilter (and were evaluated).
     pub event_rule_candidates: u64,
-    /// Correlation matches without an event time (not counted in any window).
+    /// Correlation matches without an event time (not counted).
     pub correlation_untimed: u64,
     /// Correlation matches missing a group-by or value field (not counted).
     pub correlation_ungrouped: u64,
-    /// Correlation windows evicted to stay within memory bounds.
+    /// Correlation matches later than the lateness bound (not counted).
+    pub correlation_late: u64,
+    /// Correlation keys evicted under pressure (a flood of distinct keys).
     pub window_evictions: u64,
+    /// Correlation keys in an open episode at the end.
+    pub open_episodes: u64,
+    /// Correlation keys held at the end.
+    pub window_keys: u64,
     /// Shared windows: requests sent to the shared store.
     pub window_store_requests: u64,
-    /// Shared windows: windows updated in the shared store.
-    pub window_store_windows: u64,
-    /// Shared windows: windows not sent (this process knows they fired or hold the values).
-    pub window_store_skipped: u64,
+    /// Shared windows: keys updated in the shared store.
+    pub window_store_keys: u64,
     /// Shared windows: batch parts the store had counted before (retries), not counted again.
     pub window_parts_already_counted: u64,
-    /// Shared windows: batch parts counted without a retry marker (marker set full).
-    pub window_parts_unmarked: u64,
     /// Alerts held back by the storm limiter (reported in later alerts' `suppressed`).
     pub alerts_suppressed: u64,
     /// Alerts emitted.
@@ -102,12 +113,10 @@ pub struct Stats {
     /// Alerts dropped by the minimum severity.
     pub alerts_below_min_severity: u64,
     /// Alerts emitted per rule.
-    pub alerts_by_rule: BTreeMap<String, u64>,
-    /// Alerts emitted per severity.
-    pub alerts_by_severity: BTreeMap<Severity, u64>,
+    pub alerts_by_rule: std::collections::BTreeMap<String, u64>,
     /// Alerts emitted per (rule, severity).
     #[serde(skip)]
-    pub alerts_by_rule_severity: BTreeMap<(String, Severity), u64>,
+    pub alerts_by_rule_severity: std::collections::BTreeMap<(String, Severity), u64>,
 }
 
 impl Stats {
@@ -117,71 +126,32 @@ impl Stats {
             .alerts_by_rule
             .entry(alert.rule_id.clone())
             .or_default() += 1;
-        *self.alerts_by_severity.entry(alert.severity).or_default() += 1;
         *self
             .alerts_by_rule_severity
             .entry((alert.rule_id.clone(), alert.severity))
             .or_default() += 1;
     }
-
-    /// The metrics these counters give (totals, plus `Alerts` per rule and severity).
-    pub fn metrics(&self) -> Vec<Metric> {
-        let skipped = self.events_skipped_control + self.events_skipped_ignored_group;
-        let mut m = vec![
-            Metric::total("EventsReceived", self.events_received, Unit::Count),
-            Metric::total("EventsProcessed", self.events_processed, Unit::Count),
-            Metric::total("EventsSkipped", skipped, Unit::Count),
-            Metric::total("EventsTruncated", self.events_truncated, Unit::Count),
-            Metric::total("BytesProcessed", self.message_bytes, Unit::Bytes),
-            Metric::total(
-                "DecodeErrors",
-                self.inputs_failed + self.records_failed,
-                Unit::Count,
-            ),
-            Metric::total("AlertsSuppressed", self.alerts_suppressed, Unit::Count),
-            Metric::total("Alerts", self.alerts, Unit::Count),
-        ];
-        // Per rule and severity: each rule has one severity except event rules that take it
-        // from the event, so count by (rule, severity) from the per-rule totals.
-        for (rule, n) in &self.alerts_by_rule_severity {
-            m.push(Metric {
-                name: "Alerts",
-                dimensions: vec![
-                    ("Rule", rule.0.clone()),
-                    ("Severity", rule.1.as_str().to_owned()),
-                ],
-                value: *n as f64,
-                unit: Unit::Count,
-            });
-        }
-        m
-    }
-}
-
-/// Why processing failed as a whole (the invocation must fail and be retried).
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    /// Nothing of the input could be decoded.
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    /// The correlation window store failed; counts may be incomplete, so retry.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The analysis pipeline: the compiled detectors plus per-thread state (scratch buffers,
-/// correlation windows, the storm limiter). Build once per process (or thread) and reuse for
+/// correlation state, the storm limiter). Build once per process (or thread) and reuse for
 /// every input: state carries across warm Lambda invocations.
 pub struct Pipeline {
     detectors: Arc<DetectorSet>,
     parser: Parser,
     config: Config,
+    fingerprints: Arc<Fingerprinter>,
     scratch: Scratch,
     matches: Vec<ContentMatch>,
     event_matches: Vec<usize>,
-    windows: Windows,
+    correlator: Correlator,
+    crossings: Vec<Crossing>,
     throttle: Option<Throttle>,
     stats: Stats,
+    /// The latest event time seen (dates the state-pressure warning).
+    now: Option<EventTime>,
+    /// The correlator's counters already added to `stats`.
+    counted: CorrelatorCounters,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -193,119 +163,84 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// Where correlation counts go.
-enum Windows {
-    /// Counted at once in this process.
-    Local(Box<dyn WindowStore>),
-    /// Collected for a shared store; `batch` is the current batch's id, computed on its first
-    /// match.
-    Shared {
-        pending: PendingCounts,
-        batch: Option<BatchId>,
-    },
-}
-
-/// A message-free view of one event, for building alerts.
-struct EventRef<'a> {
-    log_group: &'a str,
-    log_stream: &'a str,
-    id: &'a str,
-    time_ms: Option<i64>,
-}
-
 impl Pipeline {
-    /// A pipeline over a shared detector set, with in-process correlation windows.
+    /// A pipeline over a shared detector set, with in-process correlation state, whose
+    /// fingerprints use a random key made once per process ([`Fingerprinter::ephemeral`]).
     pub fn new(detectors: Arc<DetectorSet>, config: Config) -> Self {
-        Self::with_store(detectors, config, Box::new(MemoryWindowStore::default()))
+        Self::with_fingerprints(detectors, config, Fingerprinter::ephemeral())
     }
 
-    /// A pipeline whose correlation windows live in `store`.
-    pub fn with_store(
+    /// A pipeline whose evidence fingerprints are keyed by `fingerprints`.
+    pub fn with_fingerprints(
         detectors: Arc<DetectorSet>,
         config: Config,
-        store: Box<dyn WindowStore>,
+        fingerprints: Arc<Fingerprinter>,
     ) -> Self {
         let throttle = config.throttle.map(Throttle::new);
+        let correlator = Correlator::new(detectors.events(), config.state);
         Pipeline {
             detectors,
             parser: Parser::new(),
             config,
+            fingerprints,
             scratch: Scratch::default(),
             matches: Vec::new(),
             event_matches: Vec::new(),
-            windows: Windows::Local(store),
+            correlator,
+            crossings: Vec::new(),
             throttle,
             stats: Stats::default(),
+            now: None,
+            counted: CorrelatorCounters::default(),
         }
     }
 
-    /// Shares correlation windows across processes: from now on matches are collected per
-    /// input and counted by flushing them to a [`SharedWindowStore`] (see the module docs);
-    /// without a flush no threshold alert fires. In-process counts are dropped.
+    /// Shares correlation windows across processes: from now on matches are collected and
+    /// counted by flushing them to a shared store (see the module docs).
     pub fn share_windows(&mut self) {
-        self.windows = Windows::Shared {
-            pending: PendingCounts::default(),
-            batch: None,
-        };
+        self.correlator.share();
     }
 
     /// Whether windows are shared ([`Pipeline::share_windows`]).
     pub fn shares_windows(&self) -> bool {
-        matches!(self.windows, Windows::Shared { .. })
+        self.correlator.is_shared()
     }
 
-    /// The correlation matches collected since the last call (empty with in-process windows).
-    pub fn take_pending(&mut self) -> PendingCounts {
-        match &mut self.windows {
-            Windows::Local(_) => PendingCounts::default(),
-            Windows::Shared { pending, .. } => std::mem::take(pending),
-        }
+    /// The correlation matches collected for the shared store since the last call.
+    pub fn take_pending(&mut self) -> SharedBatch {
+        self.correlator.take_shared()
     }
 
     /// Emits the threshold alerts of a flush (through the severity filter and the storm
-    /// limiter, like every alert) and counts what the flush did.
+    /// limiter, like every alert), counts what the flush did, and feeds its hot points to
+    /// the correlations that reference theirs (flushed in the next round).
     pub fn apply_flush(&mut self, report: FlushReport, emit: &mut dyn FnMut(Alert)) {
         self.stats.window_store_requests += report.requests;
-        self.stats.window_store_windows += report.windows;
-        self.stats.window_store_skipped += report.windows_skipped;
+        self.stats.window_store_keys += report.keys;
         self.stats.window_parts_already_counted += report.parts_already_counted;
-        self.stats.window_parts_unmarked += report.parts_unmarked;
-        let detectors = Arc::clone(&self.detectors);
-        let correlations = detectors.events().correlations();
-        for c in report.crossings {
-            let Some(corr) = correlations.get(c.tag).filter(|r| r.name == c.key.rule) else {
-                continue;
-            };
-            let w = c.witness.unwrap_or(Witness {
-                log_group: String::new(),
-                log_stream: String::new(),
-                event_id: String::new(),
-                time_ms: c.key.start_ms,
-            });
-            let ev = EventRef {
-                log_group: &w.log_group,
-                log_stream: &w.log_stream,
-                id: &w.event_id,
-                time_ms: Some(w.time_ms),
-            };
-            let alert = threshold_alert(corr, c.key, c.count, &ev);
-            self.emit_alert(alert, Some(w.time_ms), emit);
+        self.stats.correlation_late += report.late;
+        self.correlator
+            .feed_hot(self.detectors.events(), &report.hot);
+        for c in &report.crossings {
+            self.emit_crossing(c, emit);
         }
     }
 
-    /// Flushes the collected matches to `store` and emits the threshold alerts: the three
-    /// steps of the module docs in one call (holding `self` across the request).
+    /// Flushes the collected correlation matches to `store` and emits the threshold alerts,
+    /// in rounds while correlations of correlations have matches to add.
     pub async fn flush_windows(
         &mut self,
         store: &dyn SharedWindowStore,
-        emit: &mut dyn FnMut(Alert),
+        emit: &mut (dyn FnMut(Alert) + Send),
     ) -> Result<(), StoreError> {
-        let pending = self.take_pending();
-        if pending.is_empty() {
-            return Ok(());
+        for _ in 0..MAX_FLUSH_ROUNDS {
+            let pending = self.take_pending();
+            if pending.is_empty() {
+                break;
+            }
+            let report = store.flush(pending).await?;
+            self.apply_flush(report, emit);
         }
-        let report = store.flush(pending).await?;
-        self.apply_flush(report, emit);
         Ok(())
     }
 
@@ -320,73 +255,73 @@ impl Pipeline {
     }
 
     /// Decodes one input (any format of [`decode::decode_input`]) and processes every batch
-    /// in it. Fails when nothing of the input could be decoded, or when the window store
-    /// failed; errors of single records are returned in the `Ok` list while the rest is still
-    /// processed.
+    /// in it. Fails when nothing of the input could be decoded; errors of single records are
+    /// returned in the `Ok` list while the rest is still processed.
     pub fn process_input(
         &mut self,
         input: &[u8],
         text_source: &TextSource,
         emit: &mut dyn FnMut(Alert),
-    ) -> Result<Vec<(usize, DecodeError)>, PipelineError> {
+    ) -> Result<Vec<RecordError>, DecodeError> {
         self.stats.inputs += 1;
         self.stats.input_bytes += input.len() as u64;
         let limits = self.config.limits;
-        let mut store_error = None;
         let result = decode::decode_input(input, text_source, &limits, &mut |batch| {
-            if store_error.is_none()
-                && let Err(e) = self.process_batch(&batch, emit)
-            {
-                store_error = Some(e);
-            }
+            self.process_batch(&batch, emit);
         });
         match result {
             Ok(report) => {
                 self.stats.events_received += report.counts.control_events;
                 self.stats.events_skipped_control += report.counts.control_events;
                 self.stats.records_failed += report.counts.failed_records;
-                match store_error {
-                    Some(e) => Err(PipelineError::Store(e)),
-                    None => Ok(report.record_errors),
-                }
+                self.stats.inputs_utf16 += u64::from(report.utf16);
+                Ok(report.record_errors)
             }
             Err(e) => {
                 self.stats.inputs_failed += 1;
-                Err(PipelineError::Decode(e))
+                Err(e)
             }
         }
     }
 
     /// Ends an invocation (or a replay): emits, for every key whose alerts the storm limiter
-    /// is still holding back, its latest alert with the count of the others.
+    /// is still holding back, its latest alert with the count of the others, and a warning
+    /// when correlation state was under pressure.
     pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
+        if self.correlator.take_pressure() {
+            let c = self.correlator.counters();
+            let (keys, _) = self.correlator.size();
+            let alert = Alert::state_pressure(c.evicted_keys, keys, self.now);
+            self.emit_alert(alert, self.now, emit);
+        }
         if let Some(t) = &mut self.throttle {
             for alert in t.digest() {
                 self.stats.count_alert(&alert);
                 emit(alert);
             }
         }
-        self.stats.window_evictions = self.evictions();
+        self.update_state_stats();
     }
 
-    fn evictions(&self) -> u64 {
-        match &self.windows {
-            Windows::Local(store) => store.evictions(),
-            Windows::Shared { .. } => 0,
-        }
+    /// Adds what the correlator counted since the last call, and its current size.
+    fn update_state_stats(&mut self) {
+        let c = self.correlator.counters();
+        let was = std::mem::replace(&mut self.counted, c);
+        self.stats.correlation_untimed += c.untimed - was.untimed;
+        self.stats.correlation_ungrouped += c.ungrouped - was.ungrouped;
+        self.stats.correlation_late += c.late - was.late;
+        self.stats.window_evictions += c.evicted_keys - was.evicted_keys;
+        self.stats.open_episodes = self.correlator.open_episodes() as u64;
+        self.stats.window_keys = self.correlator.size().0 as u64;
     }
 
     /// Processes one decoded batch, calling `emit` for every alert.
-    pub fn process_batch(
-        &mut self,
-        batch: &Batch<'_>,
-        emit: &mut dyn FnMut(Alert),
-    ) -> Result<(), StoreError> {
+    pub fn process_batch(&mut self, batch: &Batch<'_>, emit: &mut dyn FnMut(Alert)) {
         let n = batch.events.len() as u64;
         self.stats.events_received += n;
         if batch.message_type == MessageType::Control {
             self.stats.events_skipped_control += n;
-            return Ok(());
+            return;
         }
         if self
             .config
@@ -395,18 +330,32 @@ impl Pipeline {
             .any(|g| *g == batch.log_group)
         {
             self.stats.events_skipped_ignored_group += n;
-            return Ok(());
+            return;
         }
         self.stats.batches += 1;
-        if let Windows::Shared { batch: id, .. } = &mut self.windows {
-            *id = None;
+        if self.correlator.is_shared() {
+            self.correlator.begin_batch(batch_id(
+                &batch.owner,
+                &batch.log_group,
+                &batch.log_stream,
+                batch
+                    .events
+                    .iter()
+                    .map(|e| (e.id.as_ref(), e.timestamp, e.message.len())),
+            ));
         }
         let detectors = Arc::clone(&self.detectors);
         for event in &batch.events {
-            self.process_event(&detectors, batch, event, emit)?;
+            self.process_event(&detectors, batch, event, emit);
         }
-        self.stats.window_evictions = self.evictions();
-        Ok(())
+        // The batch's correlation matches, in event-time order.
+        let mut crossings = std::mem::take(&mut self.crossings);
+        self.correlator.settle(detectors.events(), &mut crossings);
+        for c in crossings.drain(..) {
+            self.emit_crossing(&c, emit);
+        }
+        self.crossings = crossings;
+        self.update_state_stats();
     }
 
     fn process_event(
@@ -415,186 +364,122 @@ impl Pipeline {
         batch: &Batch<'_>,
         event: &LogEvent<'_>,
         emit: &mut dyn FnMut(Alert),
-    ) -> Result<(), StoreError> {
+    ) {
         self.stats.events_processed += 1;
         self.stats.message_bytes += event.message.len() as u64;
         if event.truncated {
             self.stats.events_truncated += 1;
         }
         let msg = event.message.as_bytes();
-        let content = detectors.content();
         self.matches.clear();
         let candidate = detectors.scan(msg, &mut self.scratch, &mut self.matches);
-        let events = detectors.events();
         if self.matches.is_empty() && !candidate {
-            return Ok(());
+            return;
         }
         let record = self.parser.parse(event, &batch.log_group);
         let ev = EventRef {
             log_group: &batch.log_group,
             log_stream: &batch.log_stream,
             id: &event.id,
-            time_ms: record.time_ms(),
+            time: record.time(),
         };
-        let timestamp = ev.time_ms.map(timefmt::format_rfc3339).unwrap_or_default();
-        // Content findings: one alert per rule per event.
+        if let Some(t) = ev.time {
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        self.content_alerts(detectors, msg, &ev, emit);
+        if candidate {
+            self.stats.event_rule_candidates += 1;
+            self.event_rules(detectors, &record, &ev, emit);
+        }
+    }
+
+    /// One alert per content rule per event (the first match shown, the others counted).
+    fn content_alerts(
+        &mut self,
+        detectors: &DetectorSet,
+        msg: &[u8],
+        ev: &EventRef<'_>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
         self.matches.sort_by_key(|m| (m.rule, m.start));
         let mut i = 0;
         while i < self.matches.len() {
             let first = self.matches[i];
-            let mut j = i + 1;
-            while j < self.matches.len() && self.matches[j].rule == first.rule {
-                j += 1;
-            }
-            let rule = &content.rules()[first.rule];
-            let count = j - i;
-            i = j;
-            let alert = Alert {
-                id: alert_id(&[&rule.id, ev.log_group, ev.log_stream, ev.id]),
-                rule_id: rule.id.clone(),
-                title: format!("{} in {}", rule.description, ev.log_group),
-                severity: rule.severity,
-                kind: rule.kind,
-                log_group: ev.log_group.to_owned(),
-                log_stream: ev.log_stream.to_owned(),
-                event_ids: vec![ev.id.to_owned()],
-                timestamp: timestamp.clone(),
-                evidence: Some(Evidence::of(&msg[first.start..first.end], count)),
-                group: None,
-                count: None,
-                window: None,
-                suppressed: 0,
-            };
-            self.emit_alert(alert, ev.time_ms, emit);
+            let n = self.matches[i..]
+                .iter()
+                .take_while(|m| m.rule == first.rule)
+                .count();
+            i += n;
+            let rule = &detectors.content().rules()[first.rule].meta;
+            let alert = Alert::content(
+                rule,
+                ev,
+                &msg[first.start..first.end],
+                n,
+                &self.fingerprints,
+            );
+            self.emit_alert(alert, ev.time, emit);
         }
-        if !candidate {
-            return Ok(());
-        }
-        // Event rules, then the correlations that count them.
-        self.stats.event_rule_candidates += 1;
+    }
+
+    /// Event rule alerts, and the matches their correlations count.
+    fn event_rules(
+        &mut self,
+        detectors: &DetectorSet,
+        record: &Record<'_>,
+        ev: &EventRef<'_>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        let events = detectors.events();
         self.event_matches.clear();
-        events.evaluate(&record, &mut self.event_matches);
+        events.evaluate(record, &mut self.event_matches);
+        let mut witness: Option<Arc<Witness>> = None;
         for k in 0..self.event_matches.len() {
             let r = self.event_matches[k];
             let rule = &events.rules()[r];
             if rule.generate {
-                let alert = Alert {
-                    id: alert_id(&[&rule.name, ev.log_group, ev.log_stream, ev.id]),
-                    rule_id: rule.name.clone(),
-                    title: rule.title.clone(),
-                    severity: events.severity(r, &record),
-                    kind: FindingKind::Event,
-                    log_group: ev.log_group.to_owned(),
-                    log_stream: ev.log_stream.to_owned(),
-                    event_ids: vec![ev.id.to_owned()],
-                    timestamp: timestamp.clone(),
-                    evidence: None,
-                    group: None,
-                    count: None,
-                    window: None,
-                    suppressed: 0,
-                };
-                self.emit_alert(alert, ev.time_ms, emit);
+                let alert = Alert::event(&rule.meta, events.severity(r, record), ev);
+                self.emit_alert(alert, ev.time, emit);
             }
-            for &c in events.correlations_of(r) {
-                let corr = &events.correlations()[c];
-                if let Some(alert) = self.correlate(c, corr, batch, &record, &ev)? {
-                    self.emit_alert(alert, ev.time_ms, emit);
-                }
+            for &(c, pos) in events.fed_by_rule(r) {
+                let w = witness.get_or_insert_with(|| {
+                    Arc::new(Witness {
+                        log_group: ev.log_group.to_owned(),
+                        log_stream: ev.log_stream.to_owned(),
+                        event_id: ev.id.to_owned(),
+                        time: ev.time.unwrap_or(EventTime::EPOCH),
+                    })
+                });
+                let _ = self
+                    .correlator
+                    .observe(c, pos, &events.correlations()[c], record, w);
             }
         }
-        Ok(())
     }
 
-    /// Counts one match of `corr` (the `index`-th correlation); returns the threshold alert
-    /// when this match crosses it. With shared windows the match is collected instead, and
-    /// the alert comes from the flush.
-    fn correlate(
+    /// The threshold alert of an episode, its group value masked where it holds a secret.
+    fn emit_crossing(&mut self, c: &Crossing, emit: &mut dyn FnMut(Alert)) {
+        let Some(rule) = self.detectors.events().correlations().get(c.corr) else {
+            return;
+        };
+        let group = self.detectors.redact(&c.group, &mut self.scratch);
+        let alert = Alert::threshold(rule, c, &group);
+        self.emit_alert(alert, Some(c.episode.start), emit);
+    }
+
+    fn emit_alert(
         &mut self,
-        index: usize,
-        corr: &CorrelationRule,
-        batch: &Batch<'_>,
-        record: &Record<'_>,
-        ev: &EventRef<'_>,
-    ) -> Result<Option<Alert>, StoreError> {
-        let Some(t) = ev.time_ms else {
-            self.stats.correlation_untimed += 1;
-            return Ok(None);
-        };
-        let mut values = Vec::with_capacity(corr.group_by.len());
-        for f in &corr.group_by {
-            match record.field(f).and_then(|v| v.to_text()) {
-                Some(v) => values.push(v),
-                None => {
-                    self.stats.correlation_ungrouped += 1;
-                    return Ok(None);
-                }
-            }
-        }
-        let group = values.join(",");
-        let obs = match &corr.kind {
-            CountKind::Events => {
-                Observation::Event(stable_hash(&[ev.log_group, ev.log_stream, ev.id]))
-            }
-            CountKind::DistinctValues(field) => {
-                match record.field(field).and_then(|v| v.to_text()) {
-                    Some(v) => Observation::Value(stable_hash(&[&v])),
-                    None => {
-                        self.stats.correlation_ungrouped += 1;
-                        return Ok(None);
-                    }
-                }
-            }
-        };
-        let start = window_start(t, corr.timespan_ms);
-        let key = WindowKey {
-            rule: corr.name.clone(),
-            group,
-            start_ms: start,
-        };
-        let store = match &mut self.windows {
-            Windows::Local(store) => store,
-            Windows::Shared { pending, batch: id } => {
-                let id = *id.get_or_insert_with(|| {
-                    batch_id(
-                        &batch.owner,
-                        &batch.log_group,
-                        &batch.log_stream,
-                        batch
-                            .events
-                            .iter()
-                            .map(|e| (e.id.as_ref(), e.timestamp_ms, e.message.len())),
-                    )
-                });
-                let rule = WindowRule {
-                    threshold: corr.threshold,
-                    distinct: matches!(corr.kind, CountKind::DistinctValues(_)),
-                    end_ms: start.saturating_add(corr.timespan_ms),
-                    tag: index,
-                };
-                pending.observe(&key, rule, id, obs, || Witness {
-                    log_group: ev.log_group.to_owned(),
-                    log_stream: ev.log_stream.to_owned(),
-                    event_id: ev.id.to_owned(),
-                    time_ms: t,
-                });
-                return Ok(None);
-            }
-        };
-        let update = store.observe(&key, obs)?;
-        if !(update.before < corr.threshold && update.after >= corr.threshold) {
-            return Ok(None);
-        }
-        Ok(Some(threshold_alert(corr, key, update.after, ev)))
-    }
-
-    fn emit_alert(&mut self, alert: Alert, time_ms: Option<i64>, emit: &mut dyn FnMut(Alert)) {
+        mut alert: Alert,
+        time: Option<EventTime>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
         if alert.severity < self.config.min_severity {
             self.stats.alerts_below_min_severity += 1;
             return;
         }
+        alert.bound();
         let alert = match &mut self.throttle {
-            Some(t) => match t.admit(alert, time_ms) {
+            Some(t) => match t.admit(alert, time) {
                 Some(a) => a,
                 None => {
                     self.stats.alerts_suppressed += 1;
@@ -609,36 +494,7 @@ impl Pipeline {
 
     /// Returns the counters and starts new ones (per-invocation metrics).
     pub fn take_stats(&mut self) -> Stats {
+        self.update_state_stats();
         std::mem::take(&mut self.stats)
-    }
-}
-
-/// The threshold alert of `corr` for window `key`, reached with `count` at event `ev`. Its id
-/// depends only on rule, group value and window.
-fn threshold_alert(corr: &CorrelationRule, key: WindowKey, count: u64, ev: &EventRef<'_>) -> Alert {
-    let field = corr.group_by.join(",");
-    let start = key.start_ms;
-    let start_s = timefmt::format_rfc3339(start);
-    Alert {
-        id: alert_id(&[&corr.name, &key.group, &start_s]),
-        rule_id: corr.name.clone(),
-        title: format!("{} ({field}={})", corr.title, key.group),
-        severity: corr.severity,
-        kind: FindingKind::Threshold,
-        log_group: ev.log_group.to_owned(),
-        log_stream: ev.log_stream.to_owned(),
-        event_ids: vec![ev.id.to_owned()],
-        timestamp: ev.time_ms.map(timefmt::format_rfc3339).unwrap_or_default(),
-        evidence: None,
-        group: Some(Group {
-            field,
-            value: key.group,
-        }),
-        count: Some(count),
-        window: Some(Window {
-            start: start_s,
-            end: timefmt::format_rfc3339(start.saturating_add(corr.timespan_ms)),
-        }),
-        suppressed: 0,
     }
 }

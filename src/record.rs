@@ -10,7 +10,7 @@ use std::cell::OnceCell;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::decode::LogEvent;
-use crate::timefmt;
+use crate::time::{self as timefmt, EventTime, LAG_FIELD};
 
 /// What a log line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,34 +107,57 @@ impl PlatformLine {
 const MAX_TEXT_FIELDS: usize = 16;
 
 /// A value read from a record.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue<'r> {
     /// A field extracted from a text line.
     Text(&'r str),
     /// A value inside the record's JSON.
     Json(&'r serde_json::Value),
+    /// A value the parser derived (e.g. [`LAG_FIELD`]).
+    Int(i64),
+    /// Every value a path reaches through JSON arrays (`a.items.b` with `items` a list), as
+    /// Sigma engines read such paths: the field matches when any of them matches.
+    Many(Vec<&'r serde_json::Value>),
 }
 
 impl<'r> FieldValue<'r> {
     /// The value as text when it is a string (or a text field).
     pub fn as_str(&self) -> Option<&'r str> {
-        match *self {
+        match self {
             FieldValue::Text(s) => Some(s),
             FieldValue::Json(v) => v.as_str(),
+            FieldValue::Int(_) | FieldValue::Many(_) => None,
         }
     }
 
     /// The value rendered as a string: strings as-is, numbers and booleans in JSON form.
     /// `None` for null, objects and arrays.
     pub fn to_text(&self) -> Option<String> {
-        match *self {
-            FieldValue::Text(s) => Some(s.to_owned()),
-            FieldValue::Json(serde_json::Value::String(s)) => Some(s.clone()),
-            FieldValue::Json(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
-                Some(v.to_string())
-            }
-            FieldValue::Json(_) => None,
+        match self {
+            FieldValue::Text(s) => Some((*s).to_owned()),
+            FieldValue::Json(v) => json_text(v),
+            FieldValue::Int(n) => Some(n.to_string()),
+            FieldValue::Many(vs) => vs.first().and_then(|v| json_text(v)),
         }
+    }
+
+    /// The value as a number, when it is one (or a string holding one).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FieldValue::Text(s) => s.trim().parse().ok(),
+            FieldValue::Json(serde_json::Value::Number(n)) => n.as_f64(),
+            FieldValue::Json(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            FieldValue::Json(_) | FieldValue::Many(_) => None,
+            FieldValue::Int(n) => Some(*n as f64),
+        }
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Some(v.to_string()),
+        _ => None,
     }
 }
 
@@ -142,8 +165,10 @@ impl<'r> FieldValue<'r> {
 pub struct Record<'a> {
     kind: RecordKind,
     message: &'a str,
-    /// The event's own timestamp, or one read from the line's text prefix.
-    time_ms: Option<i64>,
+    /// The CloudWatch timestamp the event arrived with.
+    cloudwatch_time: Option<EventTime>,
+    /// The time read from the line's text prefix (runtime lines, VPC Flow, CLF).
+    text_time: Option<EventTime>,
     /// Where the JSON part of the message starts, if it has one.
     json_start: Option<usize>,
     text_fields: [(&'static str, &'a str); MAX_TEXT_FIELDS],
@@ -157,7 +182,7 @@ impl std::fmt::Debug for Record<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Record")
             .field("kind", &self.kind)
-            .field("time_ms", &self.time_ms)
+            .field("cloudwatch_time", &self.cloudwatch_time)
             .field("message_len", &self.message.len())
             .finish_non_exhaustive()
     }
@@ -221,7 +246,8 @@ impl Parser {
         let mut rec = Record {
             kind: RecordKind::PlainText,
             message,
-            time_ms: event.timestamp_ms,
+            cloudwatch_time: event.timestamp,
+            text_time: None,
             json_start: None,
             text_fields: [("", ""); MAX_TEXT_FIELDS],
             text_len: 0,
@@ -236,9 +262,7 @@ impl Parser {
         } else {
             self.parse_text(&mut rec, trimmed, offset);
         }
-        if rec.time_ms.is_none() {
-            rec.time_ms = rec.text_time();
-        }
+        rec.text_time = rec.read_text_time();
         rec
     }
 
@@ -536,44 +560,70 @@ impl<'a> Record<'a> {
         &self.text_fields[..self.text_len]
     }
 
-    /// Event time in ms since the epoch: the log event's own timestamp, else a time read from
-    /// the line's text, else a time field of its JSON (`timestamp`, `time`, `eventTime`).
-    pub fn time_ms(&self) -> Option<i64> {
-        self.time_ms.or_else(|| self.json_time())
+    /// The time the event is counted, throttled and dated at: its CloudWatch timestamp when
+    /// it arrived with one, else its own time ([`crate::time::trusted_time`]).
+    pub fn time(&self) -> Option<EventTime> {
+        match self.cloudwatch_time {
+            Some(t) => Some(t),
+            None => self.own_time(),
+        }
     }
 
-    fn text_time(&self) -> Option<i64> {
+    /// The CloudWatch timestamp the event arrived with (none for local text files).
+    pub fn cloudwatch_time(&self) -> Option<EventTime> {
+        self.cloudwatch_time
+    }
+
+    /// The record's own time: read from the line's text, else a time field of its JSON
+    /// (`timestamp`, `time`, `eventTime`, `requestTime`).
+    pub fn own_time(&self) -> Option<EventTime> {
+        self.text_time.or_else(|| self.json_time())
+    }
+
+    fn read_text_time(&self) -> Option<EventTime> {
         for &(k, v) in self.text_fields() {
             match (self.kind, k) {
-                (_, "timestamp") => return timefmt::parse_iso_ms(v),
-                (RecordKind::ApiGatewayClf, "requestTime") => return timefmt::parse_clf_ms(v),
-                (RecordKind::VpcFlow, "start") => return v.parse::<i64>().ok().map(|s| s * 1000),
+                (_, "timestamp") => return EventTime::parse_iso(v),
+                (RecordKind::ApiGatewayClf, "requestTime") => return EventTime::parse_clf(v),
+                (RecordKind::VpcFlow, "start") => {
+                    return v.parse::<i64>().ok().and_then(EventTime::from_secs);
+                }
                 _ => {}
             }
         }
         None
     }
 
-    fn json_time(&self) -> Option<i64> {
+    fn json_time(&self) -> Option<EventTime> {
         let json = self.json()?;
         for key in ["timestamp", "time", "eventTime", "requestTime"] {
             match json.get(key) {
                 Some(serde_json::Value::String(s)) => {
-                    if let Some(ms) = timefmt::parse_iso_ms(s).or_else(|| timefmt::parse_clf_ms(s))
-                    {
-                        return Some(ms);
+                    if let Some(t) = EventTime::parse_iso(s).or_else(|| EventTime::parse_clf(s)) {
+                        return Some(t);
                     }
                 }
                 Some(serde_json::Value::Number(n)) => {
                     if let Some(v) = n.as_i64() {
                         // WAF uses epoch ms; seconds are < 1e11 until the year 5138.
-                        return Some(if v < 100_000_000_000 { v * 1000 } else { v });
+                        return if v < 100_000_000_000 {
+                            EventTime::from_secs(v)
+                        } else {
+                            EventTime::from_millis(v)
+                        };
                     }
                 }
                 _ => {}
             }
         }
         None
+    }
+
+    /// The record's own time minus its CloudWatch timestamp, in whole seconds, when both are
+    /// known: a security event replayed long after it happened shows a large negative lag.
+    pub fn lag_seconds(&self) -> Option<i64> {
+        let cw = self.cloudwatch_time?;
+        Some(self.own_time()?.millis_since(cw).div_euclid(1000))
     }
 
     /// The JSON part of the record, parsed on first use (at most once). `None` for records
@@ -598,19 +648,22 @@ impl<'a> Record<'a> {
         if path == "function" {
             return self.function_name.map(FieldValue::Text);
         }
+        if path == LAG_FIELD {
+            return self.lag_seconds().map(FieldValue::Int);
+        }
         let Some(json) = self.json() else {
             // A text record's message is its whole line.
             return (path == "message").then_some(FieldValue::Text(self.message));
         };
         if let Some(v) = lookup(json, path) {
-            return Some(FieldValue::Json(v));
+            return Some(v);
         }
         // A security event logged as the `message` object of a Powertools line exposes its
         // keys at the top level too, like the other forms of the same event.
         if self.kind == RecordKind::SecurityEvent
             && let Some(inner @ serde_json::Value::Object(_)) = json.get("message")
         {
-            return lookup(inner, path).map(FieldValue::Json);
+            return lookup(inner, path);
         }
         None
     }
@@ -631,15 +684,64 @@ pub fn derived_value(field: &str, value: &str) -> bool {
     }
 }
 
-fn lookup<'v>(mut v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
-    for part in path.split('.') {
+/// Most values one path may reach through arrays (hostile JSON can hold huge lists).
+const MAX_PATH_VALUES: usize = 1024;
+
+/// Looks up a dotted path. A numeric part indexes an array; any other part applied to an
+/// array applies to each element (so `items.cidrIp` reaches every element's `cidrIp`), and
+/// the result is then every value reached ([`FieldValue::Many`]).
+fn lookup<'v>(root: &'v serde_json::Value, path: &str) -> Option<FieldValue<'v>> {
+    let mut v = root;
+    for (i, part) in path.split('.').enumerate() {
         v = match v {
             serde_json::Value::Object(map) => map.get(part)?,
-            serde_json::Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            serde_json::Value::Array(items) => match part.parse::<usize>() {
+                Ok(n) => items.get(n)?,
+                Err(_) => return lookup_many(v, path, i),
+            },
             _ => return None,
         };
     }
-    Some(v)
+    Some(FieldValue::Json(v))
+}
+
+/// The slow path of [`lookup`]: `v` is an array reached after `done` parts of `path`.
+fn lookup_many<'v>(v: &'v serde_json::Value, path: &str, done: usize) -> Option<FieldValue<'v>> {
+    let parts: Vec<&str> = path.split('.').skip(done).collect();
+    let mut out = Vec::new();
+    collect_path(v, &parts, &mut out);
+    (!out.is_empty()).then_some(FieldValue::Many(out))
+}
+
+fn collect_path<'v>(
+    v: &'v serde_json::Value,
+    parts: &[&str],
+    out: &mut Vec<&'v serde_json::Value>,
+) {
+    if out.len() >= MAX_PATH_VALUES {
+        return;
+    }
+    match (v, parts.split_first()) {
+        (serde_json::Value::Array(items), _)
+            if parts.first().is_none_or(|p| p.parse::<usize>().is_err()) =>
+        {
+            for item in items {
+                collect_path(item, parts, out);
+            }
+        }
+        (_, None) => out.push(v),
+        (serde_json::Value::Object(map), Some((part, rest))) => {
+            if let Some(next) = map.get(*part) {
+                collect_path(next, rest, out);
+            }
+        }
+        (serde_json::Value::Array(items), Some((part, rest))) => {
+            if let Some(next) = part.parse::<usize>().ok().and_then(|n| items.get(n)) {
+                collect_path(next, rest, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -650,7 +752,7 @@ mod tests {
     fn ev(msg: &str) -> LogEvent<'_> {
         LogEvent {
             id: Cow::Borrowed("1"),
-            timestamp_ms: None,
+            timestamp: None,
             message: Cow::Borrowed(msg),
             truncated: false,
         }
@@ -664,6 +766,41 @@ mod tests {
         assert_eq!(r.kind(), RecordKind::NodeRuntime);
         assert_eq!(r.field("requestId"), Some(FieldValue::Text("abc-123")));
         assert_eq!(r.field("function"), Some(FieldValue::Text("f")));
-        assert_eq!(r.time_ms(), Some(1_795_600_800_123));
+        assert_eq!(r.time().map(EventTime::as_millis), Some(1_795_600_800_123));
+    }
+
+    #[test]
+    fn paths_cross_arrays_as_sigma_engines_read_them() {
+        let p = Parser::new();
+        let line = r#"{"eventVersion":"1.10","eventSource":"ec2.amazonaws.com","requestParameters":{"ipPermissions":{"items":[{"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"}]}},{"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]},"list":[1,2]}}"#;
+        let e = ev(line);
+        let r = p.parse(&e, "g");
+        let Some(FieldValue::Many(vs)) =
+            r.field("requestParameters.ipPermissions.items.ipRanges.items.cidrIp")
+        else {
+            panic!("expected every cidrIp");
+        };
+        let got: Vec<&str> = vs.iter().filter_map(|v| v.as_str()).collect();
+        assert_eq!(got, ["10.0.0.0/8", "0.0.0.0/0"]);
+        // A numeric part still indexes.
+        assert_eq!(
+            r.field("requestParameters.ipPermissions.items.1.ipRanges.items.0.cidrIp")
+                .and_then(|v| v.to_text())
+                .as_deref(),
+            Some("0.0.0.0/0")
+        );
+        assert!(r.field("requestParameters.missing.x").is_none());
+    }
+
+    #[test]
+    fn the_lag_between_own_time_and_arrival_is_a_field() {
+        let p = Parser::new();
+        let line = r#"{"timestamp":"2026-11-25T09:00:00.000Z","eventType":"security","type":"authentication_failed"}"#;
+        let mut e = ev(line);
+        e.timestamp = EventTime::parse_iso("2026-11-25T10:00:00.000Z");
+        let r = p.parse(&e, "g");
+        assert_eq!(r.field(LAG_FIELD), Some(FieldValue::Int(-3600)));
+        // The trusted time is the arrival time.
+        assert_eq!(r.time(), e.timestamp);
     }
 }

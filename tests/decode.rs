@@ -21,6 +21,7 @@ fn decode_with(input: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     let src = TextSource {
         log_group: "file.log".into(),
         log_stream: "file.log".into(),
+        first_line: 1,
     };
     let mut batches = Vec::new();
     let report = decode_input(input, &src, limits, &mut |b| {
@@ -30,7 +31,10 @@ fn decode_with(input: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
             b.log_stream.to_string(),
             b.events
                 .iter()
-                .map(|e| (e.id.to_string(), e.timestamp_ms, e.message.to_string()))
+                .map(|e| {
+                    let t = e.timestamp.map(|t| t.as_millis());
+                    (e.id.to_string(), t, e.message.to_string())
+                })
                 .collect(),
         ));
     })?;
@@ -43,7 +47,7 @@ fn decode_with(input: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
         record_errors: report
             .record_errors
             .iter()
-            .map(|(i, e)| format!("{i}: {e}"))
+            .map(|e| format!("{}: {}", e.origin.index, e.error))
             .collect(),
     })
 }

@@ -180,7 +180,7 @@ fn real_world_style_cloudtrail_rules_evaluate() {
 
 fn auth_failure(ip: &str, user: &str, t_ms: i64) -> String {
     json!({
-        "timestamp": logwarden::timefmt::format_rfc3339(t_ms),
+        "timestamp": logwarden::time::EventTime::clamped(t_ms).to_rfc3339(),
         "eventType": "security",
         "type": "authentication_failed",
         "severity": "medium",
@@ -214,7 +214,7 @@ fn thresholds(alerts: &[Alert]) -> Vec<(String, String, String, u64, String)> {
     v
 }
 
-/// A burst, a second burst in the next window, and traffic under the threshold.
+/// A burst, a second burst 20 minutes later (a new episode), and traffic under the threshold.
 fn burst_events() -> Vec<(i64, String)> {
     let mut ev = Vec::new();
     // 12 failures from .7 within 4 minutes of one window, 8 distinct users.
@@ -228,9 +228,9 @@ fn burst_events() -> Vec<(i64, String)> {
             ),
         ));
     }
-    // 10 more from .7 in the next 5-minute window: a second alert.
+    // 10 more from .7 twenty minutes later: a second episode, a second alert.
     for i in 0..10 {
-        let t = T0 + 300_000 + 1_000 + i * 10_000;
+        let t = T0 + 1_200_000 + 1_000 + i * 10_000;
         ev.push((t, auth_failure("203.0.113.7", "u-1", t)));
     }
     // 9 from another IP: under the threshold.
@@ -259,7 +259,7 @@ fn payloads(events: &[(i64, String)], chunks: usize) -> Vec<String> {
 }
 
 #[test]
-fn bursts_fire_once_per_window_and_order_does_not_matter() {
+fn bursts_fire_once_per_episode_and_order_does_not_matter() {
     let set = Arc::new(DetectorSet::builtin().expect("built-in"));
     let events = burst_events();
     let in_order = thresholds(&run(&set, &payloads(&events, 1)));
@@ -269,7 +269,7 @@ fn bursts_fire_once_per_window_and_order_does_not_matter() {
         .collect();
     assert_eq!(burst.len(), 2, "{in_order:?}");
     assert!(burst.iter().all(|t| t.1 == "203.0.113.7" && t.3 == 10));
-    assert_ne!(burst[0].2, burst[1].2, "two different windows");
+    assert_ne!(burst[0].2, burst[1].2, "two different episodes");
     let stuffing: Vec<_> = in_order
         .iter()
         .filter(|t| t.0 == "credential-stuffing")
@@ -281,10 +281,22 @@ fn bursts_fire_once_per_window_and_order_does_not_matter() {
         "under the threshold: {in_order:?}"
     );
 
-    // Reversed, shuffled and split across payloads (and streams): the same alerts.
+    // Reversed or shuffled within a payload, or split in time order across payloads (and
+    // streams): the same alerts, ids included. Reversed across payloads (each later one older
+    // than the last, within the lateness bound): the same episodes, counted once each.
     let mut reversed = events.clone();
     reversed.reverse();
-    assert_eq!(thresholds(&run(&set, &payloads(&reversed, 3))), in_order);
+    assert_eq!(thresholds(&run(&set, &payloads(&reversed, 1))), in_order);
+    assert_eq!(thresholds(&run(&set, &payloads(&events, 4))), in_order);
+    let per_key = |v: &[(String, String, String, u64, String)]| {
+        let mut k: Vec<(String, String)> = v.iter().map(|t| (t.0.clone(), t.1.clone())).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        per_key(&thresholds(&run(&set, &payloads(&reversed, 3)))),
+        per_key(&in_order)
+    );
     let mut shuffled = events.clone();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     for i in (1..shuffled.len()).rev() {
@@ -293,7 +305,11 @@ fn bursts_fire_once_per_window_and_order_does_not_matter() {
         seed ^= seed << 17;
         shuffled.swap(i, (seed % (i as u64 + 1)) as usize);
     }
-    assert_eq!(thresholds(&run(&set, &payloads(&shuffled, 5))), in_order);
+    assert_eq!(thresholds(&run(&set, &payloads(&shuffled, 1))), in_order);
+    assert_eq!(
+        per_key(&thresholds(&run(&set, &payloads(&shuffled, 5)))),
+        per_key(&in_order)
+    );
 }
 
 #[test]

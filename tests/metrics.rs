@@ -103,7 +103,11 @@ fn emf_lines_follow_the_specification() {
     }
     p.finish(&mut |_| {});
     let stats = p.take_stats();
-    let lines = emf_lines("Logwarden", &stats.metrics(), 1_795_600_800_000);
+    let lines = emf_lines(
+        "Logwarden",
+        &logwarden::sink::metrics::of_stats(&stats),
+        1_795_600_800_000,
+    );
     assert!(
         lines.len() > 5,
         "totals plus per-rule lines: {}",

@@ -8,7 +8,7 @@ use logwarden::record::{FieldValue, Parser, PlatformLine, RecordKind};
 fn event(msg: &str, ts: Option<i64>) -> LogEvent<'_> {
     LogEvent {
         id: Cow::Borrowed("1"),
-        timestamp_ms: ts,
+        timestamp: ts.and_then(logwarden::time::EventTime::from_millis),
         message: Cow::Borrowed(msg),
         truncated: false,
     }
@@ -269,7 +269,7 @@ fn every_record_kind() {
             ));
             continue;
         }
-        let time = rec.time_ms().map(logwarden::timefmt::format_rfc3339);
+        let time = rec.time().map(|t| t.to_rfc3339());
         if time.as_deref() != case.time {
             failures.push(format!(
                 "{}: time {:?}, expected {:?}",
@@ -293,7 +293,8 @@ fn every_record_kind() {
 fn event_timestamp_wins_over_text_time() {
     let parser = Parser::new();
     let ev = event("2026-11-25T10:00:00.123Z\tr\tINFO\tx", Some(42));
-    assert_eq!(parser.parse(&ev, "g").time_ms(), Some(42));
+    let t = parser.parse(&ev, "g").time().map(|t| t.as_millis());
+    assert_eq!(t, Some(42));
 }
 
 #[test]
@@ -309,7 +310,7 @@ fn broken_json_never_fails_parsing() {
         let ev = event(line, None);
         let rec = parser.parse(&ev, "g");
         assert!(rec.field("a.b").is_none());
-        assert!(rec.time_ms().is_none());
+        assert!(rec.time().is_none());
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use common::*;
@@ -91,44 +91,59 @@ proptest! {
         prop_assert_eq!(ids(run(event.as_bytes(), true).0), ids(run(event.as_bytes(), true).0));
     }
 
-    /// Threshold alerts equal a naive recount: one alert per (source IP, 5-minute window)
-    /// whose events reach 10, with the count at which it fired, and none elsewhere.
+    /// Threshold alerts equal a naive recount of sliding spans: for each source IP, a point
+    /// is hot when the 5 minutes up to it hold 10 failures; hot points within 5 minutes of each
+    /// other are one episode; one alert per episode, dated at its first hot point. The events
+    /// come in time order split into several invocations, each shuffled inside.
     #[test]
-    fn correlation_counts_equal_a_naive_recount(
-        events in proptest::collection::vec((0u8..3, 0i64..1_800_000), 0..120),
-        chunks in 1usize..4,
+    fn sliding_counts_equal_a_naive_recount(
+        mut events in proptest::collection::vec((0u8..3, 0i64..1_800_000), 0..150),
+        cuts in proptest::collection::vec(0usize..150, 0..4),
+        seed in any::<u64>(),
     ) {
-        let lines: Vec<(i64, String)> = events
-            .iter()
-            .map(|(ip, t)| (T0 + t, format!(
-                r#"{{"eventType":"security","type":"authentication_failed","severity":"low","details":{{"sourceIp":"203.0.113.{ip}","userId":"u"}}}}"#)))
-            .collect();
+        events.sort_by_key(|(_, t)| *t);
+        let span = 300_000i64;
         // Naive recount.
-        let mut naive: BTreeMap<(String, i64), u64> = BTreeMap::new();
-        for (ip, t) in &events {
-            *naive.entry((format!("203.0.113.{ip}"), (T0 + t).div_euclid(300_000) * 300_000)).or_default() += 1;
+        let mut expected = BTreeSet::new();
+        for ip in 0u8..3 {
+            let times: Vec<i64> = events.iter().filter(|(i, _)| *i == ip).map(|(_, t)| T0 + t).collect();
+            let mut last_hot: Option<i64> = None;
+            for &t in &times {
+                let n = times.iter().filter(|&&u| u <= t && t - u <= span).count();
+                if n >= 10 {
+                    if last_hot.is_none_or(|h| t - h > span) {
+                        expected.insert((format!("203.0.113.{ip}"), t));
+                    }
+                    last_hot = Some(t);
+                }
+            }
         }
-        let expected: BTreeSet<(String, String)> = naive
-            .into_iter()
-            .filter(|(_, n)| *n >= 10)
-            .map(|((ip, start), _)| (ip, logwarden::timefmt::format_rfc3339(start)))
-            .collect();
-        // The pipeline, fed in chunks (several invocations).
-        let per = lines.len().div_ceil(chunks).max(1);
+        // The pipeline, fed in chunks (several invocations), each shuffled.
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(events.len())).collect();
+        bounds.push(0);
+        bounds.push(events.len());
+        bounds.sort_unstable();
         let mut p = Pipeline::new(detectors(), Config { throttle: None, ..Config::default() });
         let mut got = BTreeSet::new();
-        for (c, chunk) in lines.chunks(per).enumerate() {
+        let mut rng = seed | 1;
+        for (c, w) in bounds.windows(2).enumerate() {
+            let mut chunk: Vec<(usize, &(u8, i64))> = events[w[0]..w[1]].iter().enumerate().map(|(i, e)| (w[0] + i, e)).collect();
+            for i in (1..chunk.len()).rev() {
+                rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+                chunk.swap(i, (rng % (i as u64 + 1)) as usize);
+            }
             let evs: Vec<serde_json::Value> = chunk
                 .iter()
-                .enumerate()
-                .map(|(i, (t, m))| serde_json::json!({"id": format!("{c}-{i}"), "timestamp": t, "message": m}))
+                .map(|(k, (ip, t))| serde_json::json!({"id": format!("{k:056}"), "timestamp": T0 + t,
+                    "message": format!(r#"{{"eventType":"security","type":"authentication_failed","severity":"low","details":{{"sourceIp":"203.0.113.{ip}","userId":"u"}}}}"#)}))
                 .collect();
             let payload = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "/aws/lambda/auth",
-                "logStream": "s", "logEvents": evs}).to_string();
+                "logStream": format!("s{c}"), "logEvents": evs}).to_string();
             p.process_input(payload.as_bytes(), &TextSource::default(), &mut |a| {
                 if a.kind == FindingKind::Threshold && a.rule_id == "auth-failure-burst" {
                     assert_eq!(a.count, Some(10));
-                    got.insert((a.group.map(|g| g.value).unwrap_or_default(), a.window.map(|w| w.start).unwrap_or_default()));
+                    let t = logwarden::time::EventTime::parse_iso(&a.timestamp).map(|t| t.as_millis()).unwrap_or(0);
+                    got.insert((a.group.map(|g| g.value).unwrap_or_default(), t));
                 }
             }).expect("decodes");
         }

@@ -9,8 +9,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use common::*;
-use logwarden::lambda::{Handler, HandlerError, Settings};
+use logwarden::driver::{DriverError, Outputs};
+use logwarden::lambda::{Handler, HandlerError, Parts, Settings};
 use logwarden::{Config, DetectorSet, Pipeline, Stats, TextSource};
+
 use serde_json::json;
 
 fn detectors() -> Arc<DetectorSet> {
@@ -19,7 +21,13 @@ fn detectors() -> Arc<DetectorSet> {
 
 fn handler() -> Handler {
     let settings = Settings::from_lookup(|_| None).expect("defaults");
-    Handler::new(settings, detectors(), None).without_metrics()
+    Handler::new(Parts {
+        detectors: detectors(),
+        config: settings.config(),
+        fingerprints: Arc::new(logwarden::alert::Fingerprinter::new(b"robustness test key")),
+        outputs: Outputs::default(),
+        store: None,
+    })
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -127,7 +135,7 @@ fn every_bad_input_is_a_typed_one_line_error_in_the_handler() {
     let h = handler();
     for bad in catalogue() {
         match block_on(h.handle(&bad.input)) {
-            Err(HandlerError::Pipeline(e)) => {
+            Err(HandlerError::Driver(DriverError::Decode(e))) => {
                 let msg = e.to_string();
                 assert!(msg.starts_with(bad.error), "{}: {msg}", bad.name);
                 assert!(!msg.contains('\n'), "{}: one line: {msg}", bad.name);
@@ -182,7 +190,7 @@ fn gzip_bomb_is_stopped_at_the_cap_with_bounded_memory() {
     assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
     let event = json!({"awslogs": {"data": b64(&bomb)}}).to_string();
     match block_on(handler().handle(event.as_bytes())) {
-        Err(HandlerError::Pipeline(e)) => {
+        Err(HandlerError::Driver(DriverError::Decode(e))) => {
             assert!(e.to_string().contains("inflates past the"), "{e}")
         }
         other => panic!("expected the cap error, got {other:?}"),
@@ -262,6 +270,104 @@ fn absurd_timestamps_do_not_break_anything() {
     balanced(p.stats());
 }
 
+/// Time from the logs cannot panic or overflow: Go's zero time followed by a later alert
+/// (the storm limiter's clock once panicked: "Can not represent times past ~584 years"), two
+/// records centuries apart, a VPC Flow line with start=1e17, a record at i64::MAX ms. Through
+/// replay (own times) and the handler (CloudWatch times), with the inputs after them still
+/// processed.
+#[test]
+fn centuries_apart_and_overflowing_times_neither_panic_nor_stop_the_rest() {
+    let secret =
+        |t: &str| format!("{t}\tr-1\tINFO\tcharging with sk_live_4eC39HqLyjWDarjtT1zdp7dc");
+    let text = [
+        secret("0001-01-01T00:00:00.000Z"),
+        secret("2026-11-25T10:00:00.000Z"),
+        secret("9999-12-31T23:59:59.999Z"),
+        secret("1601-01-01T00:00:00.000Z"),
+        "2 123456789010 eni-1235b8ca123456789 198.51.100.7 172.31.16.21 20641 22 6 20 4249 100000000000000000 100000000000000060 REJECT OK".to_owned(),
+        json!({"timestamp": i64::MAX, "eventType": "security", "type": "authentication_failed", "details": {"sourceIp": "192.0.2.9"}}).to_string(),
+        json!({"timestamp": "0001-01-01T00:00:00Z", "eventType": "security", "type": "authentication_failed", "details": {"sourceIp": "192.0.2.9"}}).to_string(),
+        secret("2026-11-25T10:05:00.000Z"),
+    ]
+    .join("\n");
+    let (code, stdout, stderr) = replay("times.log", text.as_bytes(), &["--stats"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The storm limiter admits the first five alerts of one secret; the good file's alert of
+    // the same secret comes after them.
+    assert!(stdout.lines().count() >= 5, "{stdout}");
+    assert!(
+        stderr.contains("events: 9 received, 9 processed"),
+        "{stderr}"
+    );
+    // The same through the handler, with CloudWatch timestamps as absurd.
+    let events = json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "g", "logStream": "s", "logEvents": [
+        {"id": "1", "timestamp": -62_135_596_800_000i64, "message": secret("0001-01-01T00:00:00.000Z")},
+        {"id": "2", "timestamp": T0, "message": secret("2026-11-25T10:00:00.000Z")},
+        {"id": "3", "timestamp": i64::MAX, "message": secret("x")},
+        {"id": "4", "timestamp": T0 + 1000, "message": text.lines().nth(4).unwrap_or_default()},
+    ]});
+    let h = handler();
+    for _ in 0..3 {
+        let r = block_on(h.handle(lambda_event(&events.to_string()).as_bytes())).expect("handled");
+        assert_eq!(r.processed, 4);
+    }
+}
+
+/// A panic in one invocation does not disable the instance: the next invocation rebuilds its
+/// state and works (no "poisoned" state).
+#[test]
+fn an_invocation_that_panics_is_followed_by_one_that_works() {
+    struct PanicsOnce(std::sync::atomic::AtomicBool);
+    impl logwarden::correlate::SharedWindowStore for PanicsOnce {
+        fn flush(
+            &self,
+            pending: logwarden::correlate::SharedBatch,
+        ) -> logwarden::correlate::FlushFuture<'_> {
+            let first = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                assert!(
+                    !first,
+                    "a store that fails hard once ({} keys)",
+                    pending.len()
+                );
+                Ok(logwarden::correlate::FlushReport::default())
+            })
+        }
+    }
+    let settings = Settings::from_lookup(|_| None).expect("defaults");
+    let h = Arc::new(Handler::new(Parts {
+        detectors: detectors(),
+        config: settings.config(),
+        fingerprints: Arc::new(logwarden::alert::Fingerprinter::new(b"robustness test key")),
+        outputs: Outputs::default(),
+        store: Some(Arc::new(PanicsOnce(std::sync::atomic::AtomicBool::new(
+            false,
+        )))),
+    }));
+    let burst: Vec<String> = (0..3)
+        .map(|i| json!({"eventType": "security", "type": "authentication_failed", "details": {"sourceIp": "192.0.2.7", "userId": format!("u{i}")}}).to_string())
+        .collect();
+    let refs: Vec<&str> = burst.iter().map(String::as_str).collect();
+    let event = lambda_event(&payload_json("/aws/lambda/app", "s", T0, &refs));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (h1, e) = (Arc::clone(&h), event.clone());
+    let first = rt.block_on(async move {
+        tokio::task::spawn(async move { h1.handle(e.as_bytes()).await.map(|r| r.processed) }).await
+    });
+    assert!(
+        first.is_err_and(|e| e.is_panic()),
+        "the first invocation panics"
+    );
+    let second = rt
+        .block_on(h.handle(event.as_bytes()))
+        .expect("the next one works");
+    assert_eq!(second.processed, 3);
+}
+
 #[test]
 fn bad_detector_files_name_file_rule_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -278,8 +384,8 @@ fn bad_detector_files_name_file_rule_and_line() {
         ),
         (
             "dup.toml",
-            "[[rules]]\nid = \"aws-access-key-id\"\nregex = 'x'\nkeywords = [\"x\"]\n",
-            "dup.toml:2: duplicate rule id `aws-access-key-id`",
+            "[[rules]]\nid = \"acme\"\nregex = 'x'\nkeywords = [\"x\"]\n[[rules]]\nid = \"acme\"\nregex = 'y'\nkeywords = [\"y\"]\n",
+            "dup.toml:6: duplicate rule id `acme`",
         ),
         (
             "huge.toml",

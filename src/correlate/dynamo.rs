@@ -1,106 +1,108 @@
-//! Correlation windows shared through DynamoDB, exact across concurrent Lambda instances.
+//! Correlation counts shared through DynamoDB: every instance together gives the alerts of one
+//! process that saw every event, within the bound stated below.
 //!
-//! One item per (rule, group value, window start), key `pk`:
+//! One item per (correlation, group value), key `pk` = `<rule id>#<group hash>` (the group
+//! value itself is never stored). Counts live in **sub-buckets** of event time, each a tenth
+//! of the rule's timespan (at least a second), as top-level attributes:
 //!
 //! | attribute | type | meaning |
 //! |---|---|---|
-//! | `events` | N | `event_count`: events counted |
-//! | `values` | SS | `value_count`: hashes of the distinct values (16 hex digits each, never the values) |
-//! | `batches` | SS | `event_count`: ids of the log batches counted (the retry marker) |
-//! | `fired_by` | SS | the batch ids of the flush that claimed the threshold alert |
-//! | `fired_before`, `fired_count` | N | the count before and after that flush |
-//! | `expires_at` | N | TTL: window end + [`TTL_GRACE_SECS`] (epoch seconds) |
+//! | `c_<b>` | N | events in bucket `b` (`event_count`, and the count of `value_sum`/`value_avg`) |
+//! | `s_<b>` | N | sum of the field in bucket `b` (`value_sum`, `value_avg`) |
+//! | `v_<b>` | SS | hashes of the values seen in bucket `b` (`value_count`; never the values) |
+//! | `o_<b>` | SS | which of the referenced rules matched in bucket `b` (`temporal*`) |
+//! | `m_<b>` | SS | ids of the log batches counted in bucket `b` (the retry marker) |
+//! | `ep_start`, `ep_last` | N | the current episode: its opening and latest hot point (ms) |
+//! | `ep_by` | SS | the log batches of the flush that opened it |
+//! | `expires_at` | N | TTL: the newest bucket's end + timespan + lateness + one day |
 //!
-//! A flush sends, per window, **one** `UpdateItem` with `ADD` (pre-aggregated over every log
-//! batch of the invocation), `ReturnValues=UPDATED_OLD`, and a condition that the alert has not
-//! been claimed yet and (for `event_count`) that none of the batches was counted before. The
-//! old count plus what this flush added gives the new count: when the count is at or above the
-//! threshold and no one has claimed the alert, the process claims it with a conditional write
-//! (`attribute_not_exists(fired_by)`), which exactly one process wins — normally the one whose
-//! update crossed the threshold, a few milliseconds earlier. So each (rule, group, window)
-//! alerts once however many instances count it.
+//! **A flush** sends, per key, **one** `UpdateItem` that `ADD`s the batch's counts to their
+//! buckets and its batch id to each bucket's marker set, conditional on none of those markers
+//! being there yet (a retried batch, Kinesis bisection included, is never counted twice: when
+//! the condition fails, `ReturnValuesOnConditionCheckFailure=ALL_OLD` says which parts were
+//! counted, and the rest is sent again). `ReturnValues=ALL_NEW` returns every bucket, so the
+//! process evaluates the spans ending at its own events' times. Only when one is hot does it
+//! write again: a conditional claim of a new episode (`ep_last` absent or more than a
+//! timespan before the hot point), which exactly one process wins, or the extension of the
+//! open one. So a key costs one request per batch, two while it is hot.
 //!
-//! Retries: a batch delivered again (Lambda retry, Kinesis partial-batch retry or bisection)
-//! is not counted twice. For `event_count` the item remembers the ids of the batches it
-//! counted and the update is conditional on none of this flush's batches being among them;
-//! when the condition fails, the item (`ReturnValuesOnConditionCheckFailure=ALL_OLD`) says
-//! which were, and the update is sent again without them. The marker lives in the counted item
-//! itself, so counting and marking are one atomic write: a crash can never leave a batch
-//! marked but not counted, or counted but not marked. `value_count` needs no marker: adding a
-//! value to a set twice leaves the set as it was. A retried batch that was part of the flush
-//! that claimed the alert gets the alert again (same id), so an alert whose publishing failed
-//! is not lost.
-//!
-//! Bounds: the marker set holds at most [`MAX_MARKERS`] batch ids (past that, counting goes
-//! on without the retry marker, and the flush report counts such parts); each update sends
-//! at most `min(threshold, MAX_VALUES_PER_UPDATE)` values not already known to be in the set,
-//! which is exact for the threshold test (a set that reaches the threshold with all of them
-//! reaches it with the first `threshold`), and once the alert is claimed every update is
-//! refused, so a set never grows much past its threshold. Processes remember (bounded) which
-//! windows have fired and which values they hold, and send nothing for those.
+//! **The bound.** A span is evaluated over whole buckets, so the shared form measures spans of
+//! up to `timespan × 1.1` (one extra bucket at the start): it may fire where the exact
+//! in-process count, short of the threshold by the events of one bucket, would not; it never
+//! misses a span the in-process count catches. Temporal order is checked at bucket
+//! granularity. Buckets older than the timespan plus [`LATENESS_MS`] behind the newest are
+//! removed by the next update that sees them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{
-    BatchId, Crossing, FlushFuture, FlushReport, PendingCounts, PendingWindow, SharedWindowStore,
-    StoreError, WindowKey, Witness,
+    BatchId, Crossing, FlushFuture, FlushReport, SharedBatch, SharedHot, SharedKey,
+    SharedWindowStore, StoreError, Witness,
 };
+use crate::correlate::sliding::{Episode, Measure, Spec};
+use crate::error::AwsErrorKind;
+use crate::time::EventTime;
 
-/// Items expire this long after their window ends: longer than Lambda keeps retrying an
-/// asynchronous event (6 hours) and than a Kinesis record is retried under the template's
-/// settings, so a late retry still finds its markers.
+/// Items expire this long after their newest bucket could still matter: longer than Lambda
+/// keeps retrying an asynchronous event (6 hours), so a late retry still finds its markers.
 pub const TTL_GRACE_SECS: i64 = 24 * 3600;
-/// Most batch ids remembered per window (17 bytes each).
-pub const MAX_MARKERS: usize = 500;
-/// Most values one update adds to a `value_count` set.
-pub const MAX_VALUES_PER_UPDATE: usize = 1000;
-/// Most batches in one update (each adds a clause to the condition; DynamoDB caps
-/// expressions at 4 KB).
-pub const MAX_BATCHES_PER_UPDATE: usize = 32;
+/// Events this far behind the newest bucket of their key still count (as in process).
+pub const LATENESS_MS: i64 = 60 * 60 * 1000;
+/// Sub-buckets per timespan.
+pub const BUCKETS_PER_SPAN: i64 = 10;
+/// Most values one update adds to one bucket's set (`value_count`).
+pub const MAX_VALUES_PER_BUCKET: usize = 1000;
+/// Most (bucket, batch) marker clauses in one condition (DynamoDB caps expressions at 4 KB).
+pub const MAX_MARKERS_PER_UPDATE: usize = 24;
 /// Updates in flight at once during a flush.
 pub const MAX_IN_FLIGHT: usize = 16;
-/// Windows remembered per process (fired, known values).
-const MAX_CACHED_WINDOWS: usize = 20_000;
-/// Attempts per window before the flush gives up (conditions failing for other reasons).
-const MAX_ATTEMPTS: u32 = 8;
-/// Partition keys longer than this hash their group value.
-const MAX_KEY_BYTES: usize = 1024;
+/// Keys whose attribute names this process remembers (to remove stale buckets).
+const MAX_CACHED_KEYS: usize = 20_000;
+/// Attempts per key before the flush gives up (conditions failing for other reasons).
+const MAX_ATTEMPTS: u32 = 6;
 
 const PK: &str = "pk";
-const EVENTS: &str = "events";
-const VALUES: &str = "values";
-const BATCHES: &str = "batches";
-const FIRED_BY: &str = "fired_by";
-const FIRED_BEFORE: &str = "fired_before";
-const FIRED_COUNT: &str = "fired_count";
+const EP_START: &str = "ep_start";
+const EP_LAST: &str = "ep_last";
+const EP_BY: &str = "ep_by";
 /// The table's TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
-/// The partition key of a window's item: `rule#start_ms#group` (the group hashed when long).
-pub fn item_key(key: &WindowKey) -> String {
-    let pk = format!("{}#{}#{}", key.rule, key.start_ms, key.group);
-    if pk.len() <= MAX_KEY_BYTES {
-        return pk;
-    }
-    let h = super::stable_hash(&[&key.group]);
-    format!("{}#{}#sha256:{h:016x}", key.rule, key.start_ms)
+/// The sub-bucket width of a rule, ms.
+pub fn bucket_width(spec: &Spec) -> i64 {
+    (spec.timespan_ms / BUCKETS_PER_SPAN).max(1000)
+}
+
+/// The item key of a (rule, group) key.
+pub fn item_key(rule_id: &str, group: u128) -> String {
+    format!("{rule_id}#{group:032x}")
 }
 
 fn hex(v: u64) -> String {
     format!("{v:016x}")
 }
 
-/// One UpdateItem (or claim) request, built apart from sending it.
+/// What one bucket gains from this flush.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct BucketAdd {
+    count: u64,
+    sum: f64,
+    values: BTreeSet<u64>,
+    sources: BTreeSet<u8>,
+    batches: BTreeSet<BatchId>,
+}
+
+/// One UpdateItem, built apart from sending it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdatePlan {
     /// `UpdateExpression`.
     pub update: String,
-    /// `ConditionExpression`.
+    /// `ConditionExpression` (empty: none).
     pub condition: String,
     /// `ExpressionAttributeNames`.
     pub names: HashMap<String, String>,
@@ -108,232 +110,248 @@ pub struct UpdatePlan {
     pub values: HashMap<String, AttributeValue>,
 }
 
-/// One batch's share of an update, after what is known to be stored was taken out.
-#[derive(Debug, Clone)]
-struct Part<'a> {
-    batch: BatchId,
-    events: u64,
-    /// `value_count`: (value hash, its witness when one was kept).
-    values: Vec<(u64, Option<&'a Witness>)>,
-    witnesses: &'a [Witness],
+impl UpdatePlan {
+    fn name(&mut self, n: &str) -> String {
+        let p = format!("#n{}", self.names.len());
+        self.names.insert(p.clone(), n.to_owned());
+        p
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let p = format!(":v{}", self.values.len());
+        self.values.insert(p.clone(), v);
+        p
+    }
 }
 
-fn names(list: &[&str]) -> HashMap<String, String> {
-    list.iter()
-        .map(|n| (format!("#{n}"), (*n).to_owned()))
-        .collect()
-}
-
-/// The values one update sends: the parts' values in order, at most `limit`.
-fn values_to_send(parts: &[Part<'_>], limit: usize) -> Vec<u64> {
-    parts
-        .iter()
-        .flat_map(|p| p.values.iter().map(|(v, _)| *v))
-        .take(limit)
-        .collect()
-}
-
-fn value_limit(threshold: u64) -> usize {
-    (threshold.max(1) as usize).min(MAX_VALUES_PER_UPDATE)
-}
-
-/// The counting update of one window for `parts`. `marked`: `event_count` with the retry
-/// marker.
-fn plan_update(
+/// The counting update of one key: its buckets' additions, the markers, the TTL, and the
+/// removal of `stale` attributes.
+fn plan_count(
+    spec: &Spec,
+    adds: &BTreeMap<i64, BucketAdd>,
     expires_at: i64,
-    parts: &[Part<'_>],
-    distinct: bool,
-    threshold: u64,
-    marked: bool,
+    stale: &[String],
 ) -> UpdatePlan {
-    let mut values = HashMap::new();
-    values.insert(":exp".to_owned(), AttributeValue::N(expires_at.to_string()));
-    let mut condition = String::from("attribute_not_exists(#fired_by)");
-    let (update, names) = if distinct {
-        let sent = values_to_send(parts, value_limit(threshold));
-        values.insert(
-            ":vs".to_owned(),
-            AttributeValue::Ss(sent.into_iter().map(hex).collect()),
-        );
-        (
-            "ADD #values :vs SET #expires_at = :exp".to_owned(),
-            names(&[VALUES, TTL_ATTRIBUTE, FIRED_BY]),
-        )
-    } else {
-        let n: u64 = parts.iter().map(|p| p.events).sum();
-        values.insert(":n".to_owned(), AttributeValue::N(n.to_string()));
-        if marked {
-            let ids: Vec<String> = parts.iter().map(|p| hex(p.batch)).collect();
-            let room = MAX_MARKERS.saturating_sub(ids.len());
-            values.insert(":room".to_owned(), AttributeValue::N(room.to_string()));
-            condition.push_str(" AND (attribute_not_exists(#batches) OR size(#batches) <= :room)");
-            for (i, id) in ids.iter().enumerate() {
-                condition.push_str(&format!(" AND NOT contains(#batches, :b{i})"));
-                values.insert(format!(":b{i}"), AttributeValue::S(id.clone()));
-            }
-            values.insert(":bs".to_owned(), AttributeValue::Ss(ids));
-            (
-                "ADD #events :n, #batches :bs SET #expires_at = :exp".to_owned(),
-                names(&[EVENTS, BATCHES, TTL_ATTRIBUTE, FIRED_BY]),
-            )
-        } else {
-            (
-                "ADD #events :n SET #expires_at = :exp".to_owned(),
-                names(&[EVENTS, TTL_ATTRIBUTE, FIRED_BY]),
-            )
-        }
+    let mut p = UpdatePlan {
+        update: String::new(),
+        condition: String::new(),
+        names: HashMap::new(),
+        values: HashMap::new(),
     };
-    UpdatePlan {
-        update,
-        condition,
-        names,
-        values,
-    }
-}
-
-/// The claim of a window's alert by the batches `ids`, which took the count from `before` to
-/// `count`.
-fn plan_claim(ids: &[BatchId], before: u64, count: u64) -> UpdatePlan {
-    let mut values = HashMap::new();
-    values.insert(
-        ":ids".to_owned(),
-        AttributeValue::Ss(ids.iter().map(|b| hex(*b)).collect()),
-    );
-    values.insert(":before".to_owned(), AttributeValue::N(before.to_string()));
-    values.insert(":count".to_owned(), AttributeValue::N(count.to_string()));
-    UpdatePlan {
-        update: "ADD #fired_by :ids SET #fired_before = :before, #fired_count = :count".to_owned(),
-        condition: "attribute_not_exists(#fired_by)".to_owned(),
-        names: names(&[FIRED_BY, FIRED_BEFORE, FIRED_COUNT]),
-        values,
-    }
-}
-
-/// The event that took the count to the threshold: the `(threshold - before)`-th new event or
-/// value of `parts` (`old_values`: the set before, for `value_count`).
-fn witness_of<'a>(
-    parts: &[Part<'a>],
-    distinct: bool,
-    threshold: u64,
-    before: u64,
-    old_values: Option<&HashSet<String>>,
-) -> Option<&'a Witness> {
-    let mut k = threshold.saturating_sub(before).saturating_sub(1) as usize;
-    let mut last = None;
-    if distinct {
-        for (v, w) in parts.iter().flat_map(|p| p.values.iter()) {
-            if old_values.is_some_and(|old| old.contains(&hex(*v))) {
-                continue;
+    let mut add = Vec::new();
+    let mut conds = Vec::new();
+    for (b, a) in adds {
+        let mut add_attr = |p: &mut UpdatePlan, attr: String, v: AttributeValue| {
+            let n = p.name(&attr);
+            let v = p.value(v);
+            add.push(format!("{n} {v}"));
+        };
+        match spec.measure {
+            Measure::Count => add_attr(
+                &mut p,
+                format!("c_{b}"),
+                AttributeValue::N(a.count.to_string()),
+            ),
+            Measure::Sum | Measure::Avg => {
+                add_attr(
+                    &mut p,
+                    format!("c_{b}"),
+                    AttributeValue::N(a.count.to_string()),
+                );
+                add_attr(
+                    &mut p,
+                    format!("s_{b}"),
+                    AttributeValue::N(format_num(a.sum)),
+                );
             }
-            last = w.or(last);
-            if k == 0 {
-                return w.or(last);
+            Measure::Distinct => {
+                let vs: Vec<String> = a
+                    .values
+                    .iter()
+                    .take(MAX_VALUES_PER_BUCKET)
+                    .map(|v| hex(*v))
+                    .collect();
+                add_attr(&mut p, format!("v_{b}"), AttributeValue::Ss(vs));
             }
-            k -= 1;
+            Measure::Temporal(_) | Measure::TemporalOrdered(_) => {
+                let os: Vec<String> = a.sources.iter().map(u8::to_string).collect();
+                add_attr(&mut p, format!("o_{b}"), AttributeValue::Ss(os));
+            }
         }
-        return last;
+        if spec.measure != Measure::Distinct {
+            let marker = format!("m_{b}");
+            let ids: Vec<String> = a.batches.iter().map(|x| hex(*x)).collect();
+            let mn = p.name(&marker);
+            for id in &ids {
+                let v = p.value(AttributeValue::S(id.clone()));
+                conds.push(format!("NOT contains({mn}, {v})"));
+            }
+            let v = p.value(AttributeValue::Ss(ids));
+            add.push(format!("{mn} {v}"));
+        }
     }
-    for p in parts {
-        if let Some(w) = p.witnesses.last() {
-            last = Some(w);
-        }
-        if (k as u64) < p.events {
-            return p.witnesses.get(k).or(last);
-        }
-        k -= p.events as usize;
+    let ttl = p.name(TTL_ATTRIBUTE);
+    let exp = p.value(AttributeValue::N(expires_at.to_string()));
+    p.update = format!("ADD {} SET {ttl} = {exp}", add.join(", "));
+    if !stale.is_empty() {
+        let removed: Vec<String> = stale.iter().map(|s| p.name(s)).collect();
+        p.update
+            .push_str(&format!(" REMOVE {}", removed.join(", ")));
     }
-    last
+    p.condition = conds.join(" AND ");
+    p
 }
 
-/// The count an alert reports: the count at the event that reached the threshold, which is
-/// the threshold itself when this update crossed it (as with in-process windows, whose
-/// alerts fire at the event that reaches it), else the count after the update.
-fn reported_count(threshold: u64, before: u64, after: u64) -> u64 {
-    if before < threshold { threshold } else { after }
+fn format_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "0".to_owned()
+    }
 }
 
-/// A claimed alert, as read back from an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Claim {
-    by: HashSet<String>,
-    before: u64,
-    count: u64,
+/// The claim of a new episode opening at `h` (latest hot point `last`) by `batches`: wins
+/// only when no episode was hot within a timespan before `h`.
+fn plan_claim(h: EventTime, last: EventTime, timespan_ms: i64, batches: &[BatchId]) -> UpdatePlan {
+    let mut p = UpdatePlan {
+        update: String::new(),
+        condition: String::new(),
+        names: HashMap::new(),
+        values: HashMap::new(),
+    };
+    let (s, l, by) = (p.name(EP_START), p.name(EP_LAST), p.name(EP_BY));
+    let hv = p.value(AttributeValue::N(h.as_millis().to_string()));
+    let lv = p.value(AttributeValue::N(last.as_millis().to_string()));
+    let ids = p.value(AttributeValue::Ss(
+        batches.iter().map(|b| hex(*b)).collect(),
+    ));
+    let since = p.value(AttributeValue::N(
+        h.add_millis(-timespan_ms).as_millis().to_string(),
+    ));
+    p.update = format!("SET {s} = {hv}, {l} = {lv}, {by} = {ids}");
+    p.condition = format!("attribute_not_exists({l}) OR {l} < {since}");
+    p
 }
 
-fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+/// The extension of the open episode to hot point `last`.
+fn plan_extend(last: EventTime) -> UpdatePlan {
+    let mut p = UpdatePlan {
+        update: String::new(),
+        condition: String::new(),
+        names: HashMap::new(),
+        values: HashMap::new(),
+    };
+    let l = p.name(EP_LAST);
+    let lv = p.value(AttributeValue::N(last.as_millis().to_string()));
+    p.update = format!("SET {l} = {lv}");
+    p.condition = format!("attribute_exists({l}) AND {l} < {lv}");
+    p
 }
 
-fn string_set(item: &HashMap<String, AttributeValue>, name: &str) -> HashSet<String> {
+type Item = HashMap<String, AttributeValue>;
+
+fn number(item: &Item, name: &str) -> Option<f64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+fn string_set<'a>(item: &'a Item, name: &str) -> impl Iterator<Item = &'a String> {
     item.get(name)
         .and_then(|v| v.as_ss().ok())
-        .map(|s| s.iter().cloned().collect())
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
 }
 
-fn claim_of(item: &HashMap<String, AttributeValue>) -> Option<Claim> {
-    let by = string_set(item, FIRED_BY);
-    (!by.is_empty()).then(|| Claim {
-        by,
-        before: number(item, FIRED_BEFORE),
-        count: number(item, FIRED_COUNT),
-    })
-}
-
-/// What this process knows of a window: it fired (and how), and values it certainly holds.
-#[derive(Debug, Default)]
-struct Known {
-    start_ms: i64,
-    claim: Option<Claim>,
-    values: HashSet<u64>,
-}
-
-#[derive(Debug, Default)]
-struct Cache {
-    windows: HashMap<String, Known>,
-}
-
-impl Cache {
-    fn entry(&mut self, pk: &str, start_ms: i64) -> &mut Known {
-        if !self.windows.contains_key(pk) && self.windows.len() >= MAX_CACHED_WINDOWS {
-            // Forget the oldest tenth at once (amortised O(1) per insert).
-            let mut starts: Vec<(i64, String)> = self
-                .windows
-                .iter()
-                .map(|(k, v)| (v.start_ms, k.clone()))
-                .collect();
-            starts.sort();
-            for (_, k) in starts.into_iter().take(MAX_CACHED_WINDOWS / 10) {
-                self.windows.remove(&k);
+/// Measure of the span ending at `s` over the item's buckets, and the start of its first
+/// non-empty bucket, when the span is hot.
+fn hot_at(item: &Item, spec: &Spec, s: EventTime) -> Option<(f64, EventTime)> {
+    let w = bucket_width(spec);
+    let last = s.as_millis().div_euclid(w);
+    let first = s.add_millis(-spec.timespan_ms).as_millis().div_euclid(w);
+    let mut count = 0.0;
+    let mut sum = 0.0;
+    let mut values = HashSet::new();
+    let mut chain = 0usize;
+    let mut seen = 0u64;
+    let mut start = None;
+    for b in first..=last {
+        let c = number(item, &format!("c_{b}")).unwrap_or(0.0);
+        let vs: Vec<&String> = string_set(item, &format!("v_{b}")).collect();
+        let os: Vec<u8> = string_set(item, &format!("o_{b}"))
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        if start.is_none() && (c > 0.0 || !vs.is_empty() || !os.is_empty()) {
+            start =
+                Some(EventTime::clamped(b.saturating_mul(w)).max(s.add_millis(-spec.timespan_ms)));
+        }
+        count += c;
+        sum += number(item, &format!("s_{b}")).unwrap_or(0.0);
+        values.extend(vs);
+        for o in &os {
+            seen |= 1 << (u64::from(*o) % 64);
+        }
+        // Ordered: sources met in bucket order (within a bucket, any order).
+        let mut os = os;
+        os.sort_unstable();
+        for o in os {
+            if o as usize == chain {
+                chain += 1;
             }
         }
-        self.windows.entry(pk.to_owned()).or_insert_with(|| Known {
-            start_ms,
-            ..Known::default()
-        })
     }
+    let start = start.unwrap_or(s);
+    let value = match spec.measure {
+        Measure::Count => count,
+        Measure::Distinct => values.len() as f64,
+        Measure::Sum => sum,
+        Measure::Avg if count > 0.0 => sum / count,
+        Measure::Avg => 0.0,
+        Measure::Temporal(n) => {
+            return (seen.count_ones() as usize >= n).then_some((n as f64, start));
+        }
+        Measure::TemporalOrdered(n) => return (chain >= n).then_some((n as f64, start)),
+    };
+    (value >= spec.threshold).then_some((value, start))
 }
 
-/// What a flush did to one window.
+/// Attributes of buckets older than the key's horizon.
+fn stale_attributes(item: &Item, spec: &Spec) -> Vec<String> {
+    let w = bucket_width(spec);
+    let newest = item
+        .keys()
+        .filter_map(|k| bucket_of(k))
+        .max()
+        .unwrap_or(i64::MIN);
+    let horizon = newest.saturating_sub((spec.timespan_ms + LATENESS_MS) / w + 1);
+    item.keys()
+        .filter(|k| bucket_of(k).is_some_and(|b| b < horizon))
+        .cloned()
+        .collect()
+}
+
+fn bucket_of(attr: &str) -> Option<i64> {
+    let (prefix, b) = attr.split_once('_')?;
+    matches!(prefix, "c" | "s" | "v" | "o" | "m")
+        .then(|| b.parse().ok())
+        .flatten()
+}
+
+/// What a flush did to one key.
 #[derive(Debug, Default)]
-struct WindowOutcome {
+struct KeyOutcome {
     crossing: Option<Crossing>,
+    hot: Vec<SharedHot>,
     requests: u64,
-    skipped: bool,
     already_counted: u64,
-    unmarked: u64,
 }
 
-/// Window counts in a DynamoDB table (partition key `pk`, a string; TTL on `expires_at`).
-/// Needs `dynamodb:UpdateItem` on the table, nothing else.
+/// Correlation counts in a DynamoDB table (partition key `pk`, a string; TTL on
+/// `expires_at`). Needs `dynamodb:UpdateItem` on the table, nothing else.
 #[derive(Debug, Clone)]
 pub struct DynamoWindowStore {
     client: aws_sdk_dynamodb::Client,
     table: Arc<str>,
-    cache: Arc<Mutex<Cache>>,
+    /// Per item: the stale attributes its last returned state showed.
+    stale: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
 
 impl DynamoWindowStore {
@@ -342,7 +360,7 @@ impl DynamoWindowStore {
         DynamoWindowStore {
             client,
             table: Arc::from(table.into()),
-            cache: Arc::new(Mutex::new(Cache::default())),
+            stale: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -351,34 +369,30 @@ impl DynamoWindowStore {
         &self.table
     }
 
-    fn known(&self, pk: &str, start_ms: i64, f: impl FnOnce(&mut Known)) {
-        if let Ok(mut c) = self.cache.lock() {
-            f(c.entry(pk, start_ms));
+    fn error(&self, kind: AwsErrorKind, message: String) -> StoreError {
+        StoreError {
+            kind,
+            message: format!("DynamoDB table {}: {message}", self.table),
         }
     }
 
-    /// Sends one update; `Ok(Ok(old attributes))` when it was applied, `Ok(Err(item))` when
-    /// its condition failed (with the item as it is).
-    async fn send(
-        &self,
-        pk: &str,
-        plan: UpdatePlan,
-    ) -> Result<Result<HashMap<String, AttributeValue>, HashMap<String, AttributeValue>>, StoreError>
-    {
-        let r = self
+    /// Sends one update: `Ok(Ok(item after))` when applied, `Ok(Err(item as it is))` when its
+    /// condition failed.
+    async fn send(&self, pk: &str, plan: UpdatePlan) -> Result<Result<Item, Item>, StoreError> {
+        let mut req = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
             .key(PK, AttributeValue::S(pk.to_owned()))
             .update_expression(plan.update)
-            .condition_expression(plan.condition)
             .set_expression_attribute_names(Some(plan.names))
-            .set_expression_attribute_values(Some(plan.values))
-            .return_values(ReturnValue::UpdatedOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match r {
+            .set_expression_attribute_values((!plan.values.is_empty()).then_some(plan.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if !plan.condition.is_empty() {
+            req = req.condition_expression(plan.condition);
+        }
+        match req.send().await {
             Ok(out) => Ok(Ok(out.attributes().cloned().unwrap_or_default())),
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
@@ -392,206 +406,195 @@ impl DynamoWindowStore {
                 Ok(Err(item))
             }
             Err(e) => {
-                let cause = match (e.code(), e.message()) {
-                    (Some(code), Some(msg)) => format!("{code}: {msg}"),
-                    (Some(code), None) => code.to_owned(),
-                    _ => DisplayErrorContext(&e).to_string(),
-                };
-                Err(StoreError::Backend(format!(
-                    "DynamoDB UpdateItem on table {} failed: {cause}",
-                    self.table
-                )))
+                let (kind, text) = crate::error::classify(&e);
+                Err(self.error(kind, format!("UpdateItem: {text}")))
             }
         }
     }
 
-    /// Claims the alert of `pk` for `ids`; returns the claim that holds afterwards (ours or
-    /// another process's).
-    async fn claim(
+    fn take_stale(&self, pk: &str) -> Vec<String> {
+        self.stale
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(pk))
+            .unwrap_or_default()
+    }
+
+    fn remember_stale(&self, pk: &str, item: &Item, spec: &Spec) {
+        let stale = stale_attributes(item, spec);
+        if let Ok(mut m) = self.stale.lock() {
+            if m.len() >= MAX_CACHED_KEYS {
+                m.clear();
+            }
+            if !stale.is_empty() {
+                m.insert(pk.to_owned(), stale);
+            }
+        }
+    }
+
+    /// Counts one key's matches; returns the item as it stands afterwards.
+    async fn count(
         &self,
         pk: &str,
-        start_ms: i64,
-        ids: &[BatchId],
-        before: u64,
-        count: u64,
-        out: &mut WindowOutcome,
-    ) -> Result<Claim, StoreError> {
-        out.requests += 1;
-        let claim = match self.send(pk, plan_claim(ids, before, count)).await? {
-            Ok(_) => Claim {
-                by: ids.iter().map(|b| hex(*b)).collect(),
-                before,
-                count,
-            },
-            Err(item) => claim_of(&item).ok_or_else(|| {
-                StoreError::Backend(format!(
-                    "DynamoDB table {}: the claim of {pk} was refused but no claim is stored",
-                    self.table
-                ))
-            })?,
-        };
-        self.known(pk, start_ms, |k| k.claim = Some(claim.clone()));
-        Ok(claim)
-    }
-
-    async fn flush_window(
-        &self,
-        key: WindowKey,
-        w: PendingWindow,
-    ) -> Result<WindowOutcome, StoreError> {
-        let mut out = WindowOutcome::default();
-        let pk = item_key(&key);
-        let expires_at = (w.end_ms.div_euclid(1000)).saturating_add(TTL_GRACE_SECS);
-        let (claimed, known_values) = match self.cache.lock() {
-            Ok(c) => match c.windows.get(&pk) {
-                Some(k) => (k.claim.clone(), k.values.clone()),
-                None => (None, HashSet::new()),
-            },
-            Err(_) => (None, HashSet::new()),
-        };
-        let crossing = |count: u64, witness: Option<&Witness>, repeated: bool| Crossing {
-            key: key.clone(),
-            tag: w.tag,
-            count,
-            witness: witness.cloned(),
-            repeated,
-        };
-        let full_parts: Vec<Part<'_>> = w
-            .parts
+        k: &SharedKey,
+        out: &mut KeyOutcome,
+    ) -> Result<Item, StoreError> {
+        let w = bucket_width(&k.spec);
+        let mut adds: BTreeMap<(i64, BatchId), BucketAdd> = BTreeMap::new();
+        for p in &k.points {
+            let b = p.point.time.as_millis().div_euclid(w);
+            let a = adds.entry((b, p.batch)).or_default();
+            a.count += 1;
+            a.sum += p.point.num;
+            a.values.insert(p.point.value);
+            a.sources.insert(p.point.source);
+            a.batches.insert(p.batch);
+        }
+        let newest = k
+            .points
             .iter()
-            .map(|p| Part {
-                batch: p.batch,
-                events: p.events,
-                values: p
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (*v, p.witnesses.get(i)))
-                    .collect(),
-                witnesses: &p.witnesses,
-            })
-            .collect();
-        // The parts, less the values this process knows are stored.
-        let mut parts = full_parts.clone();
-        for p in &mut parts {
-            p.values.retain(|(v, _)| !known_values.contains(v));
-        }
-        // A claim holds whatever comes later: only a batch of the claiming flush repeats it.
-        let repeat = |claim: &Claim, parts: &[Part<'_>]| -> Option<Crossing> {
-            let ours: Vec<Part<'_>> = parts
-                .iter()
-                .filter(|p| claim.by.contains(&hex(p.batch)))
-                .cloned()
-                .collect();
-            (!ours.is_empty()).then(|| {
-                crossing(
-                    claim.count,
-                    witness_of(&ours, w.distinct, w.threshold, claim.before, None),
-                    true,
-                )
-            })
-        };
-        if let Some(claim) = &claimed {
-            out.skipped = true;
-            out.crossing = repeat(claim, &full_parts);
-            return Ok(out);
-        }
-        if w.distinct {
-            parts.retain(|p| !p.values.is_empty());
-            if parts.is_empty() {
-                out.skipped = true;
-                return Ok(out);
+            .map(|p| p.point.time)
+            .max()
+            .unwrap_or(EventTime::EPOCH);
+        let expires_at = newest
+            .add_millis(k.spec.timespan_ms + LATENESS_MS)
+            .as_millis()
+            .div_euclid(1000)
+            .saturating_add(TTL_GRACE_SECS);
+        let mut stale = self.take_stale(pk);
+        let mut last_item = None;
+        let mut attempts = 0;
+        while !adds.is_empty() {
+            attempts += 1;
+            if attempts > MAX_ATTEMPTS {
+                return Err(self.error(
+                    AwsErrorKind::Other,
+                    format!("key {pk} still refused after {MAX_ATTEMPTS} attempts"),
+                ));
+            }
+            // At most MAX_MARKERS_PER_UPDATE (bucket, batch) parts per request.
+            let chunk: Vec<(i64, BatchId)> =
+                adds.keys().take(MAX_MARKERS_PER_UPDATE).copied().collect();
+            let mut merged: BTreeMap<i64, BucketAdd> = BTreeMap::new();
+            for key in &chunk {
+                let a = &adds[key];
+                let m = merged.entry(key.0).or_default();
+                m.count += a.count;
+                m.sum += a.sum;
+                m.values.extend(&a.values);
+                m.sources.extend(&a.sources);
+                m.batches.extend(&a.batches);
+            }
+            out.requests += 1;
+            let plan = plan_count(&k.spec, &merged, expires_at, &stale);
+            match self.send(pk, plan).await? {
+                Ok(item) => {
+                    for key in &chunk {
+                        adds.remove(key);
+                    }
+                    stale.clear();
+                    last_item = Some(item);
+                }
+                Err(item) => {
+                    // Parts counted before (a retried batch): drop them, send the rest.
+                    let before = adds.len();
+                    adds.retain(|(b, batch), _| {
+                        !string_set(&item, &format!("m_{b}")).any(|m| *m == hex(*batch))
+                    });
+                    out.already_counted += (before - adds.len()) as u64;
+                    // Stale attributes may have gone already: drop the removal.
+                    stale.clear();
+                    last_item = Some(item);
+                }
             }
         }
-        let mut marked = !w.distinct;
-        let all_parts = parts.clone();
-        for chunk in all_parts.chunks(MAX_BATCHES_PER_UPDATE) {
-            let mut group: Vec<Part<'_>> = chunk.to_vec();
-            let mut attempts = 0;
-            while !group.is_empty() {
-                attempts += 1;
-                if attempts > MAX_ATTEMPTS {
-                    return Err(StoreError::Backend(format!(
-                        "DynamoDB table {}: window {pk} still refused after {MAX_ATTEMPTS} attempts",
-                        self.table
-                    )));
-                }
+        Ok(last_item.unwrap_or_default())
+    }
+
+    async fn flush_key(&self, k: SharedKey) -> Result<KeyOutcome, StoreError> {
+        let mut out = KeyOutcome::default();
+        let pk = item_key(&k.rule_id, k.key.group);
+        let item = self.count(&pk, &k, &mut out).await?;
+        self.remember_stale(&pk, &item, &k.spec);
+        // The spans ending at this flush's own events.
+        let mut times: Vec<(EventTime, &Arc<Witness>)> = k
+            .points
+            .iter()
+            .map(|p| (p.point.time, &p.witness))
+            .collect();
+        times.sort_by_key(|(t, _)| *t);
+        times.dedup_by_key(|(t, _)| *t);
+        let mut hot: Vec<(EventTime, f64, EventTime, &Arc<Witness>)> = Vec::new();
+        for (t, w) in times {
+            if let Some((measure, start)) = hot_at(&item, &k.spec, t) {
+                hot.push((t, measure, start, w));
+            }
+        }
+        let (Some(first), Some(last)) = (hot.first().copied(), hot.last().copied()) else {
+            return Ok(out);
+        };
+        for (t, _, _, w) in &hot {
+            out.hot.push(SharedHot {
+                corr: k.corr,
+                key: k.key,
+                group: Arc::clone(&k.group),
+                time: *t,
+                witness: Arc::clone(w),
+            });
+        }
+        let ep = |item: &Item| {
+            Some(Episode {
+                start: EventTime::from_millis(number(item, EP_START)? as i64)?,
+                last_hot: EventTime::from_millis(number(item, EP_LAST)? as i64)?,
+            })
+        };
+        let ours: Vec<BatchId> = {
+            let mut b: Vec<BatchId> = k.points.iter().map(|p| p.batch).collect();
+            b.sort_unstable();
+            b.dedup();
+            b
+        };
+        let span = k.spec.timespan_ms;
+        let crossing = |episode: Episode| Crossing {
+            corr: k.corr,
+            group: k.group.to_string(),
+            episode,
+            measure: first.1,
+            span_start: first.2,
+            key: k.key,
+            witness: (**first.3).clone(),
+        };
+        let open = ep(&item).filter(|e| {
+            first.0.millis_since(e.last_hot) <= span && e.start.millis_since(first.0) <= span
+        });
+        if let Some(e) = open {
+            // A retry of the batch that opened it gets the alert again (same id): the first
+            // delivery's alert may never have been published.
+            if string_set(&item, EP_BY).any(|b| ours.iter().any(|o| hex(*o) == *b)) {
+                out.crossing = Some(crossing(e));
+            }
+            if last.0 > e.last_hot {
                 out.requests += 1;
-                let plan = plan_update(expires_at, &group, w.distinct, w.threshold, marked);
-                match self.send(&pk, plan).await? {
-                    Ok(old) => {
-                        if !marked {
-                            out.unmarked += group.len() as u64;
-                        }
-                        let ids: Vec<BatchId> = group.iter().map(|p| p.batch).collect();
-                        let (before, count, old_values) = if w.distinct {
-                            let old = string_set(&old, VALUES);
-                            let sent = values_to_send(&group, value_limit(w.threshold));
-                            let mut now: HashSet<u64> = old
-                                .iter()
-                                .filter_map(|h| u64::from_str_radix(h, 16).ok())
-                                .collect();
-                            now.extend(sent);
-                            let before = old.len() as u64;
-                            let count = now.len() as u64;
-                            self.known(&pk, key.start_ms, |k| k.values.extend(now));
-                            (before, count, Some(old))
-                        } else {
-                            let before = number(&old, EVENTS);
-                            let n: u64 = group.iter().map(|p| p.events).sum();
-                            (before, before + n, None)
-                        };
-                        if count >= w.threshold {
-                            let count = reported_count(w.threshold, before, count);
-                            let claim = self
-                                .claim(&pk, key.start_ms, &ids, before, count, &mut out)
-                                .await?;
-                            if claim.by.iter().any(|b| ids.iter().any(|i| hex(*i) == *b)) {
-                                let witness = witness_of(
-                                    &group,
-                                    w.distinct,
-                                    w.threshold,
-                                    before,
-                                    old_values.as_ref(),
-                                );
-                                out.crossing = Some(crossing(count, witness, false));
-                            }
-                            return Ok(out);
-                        }
-                        group.clear();
-                    }
-                    Err(item) => {
-                        if let Some(claim) = claim_of(&item) {
-                            self.known(&pk, key.start_ms, |k| k.claim = Some(claim.clone()));
-                            out.crossing = repeat(&claim, &full_parts);
-                            return Ok(out);
-                        }
-                        // Batches counted before (a retry): drop them, send the rest.
-                        let counted = string_set(&item, BATCHES);
-                        let n = group.len();
-                        let (done, rest): (Vec<Part<'_>>, Vec<Part<'_>>) = group
-                            .into_iter()
-                            .partition(|p| counted.contains(&hex(p.batch)));
-                        group = rest;
-                        if !done.is_empty() {
-                            out.already_counted += (n - group.len()) as u64;
-                            // A delivery that counted them may have stopped before claiming.
-                            let count = number(&item, EVENTS);
-                            if count >= w.threshold {
-                                let ids: Vec<BatchId> = done.iter().map(|p| p.batch).collect();
-                                let added: u64 = done.iter().map(|p| p.events).sum();
-                                let before = count.saturating_sub(added);
-                                let count = reported_count(w.threshold, before, count);
-                                let claim = self
-                                    .claim(&pk, key.start_ms, &ids, before, count, &mut out)
-                                    .await?;
-                                out.crossing = repeat(&claim, &full_parts);
-                                return Ok(out);
-                            }
-                        } else if marked && counted.len() + group.len() > MAX_MARKERS {
-                            marked = false;
-                        }
-                    }
+                self.send(&pk, plan_extend(last.0)).await?.ok();
+            }
+            return Ok(out);
+        }
+        out.requests += 1;
+        match self
+            .send(&pk, plan_claim(first.0, last.0, span, &ours))
+            .await?
+        {
+            Ok(_) => {
+                out.crossing = Some(crossing(Episode {
+                    start: first.0,
+                    last_hot: last.0,
+                }));
+            }
+            Err(now) => {
+                // Another process opened or extended it a moment ago: extend.
+                if ep(&now).is_some_and(|e| last.0 > e.last_hot) {
+                    out.requests += 1;
+                    self.send(&pk, plan_extend(last.0)).await?.ok();
                 }
             }
         }
@@ -600,19 +603,19 @@ impl DynamoWindowStore {
 }
 
 impl SharedWindowStore for DynamoWindowStore {
-    fn flush(&self, pending: PendingCounts) -> FlushFuture<'_> {
+    fn flush(&self, pending: SharedBatch) -> FlushFuture<'_> {
         Box::pin(async move {
             let mut report = FlushReport::default();
             let mut tasks = tokio::task::JoinSet::new();
             let mut results = Vec::new();
-            for (key, w) in pending.windows {
+            for (_, k) in pending.keys {
                 if tasks.len() >= MAX_IN_FLIGHT
                     && let Some(r) = tasks.join_next().await
                 {
                     results.push(r);
                 }
                 let store = self.clone();
-                tasks.spawn(async move { store.flush_window(key, w).await });
+                tasks.spawn(async move { store.flush_key(k).await });
             }
             while let Some(r) = tasks.join_next().await {
                 results.push(r);
@@ -622,29 +625,28 @@ impl SharedWindowStore for DynamoWindowStore {
                 match r {
                     Ok(Ok(o)) => {
                         report.requests += o.requests;
-                        if o.skipped {
-                            report.windows_skipped += 1;
-                        } else {
-                            report.windows += 1;
-                        }
+                        report.keys += 1;
                         report.parts_already_counted += o.already_counted;
-                        report.parts_unmarked += o.unmarked;
                         report.crossings.extend(o.crossing);
+                        report.hot.extend(o.hot);
                     }
                     Ok(Err(e)) => {
                         first_error.get_or_insert(e);
                     }
                     Err(e) => {
-                        first_error.get_or_insert(StoreError::Backend(format!(
-                            "window update task failed: {e}"
-                        )));
+                        first_error.get_or_insert(self.error(
+                            AwsErrorKind::Other,
+                            format!("window update task failed: {e}"),
+                        ));
                     }
                 }
             }
             if let Some(e) = first_error {
                 return Err(e);
             }
-            report.crossings.sort_by(|a, b| a.key.cmp(&b.key));
+            report.crossings.sort_by(|a, b| {
+                (a.corr, a.key, a.episode.start).cmp(&(b.corr, b.key, b.episode.start))
+            });
             Ok(report)
         })
     }
@@ -654,121 +656,69 @@ impl SharedWindowStore for DynamoWindowStore {
 mod tests {
     use super::*;
 
-    fn witness(id: &str) -> Witness {
-        Witness {
-            log_group: "g".into(),
-            log_stream: "s".into(),
-            event_id: id.into(),
-            time_ms: 0,
+    fn spec(measure: Measure, threshold: f64) -> Spec {
+        Spec {
+            measure,
+            threshold,
+            timespan_ms: 300_000,
         }
     }
 
     #[test]
-    fn event_count_update_carries_the_retry_marker_in_the_same_write() {
-        let ws = [witness("1"), witness("2")];
-        let parts = [
-            Part {
-                batch: 0xab,
-                events: 2,
-                values: Vec::new(),
-                witnesses: &ws,
+    fn one_update_adds_counts_and_markers_in_the_same_write() {
+        let mut adds = BTreeMap::new();
+        adds.insert(
+            10,
+            BucketAdd {
+                count: 3,
+                batches: [0xab, 0xcd].into_iter().collect(),
+                ..BucketAdd::default()
             },
-            Part {
-                batch: 0xcd,
-                events: 3,
-                values: Vec::new(),
-                witnesses: &ws,
-            },
-        ];
-        let p = plan_update(1_000, &parts, false, 10, true);
-        assert_eq!(
-            p.update,
-            "ADD #events :n, #batches :bs SET #expires_at = :exp"
         );
-        assert_eq!(
-            p.condition,
-            "attribute_not_exists(#fired_by) AND (attribute_not_exists(#batches) OR size(#batches) <= :room) \
-             AND NOT contains(#batches, :b0) AND NOT contains(#batches, :b1)"
+        let p = plan_count(&spec(Measure::Count, 10.0), &adds, 99, &["c_1".to_owned()]);
+        let names: BTreeSet<&String> = p.names.values().collect();
+        assert!(names.contains(&"c_10".to_owned()) && names.contains(&"m_10".to_owned()));
+        assert!(
+            p.update.starts_with("ADD ")
+                && p.update.contains(" SET ")
+                && p.update.contains(" REMOVE ")
         );
-        assert_eq!(p.values[":n"], AttributeValue::N("5".into()));
-        assert_eq!(
-            p.values[":bs"],
-            AttributeValue::Ss(vec!["00000000000000ab".into(), "00000000000000cd".into()])
+        assert_eq!(p.condition.matches("NOT contains(").count(), 2);
+        assert!(
+            p.values
+                .values()
+                .any(|v| *v == AttributeValue::N("3".into()))
         );
-        assert_eq!(p.values[":room"], AttributeValue::N("498".into()));
-        assert_eq!(p.names["#expires_at"], TTL_ATTRIBUTE);
-        let unmarked = plan_update(1_000, &parts, false, 10, false);
-        assert_eq!(unmarked.condition, "attribute_not_exists(#fired_by)");
-        assert!(!unmarked.values.contains_key(":bs"));
     }
 
     #[test]
-    fn value_count_sends_at_most_threshold_values() {
-        let ws = [witness("1")];
-        let parts = [Part {
-            batch: 1,
-            events: 0,
-            values: (0..50u64).map(|v| (v, None)).collect(),
-            witnesses: &ws,
-        }];
-        let p = plan_update(0, &parts, true, 15, false);
-        assert_eq!(p.update, "ADD #values :vs SET #expires_at = :exp");
-        match &p.values[":vs"] {
-            AttributeValue::Ss(s) => assert_eq!(s.len(), 15),
-            other => panic!("{other:?}"),
+    fn spans_are_measured_over_whole_buckets() {
+        let s = spec(Measure::Count, 10.0);
+        let w = bucket_width(&s);
+        assert_eq!(w, 30_000);
+        let mut item = Item::new();
+        // 6 events in the bucket just before the span's start, 4 inside: the bucketed span
+        // (up to 1.1 x timespan) holds 10, the stated over-approximation.
+        let t = EventTime::from_millis(10 * 300_000).expect("time");
+        let first = t.add_millis(-300_000).as_millis().div_euclid(w);
+        item.insert(format!("c_{first}"), AttributeValue::N("6".into()));
+        item.insert(format!("c_{}", first + 5), AttributeValue::N("4".into()));
+        assert!(hot_at(&item, &s, t).is_some());
+        // One bucket further on, the old events are out of every span.
+        assert!(hot_at(&item, &s, t.add_millis(w)).is_none());
+    }
+
+    #[test]
+    fn stale_buckets_are_found() {
+        let s = spec(Measure::Count, 10.0);
+        let mut item = Item::new();
+        for b in [1, 2, 1000] {
+            item.insert(format!("c_{b}"), AttributeValue::N("1".into()));
+            item.insert(format!("m_{b}"), AttributeValue::Ss(vec!["x".into()]));
         }
-        assert_eq!(p.condition, "attribute_not_exists(#fired_by)");
-    }
-
-    #[test]
-    fn the_witness_is_the_event_that_reached_the_threshold() {
-        let a = [witness("a1"), witness("a2")];
-        let b = [witness("b1"), witness("b2"), witness("b3")];
-        let parts = [
-            Part {
-                batch: 1,
-                events: 2,
-                values: Vec::new(),
-                witnesses: &a,
-            },
-            Part {
-                batch: 2,
-                events: 3,
-                values: Vec::new(),
-                witnesses: &b,
-            },
-        ];
-        // 6 before, threshold 10: the 4th event of this flush.
-        let w = witness_of(&parts, false, 10, 6, None);
-        assert_eq!(w.map(|w| w.event_id.as_str()), Some("b2"));
-        let w = witness_of(&parts, false, 10, 0, None);
-        assert_eq!(w.map(|w| w.event_id.as_str()), Some("b3"), "clamped");
-        // Values: the old set holds value 1, so the 2nd new value is value 3.
-        let vs = [witness("v1"), witness("v2"), witness("v3")];
-        let vparts = [Part {
-            batch: 1,
-            events: 0,
-            values: vec![(1, Some(&vs[0])), (2, Some(&vs[1])), (3, Some(&vs[2]))],
-            witnesses: &vs,
-        }];
-        let old: HashSet<String> = [hex(1), hex(9)].into_iter().collect();
-        let w = witness_of(&vparts, true, 4, 2, Some(&old));
-        assert_eq!(w.map(|w| w.event_id.as_str()), Some("v3"));
-    }
-
-    #[test]
-    fn long_group_values_are_hashed_in_the_key() {
-        let short = WindowKey {
-            rule: "r".into(),
-            group: "1.2.3.4".into(),
-            start_ms: 60_000,
-        };
-        assert_eq!(item_key(&short), "r#60000#1.2.3.4");
-        let long = WindowKey {
-            group: "x".repeat(5000),
-            ..short
-        };
-        let k = item_key(&long);
-        assert!(k.starts_with("r#60000#sha256:") && k.len() < 64, "{k}");
+        item.insert(EP_LAST.into(), AttributeValue::N("5".into()));
+        let mut stale = stale_attributes(&item, &s);
+        stale.sort();
+        assert_eq!(stale, ["c_1", "c_2", "m_1", "m_2"]);
     }
 }

@@ -1,83 +1,442 @@
-//! Stage 4: aggregation. Correlation rules count detection matches per group key per
-//! event-time window; a threshold alert fires in the call whose update crosses the threshold,
-//! so it fires once per (rule, group value, window) however the events arrive.
+//! Stage 4: aggregation. The [`Correlator`] owns correlation state: it groups the matches of
+//! the rules a correlation references by the correlation's `group-by` values, counts them in
+//! sliding spans of event time ([`sliding`]), and reports the **crossings**: the opening of
+//! an episode, one per burst however long it goes on.
 //!
-//! Windows are tumbling and aligned to the epoch (`start = floor(t / timespan) * timespan`),
-//! like SIEM backends' `bin span=`: counts depend only on which events fall in a window, never
-//! on their order, so replays are deterministic and late events still count.
+//! Matches are collected while a batch is analysed and applied at its end in event-time order
+//! ([`Correlator::settle`]), so the order of events within a batch never matters, and events
+//! that arrive out of order across batches are inserted at their time.
 //!
-//! Two ways to keep the counts:
-//! - [`WindowStore`] (in-process, [`MemoryWindowStore`]): one synchronous `observe` per
-//!   matching event; exact within one process.
-//! - [`SharedWindowStore`] (shared, [`DynamoWindowStore`]): the pipeline collects a batch's
-//!   matches into [`PendingCounts`] (pre-aggregated per window, per log batch), the async
-//!   front end flushes them with one request per window, and gets back the [`Crossing`]s: the
-//!   windows whose shared count this flush took across the threshold. Exact across any number
-//!   of concurrent processes.
+//! Counts are kept in process (bounded and flood-resistant, see [`sliding`]), or shared by
+//! every process through a [`SharedWindowStore`] ([`DynamoWindowStore`]): then a batch's
+//! matches are pre-aggregated into [`PendingCounts`], the async front end flushes them with
+//! one request per (rule, group value), and gets back the crossings.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::detect::events::{CorrelationRule, EventDetectors};
+use crate::record::Record;
+use crate::time::EventTime;
+
 pub mod dynamo;
-mod memory;
+pub mod sliding;
 
 pub use dynamo::DynamoWindowStore;
-pub use memory::MemoryWindowStore;
+use sliding::SlidingWindows;
+pub use sliding::{Episode, Limits, Measure, Point, Spec};
 
-/// Identifies one counter: rule, group value, window start.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WindowKey {
-    /// Correlation rule name.
-    pub rule: String,
-    /// Group-by value(s), comma-joined.
+/// Longest group value shown in an alert; longer values are cut (the count still uses the
+/// whole value).
+pub const MAX_GROUP_DISPLAY: usize = 256;
+
+/// The identity of one (correlation, group value): the group value's 128-bit hash, so a
+/// 20 KB `X-Forwarded-For` list costs 16 bytes of state and crafted values cannot collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    /// The correlation's index.
+    pub corr: u32,
+    /// Hash of the group value.
+    pub group: u128,
+}
+
+/// The event a threshold alert points at: the one whose arrival completed the span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    /// Log group.
+    pub log_group: String,
+    /// Log stream.
+    pub log_stream: String,
+    /// Log event id.
+    pub event_id: String,
+    /// Event time.
+    pub time: EventTime,
+}
+
+/// One match to count, waiting for the end of its batch.
+#[derive(Debug, Clone)]
+struct Pending {
+    corr: usize,
+    key: GroupKey,
+    group: Arc<str>,
+    point: Point,
+    witness: Arc<Witness>,
+    seq: usize,
+}
+
+/// An episode opened: what a threshold alert is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crossing {
+    /// The correlation's index.
+    pub corr: usize,
+    /// The group value (cut to [`MAX_GROUP_DISPLAY`]).
     pub group: String,
-    /// Window start, ms since the epoch.
-    pub start_ms: i64,
+    /// The episode (its start is the alert's time).
+    pub episode: Episode,
+    /// The measure of the span at the crossing (count, distinct values, sum, average).
+    pub measure: f64,
+    /// The time of the span's first event.
+    pub span_start: EventTime,
+    /// The group's key (the alert id uses it).
+    pub key: GroupKey,
+    /// The event that completed the span.
+    pub witness: Witness,
 }
 
-/// What one matching event adds to a window.
+/// Why a match was not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Observation {
-    /// `event_count`: one event, identified (for de-duplication of re-delivered events) by a
-    /// stable 64-bit id.
-    Event(u64),
-    /// `value_count`: one value, by its stable 64-bit hash.
-    Value(u64),
+pub enum Skip {
+    /// The record has no time.
+    Untimed,
+    /// A group-by or value field is missing (or not a number for sums and averages).
+    Ungrouped,
 }
 
-/// Counts before and after an observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Update {
-    /// Count before.
-    pub before: u64,
-    /// Count after.
-    pub after: u64,
+/// Counters of the correlation stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CorrelatorCounters {
+    /// Matches without a time (not counted).
+    pub untimed: u64,
+    /// Matches missing a group-by or value field (not counted).
+    pub ungrouped: u64,
+    /// Matches older than their key's newest by more than the lateness bound (not counted).
+    pub late: u64,
+    /// Matches of events already counted (redeliveries).
+    pub duplicates: u64,
+    /// Keys evicted under pressure.
+    pub evicted_keys: u64,
+    /// Keys dropped when their time was up.
+    pub expired_keys: u64,
+    /// Points dropped over a key's cap.
+    pub dropped_points: u64,
 }
 
-/// Why a window store could not count.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The backing service failed or throttled; the invocation must be retried.
-    #[error("window store: {0}")]
-    Backend(String),
+/// Correlation state for one process (see the module docs).
+#[derive(Debug)]
+pub struct Correlator {
+    specs: Vec<Spec>,
+    rule_ids: Vec<String>,
+    windows: SlidingWindows<GroupKey>,
+    pending: Vec<Pending>,
+    /// With a shared store: the matches waiting for its flush, and the current log batch.
+    shared: Option<(SharedBatch, BatchId)>,
+    untimed: u64,
+    ungrouped: u64,
 }
 
-/// Where window counts live. The in-process [`MemoryWindowStore`] keeps them across warm
-/// Lambda invocations; a shared store makes them exact across instances.
-pub trait WindowStore: Send {
-    /// Adds an observation to a window and returns the counts before and after.
-    fn observe(&mut self, key: &WindowKey, obs: Observation) -> Result<Update, StoreError>;
-    /// Windows evicted to stay within bounds.
-    fn evictions(&self) -> u64;
-    /// Windows currently held.
-    fn len(&self) -> usize;
-    /// Whether no window is held.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
+impl Correlator {
+    /// In-process state for the correlations of `events`.
+    pub fn new(events: &EventDetectors, limits: Limits) -> Self {
+        Correlator {
+            specs: events
+                .correlations()
+                .iter()
+                .map(CorrelationRule::spec)
+                .collect(),
+            rule_ids: events
+                .correlations()
+                .iter()
+                .map(|c| c.meta.id.clone())
+                .collect(),
+            windows: SlidingWindows::new(limits),
+            pending: Vec::new(),
+            shared: None,
+            untimed: 0,
+            ungrouped: 0,
+        }
     }
+
+    /// Counts through a shared store from now on: matches are collected for
+    /// [`Correlator::take_shared`] instead of counted here (in-process state is dropped).
+    pub fn share(&mut self) {
+        self.shared = Some((SharedBatch::default(), 0));
+        self.windows = SlidingWindows::new(Limits::default());
+    }
+
+    /// Whether counts go to a shared store.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The log batch the next matches come from (the shared store's retry marker).
+    pub fn begin_batch(&mut self, batch: BatchId) {
+        if let Some((_, b)) = &mut self.shared {
+            *b = batch;
+        }
+    }
+
+    /// The matches collected for the shared store since the last call.
+    pub fn take_shared(&mut self) -> SharedBatch {
+        match &mut self.shared {
+            Some((pending, _)) => std::mem::take(pending),
+            None => SharedBatch::default(),
+        }
+    }
+
+    /// Feeds the hot points a shared flush saw to the correlations that reference theirs;
+    /// they are flushed in the next round.
+    pub fn feed_hot(&mut self, events: &EventDetectors, hot: &[SharedHot]) {
+        for h in hot {
+            for &(target, pos) in events.fed_by_correlation(h.corr) {
+                let p = self.derived(
+                    target,
+                    pos,
+                    h.key.group,
+                    &h.group,
+                    h.time,
+                    h.corr,
+                    &h.witness,
+                );
+                self.push(p);
+            }
+        }
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> CorrelatorCounters {
+        let c = self.windows.counters();
+        CorrelatorCounters {
+            untimed: self.untimed,
+            ungrouped: self.ungrouped,
+            late: c.late,
+            duplicates: c.duplicates,
+            evicted_keys: c.evicted_keys,
+            expired_keys: c.expired_keys,
+            dropped_points: c.dropped_points,
+        }
+    }
+
+    /// Keys currently in an open episode (reported by the storm digest).
+    pub fn open_episodes(&self) -> usize {
+        self.windows.open_episodes(&self.specs)
+    }
+
+    /// Keys held, and points held.
+    pub fn size(&self) -> (usize, usize) {
+        (self.windows.len(), self.windows.points())
+    }
+
+    /// Whether keys were evicted under pressure since the last call.
+    pub fn take_pressure(&mut self) -> bool {
+        self.windows.take_pressure()
+    }
+
+    /// Collects one match of detection rule `source` (its position `pos` in correlation
+    /// `corr`'s rule list) on `record`; it is counted at the end of the batch.
+    pub fn observe(
+        &mut self,
+        corr: usize,
+        pos: u8,
+        rule: &CorrelationRule,
+        record: &Record<'_>,
+        witness: &Arc<Witness>,
+    ) -> Result<(), Skip> {
+        match self.prepare(corr, pos, rule, record, witness) {
+            Err(skip) => {
+                match skip {
+                    Skip::Untimed => self.untimed += 1,
+                    Skip::Ungrouped => self.ungrouped += 1,
+                }
+                Err(skip)
+            }
+            Ok(p) => {
+                self.push(p);
+                Ok(())
+            }
+        }
+    }
+
+    fn push(&mut self, p: Pending) {
+        let Some((batch, id)) = &mut self.shared else {
+            self.pending.push(p);
+            return;
+        };
+        let Some(spec) = self.specs.get(p.corr).copied() else {
+            return;
+        };
+        let rule_id = self.rule_ids.get(p.corr).cloned().unwrap_or_default();
+        batch
+            .keys
+            .entry(p.key)
+            .or_insert_with(|| SharedKey {
+                corr: p.corr,
+                rule_id,
+                key: p.key,
+                group: Arc::clone(&p.group),
+                spec,
+                points: Vec::new(),
+            })
+            .points
+            .push(SharedPoint {
+                batch: *id,
+                point: p.point,
+                witness: p.witness,
+            });
+    }
+
+    /// A match of correlation `target` (at position `pos` of its rule list) derived from a
+    /// hot point of correlation `from`.
+    #[allow(clippy::too_many_arguments)]
+    fn derived(
+        &self,
+        target: usize,
+        pos: u8,
+        group: u128,
+        shown: &Arc<str>,
+        hot: EventTime,
+        from: usize,
+        witness: &Arc<Witness>,
+    ) -> Pending {
+        Pending {
+            corr: target,
+            key: GroupKey {
+                corr: target as u32,
+                group,
+            },
+            group: Arc::clone(shown),
+            point: Point {
+                time: hot,
+                event: stable_hash(&[&from.to_string(), &hot.as_millis().to_string()])
+                    ^ (group as u64),
+                value: 0,
+                num: 0.0,
+                source: pos,
+            },
+            witness: Arc::clone(witness),
+            seq: self.pending.len(),
+        }
+    }
+
+    fn prepare(
+        &self,
+        corr: usize,
+        pos: u8,
+        rule: &CorrelationRule,
+        record: &Record<'_>,
+        witness: &Arc<Witness>,
+    ) -> Result<Pending, Skip> {
+        let time = record.time().ok_or(Skip::Untimed)?;
+        let mut values = Vec::with_capacity(rule.group_by.len());
+        for f in &rule.group_by {
+            values.push(
+                record
+                    .field(f)
+                    .and_then(|v| v.to_text())
+                    .ok_or(Skip::Ungrouped)?,
+            );
+        }
+        let group = values.join(",");
+        let field = |f: &Option<String>| f.as_deref().and_then(|f| record.field(f));
+        let (value, num) = match rule.measure {
+            Measure::Distinct => {
+                let v = field(&rule.field)
+                    .and_then(|v| v.to_text())
+                    .ok_or(Skip::Ungrouped)?;
+                (stable_hash(&[&v]), 0.0)
+            }
+            Measure::Sum | Measure::Avg => {
+                let n = field(&rule.field)
+                    .and_then(|v| v.as_f64())
+                    .ok_or(Skip::Ungrouped)?;
+                (0, n)
+            }
+            _ => (0, 0.0),
+        };
+        Ok(Pending {
+            corr,
+            key: group_key(corr, &group),
+            group: Arc::from(cut_display(&group)),
+            point: Point {
+                time,
+                event: stable_hash(&[&witness.log_group, &witness.log_stream, &witness.event_id]),
+                value,
+                num,
+                source: pos,
+            },
+            witness: Arc::clone(witness),
+            seq: self.pending.len(),
+        })
+    }
+
+    /// Whether matches are waiting for [`Correlator::settle`].
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Counts the batch's matches in event-time order and appends the episodes they opened.
+    /// A correlation's hot points feed the correlations that reference it.
+    pub fn settle(&mut self, events: &EventDetectors, out: &mut Vec<Crossing>) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by(|a, b| a.point.time.cmp(&b.point.time).then(a.seq.cmp(&b.seq)));
+        for p in pending {
+            self.apply(events, p, out, 0);
+        }
+    }
+
+    fn apply(
+        &mut self,
+        events: &EventDetectors,
+        p: Pending,
+        out: &mut Vec<Crossing>,
+        depth: usize,
+    ) {
+        let outcome = self.windows.insert(&self.specs, p.corr, &p.key, p.point);
+        if let Some((episode, measure, span_start)) = outcome.opened {
+            out.push(Crossing {
+                corr: p.corr,
+                group: p.group.to_string(),
+                episode,
+                measure,
+                span_start,
+                key: p.key,
+                witness: (*p.witness).clone(),
+            });
+        }
+        // Correlations of correlations: a hot point is a match of the referencing rule.
+        let Some(hot) = outcome.hot else { return };
+        if depth >= 8 {
+            return;
+        }
+        for &(target, pos) in events.fed_by_correlation(p.corr) {
+            let derived = self.derived(target, pos, p.key.group, &p.group, hot, p.corr, &p.witness);
+            self.apply(events, derived, out, depth + 1);
+        }
+    }
+}
+
+/// The key of group value `group` of correlation `corr`.
+pub fn group_key(corr: usize, group: &str) -> GroupKey {
+    let d = Sha256::digest(group.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    GroupKey {
+        corr: corr as u32,
+        group: u128::from_le_bytes(b),
+    }
+}
+
+/// `s` cut to [`MAX_GROUP_DISPLAY`] bytes, with the cut marked.
+pub fn cut_display(s: &str) -> String {
+    if s.len() <= MAX_GROUP_DISPLAY {
+        return s.to_owned();
+    }
+    let cut = crate::decode::floor_char_boundary(s, MAX_GROUP_DISPLAY);
+    format!("{}…[+{} bytes]", &s[..cut], s.len() - cut)
+}
+
+/// Why a shared window store could not count: the kind of failure and what the service
+/// said. The invocation fails and is retried (counts must not be lost).
+#[derive(Debug, thiserror::Error)]
+#[error("window store {kind}: {message}")]
+pub struct StoreError {
+    /// Throttled, not found, access denied ...
+    pub kind: crate::error::AwsErrorKind,
+    /// What failed, with the service's code and message.
+    pub message: String,
 }
 
 /// A stable 64-bit hash (first 8 bytes of SHA-256), the same in every process and version.
@@ -91,12 +450,6 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// The start of the window of length `span_ms` that holds `t_ms`.
-pub fn window_start(t_ms: i64, span_ms: i64) -> i64 {
-    // floor(t / span) * span, saturating at the ends of the i64 range (absurd timestamps).
-    t_ms.saturating_sub(t_ms.rem_euclid(span_ms))
-}
-
 /// The identity of one log batch (one CloudWatch Logs subscription payload: a Lambda event,
 /// or one Kinesis record), the same whenever the batch is delivered again. Shared stores
 /// remember which batches they counted, so a retried batch is not counted twice.
@@ -108,7 +461,7 @@ pub fn batch_id<'a>(
     owner: &str,
     log_group: &str,
     log_stream: &str,
-    events: impl ExactSizeIterator<Item = (&'a str, Option<i64>, usize)>,
+    events: impl ExactSizeIterator<Item = (&'a str, Option<EventTime>, usize)>,
 ) -> BatchId {
     let mut h = Sha256::new();
     for p in [owner, log_group, log_stream] {
@@ -119,282 +472,115 @@ pub fn batch_id<'a>(
     for (id, ts, len) in events {
         h.update(id.as_bytes());
         h.update([0]);
-        h.update(ts.unwrap_or(i64::MIN).to_le_bytes());
+        h.update(ts.map_or(i64::MIN, EventTime::as_millis).to_le_bytes());
         h.update((len as u64).to_le_bytes());
     }
     let d = h.finalize();
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// The event a threshold alert points at: the one whose count reached the threshold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Witness {
-    /// Log group.
-    pub log_group: String,
-    /// Log stream.
-    pub log_stream: String,
-    /// Log event id.
-    pub event_id: String,
-    /// Event time, ms since the epoch.
-    pub time_ms: i64,
-}
-
-/// What one log batch adds to one window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchPart {
-    /// The batch.
+/// One match waiting to be flushed to a shared store.
+#[derive(Debug, Clone)]
+pub struct SharedPoint {
+    /// The log batch it came from (the retry marker).
     pub batch: BatchId,
-    /// `event_count`: events counted (each event once per flush).
-    pub events: u64,
-    /// `value_count`: value hashes first seen in this flush in this batch, in order.
-    pub values: Vec<u64>,
-    /// The events behind the first counted events (`event_count`) or values (`value_count`),
-    /// at most `threshold` of them: the alert points at the one that reached the threshold.
-    pub witnesses: Vec<Witness>,
+    /// The match.
+    pub point: Point,
+    /// Its event.
+    pub witness: Arc<Witness>,
 }
 
-/// The pending additions to one window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingWindow {
-    /// The count at which the rule fires.
-    pub threshold: u64,
-    /// `value_count` (distinct values) rather than `event_count`.
-    pub distinct: bool,
-    /// Window end, ms since the epoch (items expire some time after it).
-    pub end_ms: i64,
-    /// For the caller: which correlation rule this is.
-    pub tag: usize,
-    /// What each batch adds, in arrival order.
-    pub parts: Vec<BatchPart>,
-    seen: HashSet<u64>,
+/// The matches of one (correlation, group value) waiting for a shared store.
+#[derive(Debug, Clone)]
+pub struct SharedKey {
+    /// The correlation's index.
+    pub corr: usize,
+    /// The correlation's id (items are keyed by it, not by an index that differs between
+    /// detector sets).
+    pub rule_id: String,
+    /// The key.
+    pub key: GroupKey,
+    /// The group value, cut for display.
+    pub group: Arc<str>,
+    /// How its spans are measured.
+    pub spec: Spec,
+    /// The matches, in arrival order.
+    pub points: Vec<SharedPoint>,
 }
 
-impl PendingWindow {
-    fn part(&mut self, batch: BatchId) -> &mut BatchPart {
-        let i = match self.parts.iter().rposition(|p| p.batch == batch) {
-            Some(i) => i,
-            None => {
-                self.parts.push(BatchPart {
-                    batch,
-                    events: 0,
-                    values: Vec::new(),
-                    witnesses: Vec::new(),
-                });
-                self.parts.len() - 1
-            }
-        };
-        &mut self.parts[i]
-    }
+/// An invocation's matches, per key, waiting for [`SharedWindowStore::flush`].
+#[derive(Debug, Clone, Default)]
+pub struct SharedBatch {
+    /// Per key.
+    pub keys: BTreeMap<GroupKey, SharedKey>,
 }
 
-/// A batch's (or an invocation's) correlation matches, pre-aggregated per window and per log
-/// batch, waiting to be flushed to a [`SharedWindowStore`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PendingCounts {
-    windows: BTreeMap<WindowKey, PendingWindow>,
-    observations: u64,
-}
-
-/// The rule-side facts a pending window needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowRule {
-    /// Threshold (`gte`).
-    pub threshold: u64,
-    /// `value_count` rather than `event_count`.
-    pub distinct: bool,
-    /// Window end, ms since the epoch.
-    pub end_ms: i64,
-    /// For the caller: which correlation rule this is.
-    pub tag: usize,
-}
-
-impl PendingCounts {
-    /// Adds one observation from `batch`. An event already counted in this flush, or a value
-    /// already seen, adds nothing.
-    pub fn observe(
-        &mut self,
-        key: &WindowKey,
-        rule: WindowRule,
-        batch: BatchId,
-        obs: Observation,
-        witness: impl FnOnce() -> Witness,
-    ) {
-        self.observations += 1;
-        let w = match self.windows.get_mut(key) {
-            Some(w) => w,
-            None => self.windows.entry(key.clone()).or_insert(PendingWindow {
-                threshold: rule.threshold,
-                distinct: rule.distinct,
-                end_ms: rule.end_ms,
-                tag: rule.tag,
-                parts: Vec::new(),
-                seen: HashSet::new(),
-            }),
-        };
-        let (Observation::Event(h) | Observation::Value(h)) = obs;
-        if !w.seen.insert(h) {
-            return;
-        }
-        let cap = w.threshold.max(1) as usize;
-        let part = w.part(batch);
-        match obs {
-            Observation::Event(_) => part.events += 1,
-            Observation::Value(v) => part.values.push(v),
-        }
-        if part.witnesses.len() < cap {
-            part.witnesses.push(witness());
-        }
-    }
-
-    /// The windows with something to add.
-    pub fn windows(&self) -> impl ExactSizeIterator<Item = (&WindowKey, &PendingWindow)> {
-        self.windows.iter()
-    }
-
-    /// Number of windows.
-    pub fn len(&self) -> usize {
-        self.windows.len()
-    }
-
-    /// Whether nothing is pending.
+impl SharedBatch {
+    /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
+        self.keys.is_empty()
     }
 
-    /// Observations added (before de-duplication).
-    pub fn observations(&self) -> u64 {
-        self.observations
+    /// Keys waiting.
+    pub fn len(&self) -> usize {
+        self.keys.len()
     }
 }
 
-/// A window whose shared count reached its threshold through this flush (or, for a retried
-/// batch, through an earlier delivery of it whose alert may not have been sent).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Crossing {
-    /// The window.
-    pub key: WindowKey,
-    /// The caller's tag of the window's rule.
-    pub tag: usize,
-    /// The count at the event that reached the threshold (the threshold itself, as with
-    /// in-process windows, unless the count had passed it without an alert being claimed).
-    pub count: u64,
-    /// The event that reached it.
-    pub witness: Option<Witness>,
-    /// Re-sent for a retried batch that had already crossed the threshold.
-    pub repeated: bool,
+/// A hot point a shared store saw (it feeds correlations that reference this one).
+#[derive(Debug, Clone)]
+pub struct SharedHot {
+    /// The correlation's index.
+    pub corr: usize,
+    /// Its key.
+    pub key: GroupKey,
+    /// The group value.
+    pub group: Arc<str>,
+    /// When.
+    pub time: EventTime,
+    /// The event.
+    pub witness: Arc<Witness>,
 }
 
 /// What a flush did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct FlushReport {
-    /// Windows whose threshold was reached, each claimed by exactly one process.
+    /// Episodes opened by this flush (each claimed by exactly one process), or re-sent for a
+    /// retried batch that took part in the claim.
     pub crossings: Vec<Crossing>,
+    /// Hot points seen, for correlations of correlations.
+    pub hot: Vec<SharedHot>,
     /// Requests sent to the store.
     pub requests: u64,
-    /// Windows updated.
-    pub windows: u64,
-    /// Windows not sent because this process knows they already fired (or, for
-    /// `value_count`, already hold every value).
-    pub windows_skipped: u64,
-    /// Batch parts that the store had already counted (retried batches), not counted again.
+    /// Keys updated.
+    pub keys: u64,
+    /// Batch parts the store had counted before (retries), not counted again.
     pub parts_already_counted: u64,
-    /// Batch parts counted without a retry marker (the window's marker set was full).
-    pub parts_unmarked: u64,
+    /// Matches older than their key's lateness bound (not counted).
+    pub late: u64,
 }
 
 /// A future returned by [`SharedWindowStore::flush`].
 pub type FlushFuture<'a> =
     Pin<Box<dyn Future<Output = Result<FlushReport, StoreError>> + Send + 'a>>;
 
-/// Window counts shared by every process (concurrent Lambda instances): exact however the
-/// events are spread. Async, because it talks to a service.
+/// Correlation counts shared by every process (concurrent Lambda instances): the alerts are
+/// those of one process that saw every event. Async, because it talks to a service.
 pub trait SharedWindowStore: Send + Sync {
-    /// Adds `pending` to the shared counts and returns the windows whose threshold this
-    /// flush reached. Fails (and the invocation must be retried) when the store fails or
-    /// throttles past its retries; a retried batch is not counted twice.
-    fn flush(&self, pending: PendingCounts) -> FlushFuture<'_>;
+    /// Adds `pending` to the shared counts and returns the episodes it opened. Fails (and the
+    /// invocation must be retried) when the store fails or throttles past its retries; a
+    /// retried batch is not counted twice.
+    fn flush(&self, pending: SharedBatch) -> FlushFuture<'_>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key(start: i64) -> WindowKey {
-        WindowKey {
-            rule: "r".into(),
-            group: "g".into(),
-            start_ms: start,
-        }
-    }
-
-    #[test]
-    fn windows_align_to_the_epoch() {
-        assert_eq!(window_start(1_795_600_899_999, 300_000), 1_795_600_800_000);
-        assert_eq!(window_start(-1, 1000), -1000);
-    }
-
-    #[test]
-    fn redelivered_events_and_repeated_values_count_once() {
-        let mut s = MemoryWindowStore::default();
-        let k = key(0);
-        assert_eq!(
-            s.observe(&k, Observation::Event(1)).ok(),
-            Some(Update {
-                before: 0,
-                after: 1
-            })
-        );
-        assert_eq!(
-            s.observe(&k, Observation::Event(1)).ok(),
-            Some(Update {
-                before: 1,
-                after: 1
-            })
-        );
-        let v = key(1);
-        s.observe(&v, Observation::Value(7)).ok();
-        assert_eq!(
-            s.observe(&v, Observation::Value(7)).ok().map(|u| u.after),
-            Some(1)
-        );
-    }
-
-    #[test]
-    fn pending_counts_aggregate_per_window_and_batch() {
-        let mut p = PendingCounts::default();
-        let rule = WindowRule {
-            threshold: 2,
-            distinct: false,
-            end_ms: 1000,
-            tag: 7,
-        };
-        let w = |id: &str| Witness {
-            log_group: "g".into(),
-            log_stream: "s".into(),
-            event_id: id.into(),
-            time_ms: 0,
-        };
-        for (batch, ev) in [(1, 10), (1, 11), (1, 10), (2, 12), (2, 13), (2, 14)] {
-            p.observe(&key(0), rule, batch, Observation::Event(ev), || {
-                w(&ev.to_string())
-            });
-        }
-        assert_eq!(p.len(), 1);
-        assert_eq!(p.observations(), 6);
-        let (_, win) = p.windows().next().expect("one window");
-        assert_eq!(win.tag, 7);
-        let counts: Vec<(BatchId, u64, usize)> = win
-            .parts
-            .iter()
-            .map(|b| (b.batch, b.events, b.witnesses.len()))
-            .collect();
-        // The repeated event counts once; witnesses are capped at the threshold.
-        assert_eq!(counts, [(1, 2, 2), (2, 3, 2)]);
-    }
-
     #[test]
     fn batch_ids_are_stable_and_tell_batches_apart() {
-        let evs = [("1", Some(5), 10), ("2", Some(6), 11)];
+        let t = EventTime::from_millis(5);
+        let evs = [("1", t, 10), ("2", t, 11)];
         let a = batch_id("o", "g", "s", evs.iter().copied());
         assert_eq!(a, batch_id("o", "g", "s", evs.iter().copied()));
         assert_ne!(a, batch_id("o", "g", "s2", evs.iter().copied()));
@@ -402,19 +588,12 @@ mod tests {
     }
 
     #[test]
-    fn bounded_with_oldest_evicted_first() {
-        let mut s = MemoryWindowStore::new(10, 100);
-        for i in 0..25 {
-            s.observe(&key(i * 1000), Observation::Event(1)).ok();
-        }
-        assert!(s.len() <= 10);
-        assert!(s.evictions() >= 15);
-        // The newest window is still there.
-        assert_eq!(
-            s.observe(&key(24_000), Observation::Event(2))
-                .ok()
-                .map(|u| u.before),
-            Some(1)
-        );
+    fn long_group_values_are_cut_for_display_but_keyed_whole() {
+        let a = format!("{}a", "x".repeat(20_000));
+        let b = format!("{}b", "x".repeat(20_000));
+        assert_ne!(group_key(0, &a), group_key(0, &b));
+        let shown = cut_display(&a);
+        assert!(shown.len() < MAX_GROUP_DISPLAY + 32);
+        assert!(shown.ends_with("…[+19745 bytes]"), "{shown}");
     }
 }

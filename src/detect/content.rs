@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::literals::LiteralSearch;
+use super::rules::RuleMeta;
 use super::validate::{Validator, shannon_entropy};
-use super::{FindingKind, Severity};
 
 /// Bytes before a keyword hit that the rule's regex sees.
 pub const WINDOW_BEFORE: usize = 256;
@@ -157,14 +157,8 @@ pub enum Gate {
 /// One compiled content rule.
 #[derive(Debug, Clone)]
 pub struct ContentRule {
-    /// Unique id.
-    pub id: String,
-    /// Description / alert title.
-    pub description: String,
-    /// Severity of its alerts.
-    pub severity: Severity,
-    /// Secret or PII.
-    pub kind: FindingKind,
+    /// Id, title (the description), severity, kind (secret or PII), tags, location.
+    pub meta: RuleMeta,
     /// The keywords as written.
     pub keywords: Vec<String>,
     /// Gate for keyword-less rules.
@@ -173,11 +167,9 @@ pub struct ContentRule {
     pub examples: Vec<String>,
     /// Examples that must not match.
     pub negative_examples: Vec<String>,
-    /// The file the rule came from.
-    pub source: String,
-    /// The line of its `id` in that file.
-    pub line: usize,
     pub(crate) regex: RuleRegex,
+    /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
+    pub(crate) cost: usize,
     /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
     /// match (worked out on first use for built-in rules, at load for the others).
     window: OnceLock<(usize, usize)>,
@@ -254,7 +246,7 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
         RegexBuilder::new(pattern)
             .unicode(unicode)
             .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
     };
     build(false)
@@ -332,48 +324,44 @@ impl ContentRule {
         })
     }
 
-    /// Builds a rule from already-checked parts.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        id: String,
-        description: String,
-        severity: Severity,
-        kind: FindingKind,
-        keywords: Vec<String>,
-        gate: Option<Gate>,
-        regex: RuleRegex,
-        max_len: Option<Option<usize>>,
-        secret_group: Option<usize>,
-        entropy: Option<f64>,
-        validator: Option<Validator>,
-        allowlists: Vec<Allowlist>,
-        source: String,
-        line: usize,
-        examples: Vec<String>,
-        negative_examples: Vec<String>,
-    ) -> Self {
+    /// Builds a rule from its metadata and already-checked matching parts.
+    pub(crate) fn new(meta: RuleMeta, parts: ContentParts) -> Self {
         ContentRule {
-            id,
-            description,
-            severity,
-            kind,
-            keywords,
-            gate,
-            examples,
-            negative_examples,
-            source,
-            line,
-            regex,
-            window: match max_len {
+            meta,
+            keywords: parts.keywords,
+            gate: parts.gate,
+            examples: parts.examples,
+            negative_examples: parts.negative_examples,
+            regex: parts.regex,
+            cost: parts.cost,
+            window: match parts.max_len {
                 Some(n) => OnceLock::from(window_for(n)),
                 None => OnceLock::new(),
             },
-            secret_group,
-            entropy,
-            validator,
-            allowlists,
+            secret_group: parts.secret_group,
+            entropy: parts.entropy,
+            validator: parts.validator,
+            allowlists: parts.allowlists,
         }
     }
+}
+
+/// The matching parts of a content rule, checked at load.
+#[derive(Debug)]
+pub(crate) struct ContentParts {
+    pub keywords: Vec<String>,
+    pub gate: Option<Gate>,
+    pub regex: RuleRegex,
+    /// The regex's longest match, when worked out at load (`None`: on first use).
+    pub max_len: Option<Option<usize>>,
+    pub secret_group: Option<usize>,
+    pub entropy: Option<f64>,
+    pub validator: Option<Validator>,
+    pub allowlists: Vec<Allowlist>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
+    pub cost: usize,
 }
 
 impl ContentMatcher {
@@ -707,23 +695,32 @@ mod tests {
     }
 
     fn lazy_rule(pattern: &str, secret_group: Option<usize>) -> ContentRule {
+        let meta = RuleMeta {
+            id: "t".into(),
+            title: "t".into(),
+            severity: crate::detect::Severity::High,
+            kind: crate::detect::FindingKind::Secret,
+            tags: Vec::new(),
+            location: crate::detect::rules::Location {
+                file: "built-in".into(),
+                line: 1,
+            },
+        };
         ContentRule::new(
-            "t".into(),
-            "t".into(),
-            Severity::High,
-            FindingKind::Secret,
-            vec!["k".into()],
-            None,
-            RuleRegex::lazy(pattern),
-            None,
-            secret_group,
-            None,
-            None,
-            Vec::new(),
-            "built-in".into(),
-            1,
-            Vec::new(),
-            Vec::new(),
+            meta,
+            ContentParts {
+                keywords: vec!["k".into()],
+                gate: None,
+                regex: RuleRegex::lazy(pattern),
+                max_len: None,
+                secret_group,
+                entropy: None,
+                validator: None,
+                allowlists: Vec::new(),
+                examples: Vec::new(),
+                negative_examples: Vec::new(),
+                cost: 0,
+            },
         )
     }
 

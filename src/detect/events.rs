@@ -23,7 +23,10 @@ use rsigma_parser::{
 use serde::Deserialize;
 
 use super::content::one_line;
-use super::{DetectorError, Severity};
+use super::limits;
+use super::rules::{Location, RuleMeta};
+use super::{DetectorError, FindingKind, RuleIds, Severity};
+use crate::correlate::sliding::{MAX_COUNT_THRESHOLD, Measure, Spec};
 use crate::record::{FieldValue, Record, derived_value};
 
 /// Custom attribute: log lines that must match a detection rule.
@@ -35,16 +38,12 @@ pub const ATTR_SEVERITY_FIELD: &str = "logwarden.severity_field";
 /// Custom attribute: event sequences a correlation rule is tested with.
 pub const ATTR_TESTS: &str = "logwarden.tests";
 
-/// One compiled Sigma detection rule's metadata.
+/// One compiled Sigma detection rule.
 #[derive(Debug, Clone)]
 pub struct EventRule {
-    /// The rule's `name` (else its `id`, else its title): the alert `rule_id`.
-    pub name: String,
-    /// The rule's title: the alert title.
-    pub title: String,
-    /// Severity from `level` (`informational` counts as low).
-    pub severity: Severity,
-    /// A record field that, when it holds a severity name, overrides `severity`.
+    /// Id (`name`, else `id`, else title: the alert `rule_id`), title, severity, tags, location.
+    pub meta: RuleMeta,
+    /// A record field that, when it holds a severity name, overrides the severity.
     pub severity_field: Option<String>,
     /// Whether a match produces its own alert (false when only correlations use it).
     pub generate: bool,
@@ -52,19 +51,6 @@ pub struct EventRule {
     pub examples: Vec<String>,
     /// Log lines that must not match.
     pub negative_examples: Vec<String>,
-    /// The file it came from.
-    pub source: String,
-    /// Line of its name/title in that file.
-    pub line: usize,
-}
-
-/// What a correlation counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CountKind {
-    /// `event_count`: matching events.
-    Events,
-    /// `value_count`: distinct values of this field.
-    DistinctValues(String),
 }
 
 /// One event in a correlation rule's test.
@@ -102,31 +88,51 @@ pub struct CorrelationTest {
     pub events: Vec<TestEvent>,
 }
 
+/// What a correlation's match counts come from: a detection rule, or another correlation
+/// (whose hot points feed it, e.g. a burst of failures referenced by a `temporal_ordered`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrelationSource {
+    /// A detection rule (index into [`EventDetectors::rules`]).
+    Rule(usize),
+    /// A correlation rule (index into [`EventDetectors::correlations`]).
+    Correlation(usize),
+}
+
 /// A compiled correlation rule.
 #[derive(Debug, Clone)]
 pub struct CorrelationRule {
-    /// `name` (else `id`, else title): the alert `rule_id`.
-    pub name: String,
-    /// Title.
-    pub title: String,
-    /// Severity.
-    pub severity: Severity,
-    /// What is counted.
-    pub kind: CountKind,
-    /// Indices of the detection rules whose matches are counted.
-    pub base: Vec<usize>,
+    /// Id (`name`, else `id`, else title: the alert `rule_id`), title, severity, tags, location.
+    pub meta: RuleMeta,
+    /// How a span is measured (count, distinct values, sum, average, temporal).
+    pub measure: Measure,
+    /// The field whose values are counted, summed or averaged.
+    pub field: Option<String>,
+    /// The rules it correlates, in the listed order.
+    pub sources: Vec<CorrelationSource>,
     /// Group-by fields.
     pub group_by: Vec<String>,
-    /// Window length in milliseconds (tumbling, aligned to the epoch).
+    /// Span length in milliseconds (sliding).
     pub timespan_ms: i64,
-    /// The count at which it fires (`gte` form).
+    /// The value a span must reach (`gte` form; 1 for the temporal types).
     pub threshold: u64,
     /// Tests.
     pub tests: Vec<CorrelationTest>,
-    /// The file it came from.
-    pub source: String,
-    /// Line of its name/title in that file.
-    pub line: usize,
+}
+
+impl CorrelationRule {
+    /// What the sliding engine needs of it.
+    pub fn spec(&self) -> Spec {
+        Spec {
+            measure: self.measure,
+            threshold: self.threshold as f64,
+            timespan_ms: self.timespan_ms,
+        }
+    }
+
+    /// The group-by fields joined, for messages (`details.sourceIp`).
+    pub fn group_label(&self) -> String {
+        self.group_by.join(",")
+    }
 }
 
 /// Which literals must occur in a raw line for a rule to possibly match, in conjunctive normal
@@ -322,10 +328,14 @@ pub struct RecordEvent<'r, 'a>(pub &'r Record<'a>);
 
 impl Event for RecordEvent<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        match self.0.field(path)? {
-            FieldValue::Text(s) => Some(EventValue::Str(Cow::Borrowed(s))),
-            FieldValue::Json(v) => Some(EventValue::from(v)),
-        }
+        Some(match self.0.field(path)? {
+            FieldValue::Text(s) => EventValue::Str(Cow::Borrowed(s)),
+            FieldValue::Json(v) => EventValue::from(v),
+            FieldValue::Int(n) => EventValue::Int(n),
+            FieldValue::Many(vs) => {
+                EventValue::Array(vs.into_iter().map(EventValue::from).collect())
+            }
+        })
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
@@ -340,12 +350,21 @@ impl Event for RecordEvent<'_, '_> {
         out
     }
 
+    /// Keyword (field-less) detections look at string values only, as Sigma engines do: the
+    /// JSON's string values (never its key names or numbers), the fields read from a text
+    /// line, and the whole line of a record that has no JSON.
     fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
-        visit(self.0.message());
-        for (_, v) in self.0.text_fields() {
-            visit(v);
+        let json = self.0.json();
+        if json.is_none() {
+            visit(self.0.message());
         }
-        if let Some(json) = self.0.json() {
+        for (k, v) in self.0.text_fields() {
+            // A runtime line's `message` field is the JSON itself when it parsed.
+            if !(json.is_some() && *k == "message") {
+                visit(v);
+            }
+        }
+        if let Some(json) = json {
             visit_json_strings(json, visit);
         }
     }
@@ -381,13 +400,26 @@ fn visit_json_strings(v: &serde_json::Value, visit: &mut dyn FnMut(&str)) {
 pub struct EventDetectors {
     engine: Engine,
     rules: Vec<EventRule>,
-    by_key: HashMap<String, usize>,
     /// Per detection rule, its prefilter clauses over `literals` (ids): all must hit.
     clauses: Vec<Vec<Vec<u32>>>,
     literals: Vec<String>,
     open: bool,
     correlations: Vec<CorrelationRule>,
-    by_base: Vec<Vec<usize>>,
+    /// Per detection rule: the correlations that count it, with its position in their list.
+    fed_by_rule: Vec<Vec<(usize, u8)>>,
+    /// Per correlation: the correlations its hot points feed, with its position in their list.
+    fed_by_correlation: Vec<Vec<(usize, u8)>>,
+}
+
+/// The engine-side id of the `i`-th detection rule: each rule is added to the rsigma engine
+/// under an id of its own, so a match maps back to exactly one rule (two rules with one title
+/// and no id never collide).
+fn engine_id(i: usize) -> String {
+    format!("logwarden-rule-{i}")
+}
+
+fn rule_of_engine_id(id: &str) -> Option<usize> {
+    id.strip_prefix("logwarden-rule-")?.parse().ok()
 }
 
 impl std::fmt::Debug for EventDetectors {
@@ -444,6 +476,160 @@ pub struct EventSources {
     files: Vec<(String, String)>,
 }
 
+/// A Sigma rule's id for alerts: its `name`, else `id`, else title.
+fn rule_name(name: Option<&String>, id: Option<&String>, title: &str) -> String {
+    name.or(id).cloned().unwrap_or_else(|| title.to_owned())
+}
+
+/// What [`EventSources::compile`] builds up.
+#[derive(Default)]
+struct Compiling {
+    engine: Engine,
+    rules: Vec<EventRule>,
+    /// name, id and title → rule; a key two rules share resolves to neither.
+    keys: HashMap<String, Option<usize>>,
+    lits: Vec<Cnf>,
+    correlations: Vec<(String, String, rsigma_parser::CorrelationRule)>,
+}
+
+impl Compiling {
+    fn add_file(
+        &mut self,
+        path: &str,
+        text: &str,
+        warnings: &mut Vec<String>,
+        ids: &mut RuleIds,
+    ) -> Result<(), DetectorError> {
+        limits::check_yaml(path, text)?;
+        let syntax = |msg: String| DetectorError::Syntax {
+            path: path.to_owned(),
+            msg,
+        };
+        let coll =
+            rsigma_parser::parse_sigma_yaml(text).map_err(|e| syntax(one_line(&e.to_string())))?;
+        if !coll.errors.is_empty() {
+            return Err(syntax(coll.errors.join("; ")));
+        }
+        if !coll.filters.is_empty() {
+            warnings.push(format!(
+                "{path}: Sigma filter rules are not supported: skipped"
+            ));
+        }
+        for rule in coll.rules {
+            self.add_rule(rule, path, text, warnings, ids)?;
+        }
+        for corr in coll.correlations {
+            self.correlations
+                .push((path.to_owned(), text.to_owned(), corr));
+        }
+        Ok(())
+    }
+
+    fn add_rule(
+        &mut self,
+        mut rule: SigmaRule,
+        path: &str,
+        text: &str,
+        warnings: &mut Vec<String>,
+        ids: &mut RuleIds,
+    ) -> Result<(), DetectorError> {
+        let compiled = compile_detection(&rule, path, text)?;
+        let err = |msg: String| DetectorError::Rule {
+            path: path.to_owned(),
+            line: compiled.meta.location.line,
+            rule: compiled.meta.id.clone(),
+            msg,
+        };
+        if ids.claim(&compiled.meta, false, warnings)? != super::Claim::New {
+            return Ok(());
+        }
+        sigma_cost(&rule).map_err(&err)?;
+        let ir = rsigma_ir::lower_rule(&rule, &LowerOptions::default())
+            .map_err(|e| err(one_line(&e.to_string())))?;
+        let idx = self.rules.len();
+        for key in [
+            rule.id.as_deref(),
+            rule.name.as_deref(),
+            Some(rule.title.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.keys
+                .entry(key.to_owned())
+                .and_modify(|v| {
+                    if *v != Some(idx) {
+                        *v = None;
+                    }
+                })
+                .or_insert(Some(idx));
+        }
+        rule.id = Some(engine_id(idx));
+        self.engine
+            .add_rule(&rule)
+            .map_err(|e| err(one_line(&e.to_string())))?;
+        self.lits.push(rule_lits(&ir));
+        self.rules.push(compiled);
+        Ok(())
+    }
+}
+
+/// Refuses a rule whose values expand past [`limits::MAX_SIGMA_EXPANSION`] or whose `|re`
+/// regexes are too costly.
+fn sigma_cost(rule: &SigmaRule) -> Result<(), String> {
+    use rsigma_parser::{Detection, Modifier};
+    fn expansion(value: &str, mods: &[Modifier]) -> usize {
+        let mut n = 1usize;
+        for m in mods {
+            n = n.saturating_mul(match m {
+                // Each dash may be written five ways.
+                Modifier::WindAsh => {
+                    let dashes = value.matches(['-', '/']).count().min(16) as u32;
+                    5usize.saturating_pow(dashes)
+                }
+                Modifier::Base64Offset => 3,
+                _ => 1,
+            });
+        }
+        n
+    }
+    fn walk(d: &Detection, total: &mut usize) -> Result<(), String> {
+        match d {
+            Detection::AllOf(items) => {
+                for item in items {
+                    for v in &item.values {
+                        let text = v.to_string();
+                        if item.field.modifiers.contains(&Modifier::Re) {
+                            limits::regex_cost(&text)?;
+                        }
+                        *total = total.saturating_add(expansion(&text, &item.field.modifiers));
+                    }
+                }
+            }
+            Detection::AnyOf(ds) => {
+                for x in ds {
+                    walk(x, total)?;
+                }
+            }
+            Detection::Keywords(vs) => *total = total.saturating_add(vs.len()),
+            #[allow(unreachable_patterns)]
+            _ => *total = total.saturating_add(1),
+        }
+        Ok(())
+    }
+    let mut total = 0usize;
+    for d in rule.detection.named.values() {
+        walk(d, &mut total)?;
+    }
+    if total > limits::MAX_SIGMA_EXPANSION {
+        return Err(format!(
+            "its values expand to {total} patterns (at most {}): fewer values or modifiers such as |windash",
+            limits::MAX_SIGMA_EXPANSION
+        ));
+    }
+    Ok(())
+}
+
 impl EventSources {
     /// Adds one Sigma YAML file's text.
     pub fn add(&mut self, path: String, text: String) {
@@ -456,132 +642,124 @@ impl EventSources {
     }
 
     /// Parses and compiles every file.
-    pub fn compile(
+    pub(crate) fn compile(
         &self,
         warnings: &mut Vec<String>,
-        seen: &mut HashMap<String, String>,
+        ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
-        let mut engine = Engine::new();
-        let mut rules: Vec<EventRule> = Vec::new();
-        let mut by_key = HashMap::new();
-        let mut lits = Vec::new();
-        let mut pending_corr = Vec::new();
+        let mut c = Compiling::default();
         for (path, text) in &self.files {
-            let coll =
-                rsigma_parser::parse_sigma_yaml(text).map_err(|e| DetectorError::Syntax {
-                    path: path.clone(),
-                    msg: one_line(&e.to_string()),
-                })?;
-            if !coll.errors.is_empty() {
-                return Err(DetectorError::Syntax {
-                    path: path.clone(),
-                    msg: coll.errors.join("; "),
-                });
-            }
-            for _ in &coll.filters {
-                warnings.push(format!(
-                    "{path}: Sigma filter rules are not supported: skipped"
-                ));
-            }
-            let first = rules.len();
-            for rule in &coll.rules {
-                let compiled = compile_detection(rule, path, text)?;
-                if let Some(prev) = seen.get(&compiled.name) {
-                    return Err(DetectorError::DuplicateId {
-                        path: path.clone(),
-                        line: compiled.line,
-                        rule: compiled.name.clone(),
-                        first: prev.clone(),
-                    });
-                }
-                seen.insert(compiled.name.clone(), format!("{path}:{}", compiled.line));
-                let ir = rsigma_ir::lower_rule(rule, &LowerOptions::default()).map_err(|e| {
-                    DetectorError::Rule {
-                        path: path.clone(),
-                        line: compiled.line,
-                        rule: compiled.name.clone(),
-                        msg: one_line(&e.to_string()),
-                    }
-                })?;
-                lits.push(rule_lits(&ir));
-                let idx = rules.len();
-                for key in [
-                    rule.id.as_deref(),
-                    rule.name.as_deref(),
-                    Some(rule.title.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    by_key.entry(key.to_owned()).or_insert(idx);
-                }
-                rules.push(compiled);
-            }
-            if let Some((i, err)) = engine.add_rules(coll.rules.iter()).into_iter().next() {
-                let r = &rules[first + i];
-                return Err(DetectorError::Rule {
-                    path: path.clone(),
-                    line: r.line,
-                    rule: r.name.clone(),
-                    msg: one_line(&err.to_string()),
-                });
-            }
-            for corr in coll.correlations {
-                pending_corr.push((path.clone(), text.clone(), corr));
-            }
+            c.add_file(path, text, warnings, ids)?;
         }
-        let mut correlations = Vec::new();
-        let mut by_base = vec![Vec::new(); rules.len()];
-        for (path, text, corr) in pending_corr {
-            let c = compile_correlation(&corr, &path, &text, &by_key)?;
-            if let Some(prev) = seen.get(&c.name) {
-                return Err(DetectorError::DuplicateId {
-                    path: path.clone(),
-                    line: c.line,
-                    rule: c.name.clone(),
-                    first: prev.clone(),
-                });
-            }
-            seen.insert(c.name.clone(), format!("{path}:{}", c.line));
-            for &b in &c.base {
-                by_base[b].push(correlations.len());
-                if !corr.generate {
-                    rules[b].generate = false;
-                }
-            }
-            correlations.push(c);
-        }
-        let open = lits.iter().any(Cnf::is_open);
-        let mut literals: Vec<String> = lits
+        let (correlations, fed_by_rule, fed_by_correlation) =
+            link_correlations(&mut c, warnings, ids)?;
+        let open = c.lits.iter().any(Cnf::is_open);
+        let mut literals: Vec<String> = c
+            .lits
             .iter()
-            .flat_map(|c| c.0.iter().flatten().cloned())
+            .flat_map(|cnf| cnf.0.iter().flatten().cloned())
             .collect();
         literals.sort();
         literals.dedup();
         let id = |l: &String| literals.binary_search(l).unwrap_or(0) as u32;
-        let clauses: Vec<Vec<Vec<u32>>> = lits
+        let clauses: Vec<Vec<Vec<u32>>> = c
+            .lits
             .iter()
-            .map(|c| c.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
+            .map(|cnf| cnf.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
             .collect();
         Ok(EventDetectors {
-            engine,
-            rules,
-            by_key,
+            engine: c.engine,
+            rules: c.rules,
             clauses,
             literals,
             open,
             correlations,
-            by_base,
+            fed_by_rule,
+            fed_by_correlation,
         })
     }
 }
 
+type Links = (
+    Vec<CorrelationRule>,
+    Vec<Vec<(usize, u8)>>,
+    Vec<Vec<(usize, u8)>>,
+);
+
+/// Compiles the correlations once the rules they reference are known; a correlation may
+/// reference another correlation defined anywhere (compiled in dependency order; a cycle is
+/// an error).
+fn link_correlations(
+    c: &mut Compiling,
+    warnings: &mut Vec<String>,
+    ids: &mut RuleIds,
+) -> Result<Links, DetectorError> {
+    let mut pending = std::mem::take(&mut c.correlations);
+    let mut done: Vec<CorrelationRule> = Vec::new();
+    let mut corr_keys: HashMap<String, usize> = HashMap::new();
+    let mut fed_by_rule = vec![Vec::new(); c.rules.len()];
+    let mut fed_by_correlation: Vec<Vec<(usize, u8)>> = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|(_, _, corr)| {
+            corr.rules.iter().all(|r| {
+                c.keys.contains_key(r)
+                    || corr_keys.contains_key(r)
+                    || !pending_names(&pending).contains(r)
+            })
+        });
+        let (path, text, corr) = match ready {
+            Some(i) => pending.remove(i),
+            None => {
+                let (path, text, corr) = pending.remove(0);
+                let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
+                return Err(DetectorError::Rule {
+                    path: path.clone(),
+                    line: line_of_value(&text, &name),
+                    rule: name,
+                    msg: "its correlations refer to each other in a cycle".to_owned(),
+                });
+            }
+        };
+        let compiled = compile_correlation(&corr, &path, &text, &c.keys, &corr_keys, &done)?;
+        if ids.claim(&compiled.meta, false, warnings)? != super::Claim::New {
+            continue;
+        }
+        let idx = done.len();
+        for (pos, src) in compiled.sources.iter().enumerate() {
+            match *src {
+                CorrelationSource::Rule(r) => {
+                    fed_by_rule[r].push((idx, pos as u8));
+                    if !corr.generate {
+                        c.rules[r].generate = false;
+                    }
+                }
+                CorrelationSource::Correlation(k) => fed_by_correlation[k].push((idx, pos as u8)),
+            }
+        }
+        for key in [corr.id.as_ref(), corr.name.as_ref(), Some(&corr.title)]
+            .into_iter()
+            .flatten()
+        {
+            corr_keys.entry(key.clone()).or_insert(idx);
+        }
+        fed_by_correlation.push(Vec::new());
+        done.push(compiled);
+    }
+    // A correlation that only feeds others (generate: false on the referencing side) stays
+    // quiet itself when it says so.
+    Ok((done, fed_by_rule, fed_by_correlation))
+}
+
+fn pending_names(pending: &[(String, String, rsigma_parser::CorrelationRule)]) -> Vec<String> {
+    pending
+        .iter()
+        .flat_map(|(_, _, c)| [c.id.clone(), c.name.clone(), Some(c.title.clone())])
+        .flatten()
+        .collect()
+}
+
 fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRule, DetectorError> {
-    let name = rule
-        .name
-        .clone()
-        .or_else(|| rule.id.clone())
-        .unwrap_or_else(|| rule.title.clone());
+    let name = rule_name(rule.name.as_ref(), rule.id.as_ref(), &rule.title);
     let line = line_of_value(text, &name);
     let err = |msg: String| DetectorError::Rule {
         path: path.to_owned(),
@@ -600,29 +778,98 @@ fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRu
         Some(_) => return Err(err(format!("{ATTR_SEVERITY_FIELD} must be a field name"))),
     };
     Ok(EventRule {
-        name: name.clone(),
-        title: rule.title.clone(),
-        severity: severity_of(rule.level),
+        meta: RuleMeta {
+            id: name.clone(),
+            title: rule.title.clone(),
+            severity: severity_of(rule.level),
+            kind: FindingKind::Event,
+            tags: rule.tags.iter().map(|t| t.to_string()).collect(),
+            location: Location {
+                file: path.to_owned(),
+                line,
+            },
+        },
         severity_field,
         generate: true,
         examples,
         negative_examples,
-        source: path.to_owned(),
-        line,
     })
+}
+
+/// The measure and threshold of a correlation.
+fn correlation_measure(
+    corr: &rsigma_parser::CorrelationRule,
+) -> Result<(Measure, Option<String>, u64), String> {
+    let n = corr.rules.len();
+    let temporal = |m: Measure| -> Result<(Measure, Option<String>, u64), String> {
+        if !(2..=64).contains(&n) {
+            return Err("a temporal correlation needs 2 to 64 rules".to_owned());
+        }
+        if let CorrelationCondition::Extended(_) = corr.condition {
+            return Err(
+                "extended temporal conditions are not supported: every listed rule must match"
+                    .to_owned(),
+            );
+        }
+        Ok((m, None, 1))
+    };
+    let (predicates, field) = match &corr.condition {
+        CorrelationCondition::Threshold {
+            predicates, field, ..
+        } => (predicates.as_slice(), field.as_deref()),
+        CorrelationCondition::Extended(_) => (&[][..], None),
+    };
+    match corr.correlation_type {
+        CorrelationType::Temporal => return temporal(Measure::Temporal(n)),
+        CorrelationType::TemporalOrdered => return temporal(Measure::TemporalOrdered(n)),
+        _ => {}
+    }
+    let threshold = match predicates {
+        [(ConditionOperator::Gte, n)] => *n,
+        [(ConditionOperator::Gt, n)] => n.saturating_add(1),
+        _ => {
+            return Err(
+                "only a single `gte` or `gt` condition is supported (an alert fires when a span first reaches it)"
+                    .to_owned(),
+            );
+        }
+    };
+    if threshold == 0 {
+        return Err("a threshold of 0 would fire on nothing".to_owned());
+    }
+    let one_field = |what: &str| match field {
+        Some([f]) => Ok(Some(f.clone())),
+        _ => Err(format!("{what} needs exactly one condition field")),
+    };
+    let (measure, field) = match corr.correlation_type {
+        CorrelationType::EventCount => (Measure::Count, None),
+        CorrelationType::ValueCount => (Measure::Distinct, one_field("value_count")?),
+        CorrelationType::ValueSum => (Measure::Sum, one_field("value_sum")?),
+        CorrelationType::ValueAvg => (Measure::Avg, one_field("value_avg")?),
+        other => {
+            return Err(format!(
+                "correlation type `{}` is not supported (event_count, value_count, value_sum, value_avg, temporal, temporal_ordered)",
+                other.as_str()
+            ));
+        }
+    };
+    if matches!(measure, Measure::Count | Measure::Distinct) && threshold > MAX_COUNT_THRESHOLD {
+        return Err(format!(
+            "threshold {threshold} is above the largest count this engine keeps exactly ({MAX_COUNT_THRESHOLD})"
+        ));
+    }
+    Ok((measure, field, threshold))
 }
 
 fn compile_correlation(
     corr: &rsigma_parser::CorrelationRule,
     path: &str,
     text: &str,
-    by_key: &HashMap<String, usize>,
+    rule_keys: &HashMap<String, Option<usize>>,
+    corr_keys: &HashMap<String, usize>,
+    done: &[CorrelationRule],
 ) -> Result<CorrelationRule, DetectorError> {
-    let name = corr
-        .name
-        .clone()
-        .or_else(|| corr.id.clone())
-        .unwrap_or_else(|| corr.title.clone());
+    let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
     let line = line_of_value(text, &name);
     let err = |msg: String| DetectorError::Rule {
         path: path.to_owned(),
@@ -630,73 +877,61 @@ fn compile_correlation(
         rule: name.clone(),
         msg,
     };
-    let mut base = Vec::new();
+    let mut sources = Vec::new();
     for r in &corr.rules {
-        let idx = by_key
-            .get(r)
-            .copied()
-            .ok_or_else(|| err(format!("refers to unknown rule `{r}`")))?;
-        base.push(idx);
-    }
-    let (predicates, field) = match &corr.condition {
-        CorrelationCondition::Threshold {
-            predicates, field, ..
-        } => (predicates, field),
-        CorrelationCondition::Extended(_) => {
-            return Err(err("only threshold conditions are supported".to_owned()));
-        }
-    };
-    let threshold = match predicates.as_slice() {
-        [(ConditionOperator::Gte, n)] => *n,
-        [(ConditionOperator::Gt, n)] => n.saturating_add(1),
-        _ => {
-            return Err(err(
-                "only a single `gte` or `gt` condition is supported (an alert fires when the count first reaches it)"
-                    .to_owned(),
-            ));
-        }
-    };
-    if threshold == 0 {
-        return Err(err("a threshold of 0 would fire on nothing".to_owned()));
-    }
-    let kind = match corr.correlation_type {
-        CorrelationType::EventCount => CountKind::Events,
-        CorrelationType::ValueCount => match field.as_deref() {
-            Some([f]) => CountKind::DistinctValues(f.clone()),
-            _ => {
-                return Err(err(
-                    "value_count needs exactly one condition field".to_owned()
-                ));
+        let src = match (rule_keys.get(r), corr_keys.get(r)) {
+            (Some(Some(i)), _) => CorrelationSource::Rule(*i),
+            (Some(None), _) => {
+                return Err(err(format!(
+                    "refers to `{r}`, which names more than one rule: refer to it by its id or name"
+                )));
             }
-        },
-        other => {
-            return Err(err(format!(
-                "correlation type `{}` is not supported (event_count, value_count)",
-                other.as_str()
-            )));
-        }
-    };
+            (None, Some(&k)) => {
+                if done[k].group_by != corr.group_by {
+                    return Err(err(format!(
+                        "refers to correlation `{r}`, whose group-by differs from its own"
+                    )));
+                }
+                CorrelationSource::Correlation(k)
+            }
+            (None, None) => return Err(err(format!("refers to unknown rule `{r}`"))),
+        };
+        sources.push(src);
+    }
+    if corr.window != rsigma_parser::WindowMode::Sliding {
+        return Err(err(
+            "only sliding windows are supported (the default `window`)".to_owned(),
+        ));
+    }
+    let (measure, field, threshold) = correlation_measure(corr).map_err(&err)?;
     let timespan_ms = i64::try_from(corr.timespan.seconds)
         .ok()
         .and_then(|s| s.checked_mul(1000))
-        .filter(|&ms| ms > 0)
-        .ok_or_else(|| err("timespan must be positive".to_owned()))?;
+        .filter(|&ms| ms > 0 && ms <= 30 * 24 * 3600 * 1000)
+        .ok_or_else(|| err("timespan must be between 1 second and 30 days".to_owned()))?;
     let tests = match corr.custom_attributes.get(ATTR_TESTS).map(yaml_to_json) {
         None => Vec::new(),
         Some(v) => serde_json::from_value(v).map_err(|e| err(format!("{ATTR_TESTS}: {e}")))?,
     };
     Ok(CorrelationRule {
-        name: name.clone(),
-        title: corr.title.clone(),
-        severity: severity_of(corr.level),
-        kind,
-        base,
+        meta: RuleMeta {
+            id: name.clone(),
+            title: corr.title.clone(),
+            severity: severity_of(corr.level),
+            kind: FindingKind::Threshold,
+            tags: corr.tags.clone(),
+            location: Location {
+                file: path.to_owned(),
+                line,
+            },
+        },
+        measure,
+        field,
+        sources,
         group_by: corr.group_by.clone(),
         timespan_ms,
         threshold,
         tests,
-        source: path.to_owned(),
-        line,
     })
 }
 
@@ -706,12 +941,12 @@ impl EventDetectors {
         EventDetectors {
             engine: Engine::new(),
             rules: Vec::new(),
-            by_key: HashMap::new(),
             clauses: Vec::new(),
             literals: Vec::new(),
             open: false,
             correlations: Vec::new(),
-            by_base: Vec::new(),
+            fed_by_rule: Vec::new(),
+            fed_by_correlation: Vec::new(),
         }
     }
 
@@ -725,9 +960,19 @@ impl EventDetectors {
         &self.correlations
     }
 
-    /// Correlations that count matches of detection rule `rule`.
-    pub fn correlations_of(&self, rule: usize) -> &[usize] {
-        self.by_base.get(rule).map(Vec::as_slice).unwrap_or(&[])
+    /// The correlations that count matches of detection rule `rule`, each with the rule's
+    /// position in the correlation's rule list.
+    pub fn fed_by_rule(&self, rule: usize) -> &[(usize, u8)] {
+        self.fed_by_rule.get(rule).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The correlations that the hot points of correlation `corr` feed, each with `corr`'s
+    /// position in their rule list.
+    pub fn fed_by_correlation(&self, corr: usize) -> &[(usize, u8)] {
+        self.fed_by_correlation
+            .get(corr)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The prefilter's literals (lowercase). [`DetectorSet`](super::DetectorSet) matches them
@@ -765,13 +1010,8 @@ impl EventDetectors {
     /// Evaluates a record, appending the indices of the matching detection rules.
     pub fn evaluate(&self, record: &Record<'_>, out: &mut Vec<usize>) {
         for m in self.engine.evaluate(&RecordEvent(record)) {
-            let idx = m
-                .header
-                .rule_id
-                .as_deref()
-                .and_then(|id| self.by_key.get(id))
-                .or_else(|| self.by_key.get(&m.header.rule_title));
-            if let Some(&i) = idx
+            if let Some(i) = m.header.rule_id.as_deref().and_then(rule_of_engine_id)
+                && i < self.rules.len()
                 && !out.contains(&i)
             {
                 out.push(i);
@@ -786,6 +1026,6 @@ impl EventDetectors {
             .as_deref()
             .and_then(|f| record.field(f))
             .and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or(r.severity)
+            .unwrap_or(r.meta.severity)
     }
 }

@@ -4,25 +4,27 @@
 
 mod content;
 pub mod events;
+pub mod limits;
 pub mod literals;
-mod rules;
+pub mod rules;
 pub mod validate;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use content::one_line;
 pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
     PatternShape, RuleRegex, Scratch, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
     pattern_shape,
 };
-use content::{compile_checked, one_line};
+use content::{ContentParts, compile_checked};
 use events::{EventDetectors, EventSources};
-pub use rules::{AllowlistSpec, RuleFile, RuleSpec};
+pub use rules::{AllowlistSpec, Location, RuleFile, RuleMeta, RuleSpec};
 use validate::Validator;
 
 mod builtin {
@@ -30,10 +32,13 @@ mod builtin {
 }
 
 /// Alert severity, ordered from `Low` to `Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational; worth a look.
+    #[default]
     Low,
     /// Needs attention.
     Medium,
@@ -155,14 +160,28 @@ pub enum DetectorError {
     /// The keyword automaton could not be built.
     #[error("building the keyword automaton: {0}")]
     Build(#[from] CompileError),
+    /// The set as a whole exceeds a bound of [`limits`].
+    #[error("detector set too large: {msg}")]
+    Limit {
+        /// Which bound, and by how much.
+        msg: String,
+    },
+}
+
+/// One detector file to compile.
+#[derive(Debug)]
+struct SourceFile {
+    name: String,
+    text: String,
+    /// Embedded in the binary (checked in CI): its regexes are compiled on first use.
+    builtin: bool,
 }
 
 /// Collects detector sources, then compiles them into a [`DetectorSet`].
 #[derive(Debug, Default)]
 pub struct DetectorSetBuilder {
-    /// (name, text, built-in): built-in regexes are compiled on first use.
-    sources: Vec<(String, String, bool)>,
-    sigma: Vec<(String, String)>,
+    toml: Vec<SourceFile>,
+    sigma: Vec<SourceFile>,
     warnings: Vec<String>,
 }
 
@@ -175,128 +194,192 @@ impl DetectorSetBuilder {
     /// Adds the built-in detector files embedded in the binary.
     pub fn builtin(mut self) -> Self {
         for (path, text) in builtin::BUILTIN_FILES {
-            if is_sigma(Path::new(path)) {
-                self.sigma.push(((*path).to_owned(), (*text).to_owned()));
-            } else {
-                self.sources
-                    .push(((*path).to_owned(), (*text).to_owned(), true));
-            }
+            self.push(Path::new(path), (*text).to_owned(), true);
         }
         self
     }
 
     /// Adds a detector file, or every `.toml` / `.yml` / `.yaml` file under a directory
-    /// (recursively, sorted). TOML files hold content rules, YAML files Sigma rules.
+    /// (recursively, sorted, through [`crate::fs::walk`]). TOML files hold content rules, YAML
+    /// files Sigma rules.
     pub fn path(mut self, path: &Path) -> Result<Self, DetectorError> {
-        let io = |source| DetectorError::Io {
+        let io = |path: &Path, source| DetectorError::Io {
             path: path.display().to_string(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(path, &mut files).map_err(io)?;
-            files.sort();
-            for f in files {
-                if is_toml(&f) || is_sigma(&f) {
-                    let text = std::fs::read_to_string(&f).map_err(|source| DetectorError::Io {
-                        path: f.display().to_string(),
-                        source,
-                    })?;
-                    self.push_file(&f, text);
+        let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+        let files = if meta.is_dir() {
+            let walk = crate::fs::walk(path);
+            for issue in walk.issues {
+                match issue {
+                    crate::fs::WalkIssue::Unreadable { path, source } => {
+                        return Err(io(&path, source));
+                    }
+                    other => self.warnings.push(other.to_string()),
                 }
             }
+            walk.files
+                .into_iter()
+                .filter(|f| is_toml(f) || is_sigma(f))
+                .collect()
         } else if is_toml(path) || is_sigma(path) {
-            let text = std::fs::read_to_string(path).map_err(io)?;
-            self.push_file(path, text);
+            vec![path.to_owned()]
         } else {
             return Err(DetectorError::UnsupportedFile {
                 path: path.display().to_string(),
             });
+        };
+        for f in files {
+            let text = read_bounded(&f).map_err(|e| io(&f, e))?;
+            self.push(&f, text, false);
         }
         Ok(self)
     }
 
-    fn push_file(&mut self, path: &Path, text: String) {
-        let name = path.display().to_string();
+    fn push(&mut self, path: &Path, text: String, builtin: bool) {
+        let file = SourceFile {
+            name: path.display().to_string(),
+            text,
+            builtin,
+        };
         if is_sigma(path) {
-            self.sigma.push((name, text));
+            self.sigma.push(file);
         } else {
-            self.sources.push((name, text, false));
+            self.toml.push(file);
         }
     }
 
     /// Adds the text of Sigma YAML rules (one or more documents), under a name used in
     /// messages.
     pub fn sigma_source(mut self, name: &str, text: &str) -> Self {
-        self.sigma.push((name.to_owned(), text.to_owned()));
+        self.push(Path::new(&format!("{name}.yml")), text.to_owned(), false);
+        if let Some(last) = self.sigma.last_mut() {
+            last.name = name.to_owned();
+        }
         self
     }
 
     /// Adds the text of a TOML detector file, under a name used in messages.
     pub fn source(mut self, name: &str, text: &str) -> Self {
-        self.sources.push((name.to_owned(), text.to_owned(), false));
+        self.toml.push(SourceFile {
+            name: name.to_owned(),
+            text: text.to_owned(),
+            builtin: false,
+        });
         self
     }
 
-    /// Parses and compiles every source. Errors name the file, rule and line.
+    /// Parses and compiles every source. Errors name the file, rule and line. A user rule
+    /// whose id is a built-in rule's id replaces the built-in rule (with a warning); two user
+    /// rules with one id are an error.
     pub fn build(mut self) -> Result<DetectorSet, DetectorError> {
-        let mut rules = Vec::new();
-        let mut seen: HashMap<String, String> = HashMap::new();
-        for (path, text, builtin) in &self.sources {
-            let file: RuleFile = toml::from_str(text).map_err(|e| DetectorError::Syntax {
-                path: path.clone(),
-                msg: one_line(&e.to_string()),
-            })?;
-            for key in file.extra.keys() {
-                self.warnings
-                    .push(format!("{path}: ignoring unsupported key `{key}`"));
-            }
-            let mut file_allow = Vec::new();
-            for spec in file.allowlist.iter().chain(&file.allowlists) {
-                file_allow.push(compile_allowlist(
-                    spec,
-                    path,
-                    0,
-                    "<file allowlist>",
-                    *builtin,
-                    &mut self.warnings,
-                )?);
-            }
-            for spec in file.rules {
-                let line = rules::line_of(text, spec.id.span().start);
-                let id = spec.id.get_ref().clone();
-                if let Some(first) = seen.get(&id) {
-                    return Err(DetectorError::DuplicateId {
-                        path: path.clone(),
-                        line,
-                        rule: id,
-                        first: first.clone(),
-                    });
-                }
-                seen.insert(id.clone(), format!("{path}:{line}"));
-                if let Some(rule) =
-                    compile_rule(spec, path, line, &file_allow, *builtin, &mut self.warnings)?
-                {
-                    rules.push(rule);
+        let mut ids = RuleIds::default();
+        let mut rules: Vec<ContentRule> = Vec::new();
+        for file in &self.toml {
+            for rule in compile_toml_file(file, &mut self.warnings)? {
+                match ids.claim(&rule.meta, file.builtin, &mut self.warnings)? {
+                    Claim::New => rules.push(rule),
+                    Claim::Replaces(id) => {
+                        rules.retain(|r| r.meta.id != id);
+                        rules.push(rule);
+                    }
+                    Claim::Shadowed => {}
                 }
             }
         }
         let mut sigma = EventSources::default();
-        for (path, text) in self.sigma {
-            sigma.add(path, text);
+        for file in self.sigma {
+            sigma.add(file.name, file.text);
         }
         let events = if sigma.is_empty() {
             EventDetectors::empty()
         } else {
-            sigma.compile(&mut self.warnings, &mut seen)?
+            sigma.compile(&mut self.warnings, &mut ids)?
         };
+        limits::Totals {
+            content_rules: rules.len(),
+            digit_gated: rules.iter().filter(|r| r.keywords.is_empty()).count(),
+            regex_cost: rules.iter().map(|r| r.cost).sum(),
+            event_rules: events.rules().len(),
+            correlations: events.correlations().len(),
+        }
+        .check()?;
         let content = ContentMatcher::with_literals(rules, events.literals())?;
         Ok(DetectorSet {
             content,
             events,
             warnings: self.warnings,
         })
+    }
+}
+
+/// Reads a detector file, refusing files over [`limits::MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if let Some(what) = crate::fs::special_kind(&meta) {
+        return Err(std::io::Error::other(format!(
+            "{what}, not a detector file"
+        )));
+    }
+    if meta.len() > limits::MAX_FILE_BYTES as u64 {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, over the {}-byte limit for a detector file",
+            meta.len(),
+            limits::MAX_FILE_BYTES
+        )));
+    }
+    std::fs::read_to_string(path)
+}
+
+/// The one resolver of rule ids across every file and rule kind.
+#[derive(Debug, Default)]
+pub(crate) struct RuleIds {
+    /// id → (location, built-in).
+    seen: HashMap<String, (String, bool)>,
+}
+
+/// What claiming an id gave.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// A new id.
+    New,
+    /// A user rule replacing the built-in rule of this id.
+    Replaces(String),
+    /// A built-in rule whose id a user rule already took (user files load after built-ins,
+    /// so this only happens for built-ins loaded later): dropped.
+    Shadowed,
+}
+
+impl RuleIds {
+    /// Claims `meta.id` for a rule; a second user rule with the same id is an error.
+    pub(crate) fn claim(
+        &mut self,
+        meta: &RuleMeta,
+        builtin: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<Claim, DetectorError> {
+        let here = meta.location.to_string();
+        match self.seen.get(&meta.id) {
+            None => {
+                self.seen.insert(meta.id.clone(), (here, builtin));
+                Ok(Claim::New)
+            }
+            Some((first, true)) if !builtin => {
+                warnings.push(format!(
+                    "{here}: rule `{}` replaces the built-in rule of the same id ({first})",
+                    meta.id
+                ));
+                self.seen.insert(meta.id.clone(), (here, false));
+                Ok(Claim::Replaces(meta.id.clone()))
+            }
+            Some((_, false)) if builtin => Ok(Claim::Shadowed),
+            Some((first, _)) => Err(DetectorError::DuplicateId {
+                path: meta.location.file.clone(),
+                line: meta.location.line,
+                rule: meta.id.clone(),
+                first: first.clone(),
+            }),
+        }
     }
 }
 
@@ -308,35 +391,61 @@ fn is_sigma(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
+fn compile_toml_file(
+    file: &SourceFile,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ContentRule>, DetectorError> {
+    let path = &file.name;
+    let parsed: RuleFile = toml::from_str(&file.text).map_err(|e| DetectorError::Syntax {
+        path: path.clone(),
+        msg: one_line(&e.to_string()),
+    })?;
+    for key in parsed.extra.keys() {
+        warnings.push(format!("{path}: ignoring unsupported key `{key}`"));
+    }
+    let mut file_allow = Vec::new();
+    for spec in parsed.allowlist.iter().chain(&parsed.allowlists) {
+        let at = Location {
+            file: path.clone(),
+            line: 0,
+        };
+        file_allow.push(compile_allowlist(
+            spec,
+            &at,
+            "<file allowlist>",
+            file.builtin,
+            warnings,
+        )?);
+    }
+    let mut rules = Vec::new();
+    for spec in parsed.rules {
+        let location = Location {
+            file: path.clone(),
+            line: rules::line_of(&file.text, spec.id.span().start),
+        };
+        if let Some(rule) = compile_rule(spec, location, &file_allow, file.builtin, warnings)? {
+            rules.push(rule);
         }
     }
-    Ok(())
+    Ok(rules)
 }
 
 fn compile_allowlist(
     spec: &AllowlistSpec,
-    path: &str,
-    line: usize,
+    at: &Location,
     rule: &str,
     lazy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Allowlist, DetectorError> {
     let err = |msg: String| DetectorError::Rule {
-        path: path.to_owned(),
-        line,
+        path: at.file.clone(),
+        line: at.line,
         rule: rule.to_owned(),
         msg,
     };
     for key in spec.extra.keys() {
         warnings.push(format!(
-            "{path}:{line}: rule `{rule}`: ignoring unsupported allowlist key `{key}`"
+            "{at}: rule `{rule}`: ignoring unsupported allowlist key `{key}`"
         ));
     }
     let target = match spec.regex_target.as_deref() {
@@ -378,62 +487,92 @@ fn compile_allowlist(
     })
 }
 
+fn parse_validator(name: Option<&str>) -> Result<Option<Validator>, String> {
+    name.map(|v| {
+        Validator::from_name(v)
+            .ok_or_else(|| format!("unknown validator `{v}` (expected luhn, iban or ssn)"))
+    })
+    .transpose()
+}
+
+fn parse_gate(gate: Option<&str>) -> Result<Option<Gate>, String> {
+    gate.map(|g| {
+        g.strip_prefix("digits:")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .map(Gate::Digits)
+            .ok_or_else(|| format!("unknown gate `{g}` (expected digits:N)"))
+    })
+    .transpose()
+}
+
+/// The metadata of a content rule.
+fn content_meta(spec: &RuleSpec, location: Location) -> Result<RuleMeta, String> {
+    let id = spec.id.get_ref().clone();
+    let kind = spec.kind.unwrap_or(FindingKind::Secret);
+    if !matches!(kind, FindingKind::Secret | FindingKind::Pii) {
+        return Err(format!(
+            "kind `{}` is not a content kind (expected secret or pii)",
+            kind.as_str()
+        ));
+    }
+    Ok(RuleMeta {
+        title: spec.description.clone().unwrap_or_else(|| id.clone()),
+        id,
+        severity: spec.severity.unwrap_or(match kind {
+            FindingKind::Pii => Severity::Medium,
+            _ => Severity::High,
+        }),
+        kind,
+        tags: spec.tags.clone(),
+        location,
+    })
+}
+
 fn compile_rule(
     spec: RuleSpec,
-    path: &str,
-    line: usize,
+    location: Location,
     file_allow: &[Allowlist],
     lazy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Option<ContentRule>, DetectorError> {
     let id = spec.id.get_ref().clone();
     let err = |msg: String| DetectorError::Rule {
-        path: path.to_owned(),
-        line,
+        path: location.file.clone(),
+        line: location.line,
         rule: id.clone(),
         msg,
     };
     for key in spec.extra.keys() {
         warnings.push(format!(
-            "{path}:{line}: rule `{id}`: ignoring unsupported key `{key}`"
+            "{location}: rule `{id}`: ignoring unsupported key `{key}`"
         ));
     }
     let Some(pattern) = spec.regex.as_deref() else {
         warnings.push(format!(
-            "{path}:{line}: rule `{id}` has no regex (path-only rules do not apply to logs): skipped"
+            "{location}: rule `{id}` has no regex (path-only rules do not apply to logs): skipped"
         ));
         return Ok(None);
     };
+    let meta = content_meta(&spec, location.clone()).map_err(&err)?;
     // Built-in rules (checked in CI) are neither parsed nor compiled here: a cold start pays
     // only for the rules its logs need. User rules are, so their errors show at once.
-    let (regex, max_len) = if lazy {
-        (RuleRegex::lazy(pattern), None)
+    let (regex, max_len, cost) = if lazy {
+        (RuleRegex::lazy(pattern), None, 0)
     } else {
-        let (regex, shape) = compile_checked(pattern, spec.secret_group).map_err(err)?;
-        (RuleRegex::compiled(pattern, regex), Some(shape.max_len))
+        let (regex, shape) = compile_checked(pattern, spec.secret_group).map_err(&err)?;
+        let cost = limits::regex_cost(pattern).map_err(&err)?;
+        (
+            RuleRegex::compiled(pattern, regex),
+            Some(shape.max_len),
+            cost,
+        )
     };
-    let validator = match spec.validate.as_deref() {
-        None => None,
-        Some(v) => Some(Validator::from_name(v).ok_or_else(|| {
-            err(format!(
-                "unknown validator `{v}` (expected luhn, iban or ssn)"
-            ))
-        })?),
-    };
-    let gate = match spec.gate.as_deref() {
-        None => None,
-        Some(g) => {
-            let n = g
-                .strip_prefix("digits:")
-                .and_then(|n| n.trim().parse::<usize>().ok())
-                .filter(|&n| n > 0)
-                .ok_or_else(|| err(format!("unknown gate `{g}` (expected digits:N)")))?;
-            Some(Gate::Digits(n))
-        }
-    };
+    let validator = parse_validator(spec.validate.as_deref()).map_err(&err)?;
+    let gate = parse_gate(spec.gate.as_deref()).map_err(&err)?;
     if spec.keywords.iter().all(|k| k.is_empty()) && gate.is_none() {
         warnings.push(format!(
-            "{path}:{line}: rule `{id}` has no keywords and no gate: its regex runs on every line (slow)"
+            "{location}: rule `{id}` has no keywords and no gate: its regex runs on every line (slow)"
         ));
     }
     if let Some(e) = spec.entropy
@@ -441,42 +580,30 @@ fn compile_rule(
     {
         return Err(err(format!("entropy {e} is outside 0..=8 bits per byte")));
     }
-    let kind = spec.kind.unwrap_or(FindingKind::Secret);
-    if !matches!(kind, FindingKind::Secret | FindingKind::Pii) {
-        return Err(err(format!(
-            "kind `{}` is not a content kind (expected secret or pii)",
-            kind.as_str()
-        )));
-    }
-    let severity = spec.severity.unwrap_or(match kind {
-        FindingKind::Pii => Severity::Medium,
-        _ => Severity::High,
-    });
     let mut allowlists = Vec::new();
     for a in spec.allowlist.iter().chain(&spec.allowlists) {
-        allowlists.push(compile_allowlist(a, path, line, &id, lazy, warnings)?);
+        allowlists.push(compile_allowlist(a, &location, &id, lazy, warnings)?);
     }
     allowlists.extend(file_allow.iter().cloned());
     Ok(Some(ContentRule::new(
-        id.clone(),
-        spec.description.unwrap_or_else(|| id.clone()),
-        severity,
-        kind,
-        spec.keywords
-            .into_iter()
-            .filter(|k| !k.is_empty())
-            .collect(),
-        gate,
-        regex,
-        max_len,
-        spec.secret_group,
-        spec.entropy,
-        validator,
-        allowlists,
-        path.to_owned(),
-        line,
-        spec.examples,
-        spec.negative_examples,
+        meta,
+        ContentParts {
+            keywords: spec
+                .keywords
+                .into_iter()
+                .filter(|k| !k.is_empty())
+                .collect(),
+            gate,
+            regex,
+            max_len,
+            secret_group: spec.secret_group,
+            entropy: spec.entropy,
+            validator,
+            allowlists,
+            examples: spec.examples,
+            negative_examples: spec.negative_examples,
+            cost,
+        },
     )))
 }
 
@@ -486,17 +613,6 @@ pub struct DetectorSet {
     content: ContentMatcher,
     events: EventDetectors,
     warnings: Vec<String>,
-}
-
-/// One rule's result in [`DetectorSet::check`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckFailure {
-    /// The rule id.
-    pub rule: String,
-    /// `file:line` of the rule.
-    pub location: String,
-    /// What failed.
-    pub problem: String,
 }
 
 /// A rule as listed by `detectors list`.
@@ -518,6 +634,20 @@ pub struct RuleInfo {
     pub negative_examples: usize,
 }
 
+impl RuleInfo {
+    fn of(meta: &RuleMeta, examples: usize, negative_examples: usize) -> Self {
+        RuleInfo {
+            id: meta.id.clone(),
+            kind: meta.kind,
+            severity: meta.severity,
+            description: meta.title.clone(),
+            source: meta.location.file.clone(),
+            examples,
+            negative_examples,
+        }
+    }
+}
+
 impl DetectorSet {
     /// A builder.
     pub fn builder() -> DetectorSetBuilder {
@@ -527,6 +657,18 @@ impl DetectorSet {
     /// The built-in set alone.
     pub fn builtin() -> Result<Self, DetectorError> {
         Self::builder().builtin().build()
+    }
+
+    /// The built-in set (unless `builtin` is false) plus the files and directories `paths`.
+    pub fn load(paths: &[std::path::PathBuf], builtin: bool) -> Result<Self, DetectorError> {
+        let mut b = Self::builder();
+        if builtin {
+            b = b.builtin();
+        }
+        for p in paths {
+            b = b.path(p)?;
+        }
+        b.build()
     }
 
     /// Warnings produced while loading (unsupported keys, skipped rules).
@@ -552,75 +694,65 @@ impl DetectorSet {
         self.events.candidate(scratch.literal_hits())
     }
 
+    /// `text` with every secret or personal value the content rules find in it masked as in
+    /// evidence (group values and titles built from log content go through this).
+    pub fn redact(&self, text: &str, scratch: &mut Scratch) -> String {
+        let mut found = Vec::new();
+        self.content.scan(text.as_bytes(), scratch, &mut found);
+        if found.is_empty() {
+            return text.to_owned();
+        }
+        found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for m in found {
+            if m.start < at {
+                continue;
+            }
+            out.push_str(&String::from_utf8_lossy(&bytes[at..m.start]));
+            let secret = &bytes[m.start..m.end];
+            out.push_str(&match self.content.rules()[m.rule].meta.kind {
+                FindingKind::Pii => crate::alert::mask_pii(secret),
+                _ => crate::alert::mask(secret),
+            });
+            at = m.end;
+        }
+        out.push_str(&String::from_utf8_lossy(&bytes[at..]));
+        out
+    }
+
     /// Every rule, for listing.
     pub fn rules(&self) -> Vec<RuleInfo> {
-        let content = self.content.rules().iter().map(|r| RuleInfo {
-            id: r.id.clone(),
-            kind: r.kind,
-            severity: r.severity,
-            description: r.description.clone(),
-            source: r.source.clone(),
-            examples: r.examples.len(),
-            negative_examples: r.negative_examples.len(),
-        });
-        let events = self.events.rules().iter().map(|r| RuleInfo {
-            id: r.name.clone(),
-            kind: FindingKind::Event,
-            severity: r.severity,
-            description: r.title.clone(),
-            source: r.source.clone(),
-            examples: r.examples.len(),
-            negative_examples: r.negative_examples.len(),
-        });
-        let correlations = self.events.correlations().iter().map(|c| RuleInfo {
-            id: c.name.clone(),
-            kind: FindingKind::Threshold,
-            severity: c.severity,
-            description: c.title.clone(),
-            source: c.source.clone(),
-            examples: c.tests.iter().filter(|t| t.expect > 0).count(),
-            negative_examples: c.tests.iter().filter(|t| t.expect == 0).count(),
+        let content = self
+            .content
+            .rules()
+            .iter()
+            .map(|r| RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len()));
+        let events = self
+            .events
+            .rules()
+            .iter()
+            .map(|r| RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len()));
+        let correlations = self.events.correlations().iter().map(|c| {
+            RuleInfo::of(
+                &c.meta,
+                c.tests.iter().filter(|t| t.expect > 0).count(),
+                c.tests.iter().filter(|t| t.expect == 0).count(),
+            )
         });
         content.chain(events).chain(correlations).collect()
     }
 
-    /// Runs every rule's examples through the whole engine (prefilter, windows, validators,
-    /// allowlists): each example must produce a finding of its rule, no negative example may.
-    /// A rule without examples or negative examples fails too. (Event and correlation rules
-    /// are checked by `crate::check`, which runs them through the pipeline stages.)
-    pub fn check_content(&self) -> Vec<CheckFailure> {
-        let mut failures = Vec::new();
-        let mut scratch = Scratch::default();
-        let mut found = Vec::new();
-        for (i, rule) in self.content.rules().iter().enumerate() {
-            let fail = |problem: String| CheckFailure {
-                rule: rule.id.clone(),
-                location: format!("{}:{}", rule.source, rule.line),
-                problem,
-            };
-            failures.extend(rule.regex_problems().into_iter().map(fail));
-            if rule.examples.is_empty() {
-                failures.push(fail("has no examples".into()));
-            }
-            if rule.negative_examples.is_empty() {
-                failures.push(fail("has no negative_examples".into()));
-            }
-            for (n, ex) in rule.examples.iter().enumerate() {
-                found.clear();
-                self.content.scan(ex.as_bytes(), &mut scratch, &mut found);
-                if !found.iter().any(|m| m.rule == i) {
-                    failures.push(fail(format!("example #{} does not match", n + 1)));
-                }
-            }
-            for (n, ex) in rule.negative_examples.iter().enumerate() {
-                found.clear();
-                self.content.scan(ex.as_bytes(), &mut scratch, &mut found);
-                if found.iter().any(|m| m.rule == i) {
-                    failures.push(fail(format!("negative example #{} matches", n + 1)));
-                }
-            }
-        }
-        failures
+    /// The metadata of the rule with this id, of any kind.
+    pub fn rule(&self, id: &str) -> Option<&RuleMeta> {
+        self.content
+            .rules()
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.events.rules().iter().map(|r| &r.meta))
+            .chain(self.events.correlations().iter().map(|c| &c.meta))
+            .find(|m| m.id == id)
     }
 }
 

@@ -1,14 +1,49 @@
-//! The detector file syntax: gitleaks' TOML config schema with logwarden's extensions.
+//! The rule model: [`RuleMeta`], what every compiled rule has whatever its kind (content,
+//! event or correlation), and the content detector file syntax, gitleaks' TOML config schema
+//! with logwarden's extensions.
 //!
-//! These serde structs describe the file as written; [`super::content`] turns them into the
+//! The serde structs describe the file as written; [`super::content`] turns them into the
 //! compiled, ready-to-run matcher. Unknown keys are collected so that they become warnings,
 //! not failures: an existing `gitleaks.toml` loads as-is.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{FindingKind, Severity};
+
+/// Where a rule is defined.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Location {
+    /// The file (a path, or the built-in file's path in the repository).
+    pub file: String,
+    /// 1-based line of the rule's id (0 when unknown).
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// What every compiled rule has: its id (the alert's `rule_id`), title, severity, the kind of
+/// finding it produces, its tags and where it is defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleMeta {
+    /// Unique id: a content rule's `id`; a Sigma rule's `name`, else `id`, else `title`.
+    pub id: String,
+    /// One line for humans: a content rule's `description`, a Sigma rule's `title`.
+    pub title: String,
+    /// Severity of its alerts.
+    pub severity: Severity,
+    /// What its alerts are.
+    pub kind: FindingKind,
+    /// Tags (Sigma `tags`, gitleaks `tags`), e.g. `attack.t1110`.
+    pub tags: Vec<String>,
+    /// Where it is defined.
+    pub location: Location,
+}
 
 /// A whole detector TOML file.
 #[derive(Debug, Deserialize)]
@@ -62,6 +97,9 @@ pub struct RuleSpec {
     /// A cheap gate for keyword-less rules: `digits:N`.
     #[serde(default)]
     pub gate: Option<String>,
+    /// Tags (gitleaks `tags`).
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Log lines that must produce a finding of this rule.
     #[serde(default)]
     pub examples: Vec<String>,

@@ -9,8 +9,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 
-use super::sns::sdk_error_text;
-
 /// The dimension every metric carries, so all of logwarden's metrics can be found together.
 pub const SERVICE_DIMENSION: (&str, &str) = ("Service", "logwarden");
 
@@ -57,6 +55,40 @@ impl Metric {
     }
 }
 
+/// The metrics of a run's counters: totals, plus `Alerts` per rule and severity.
+pub fn of_stats(s: &crate::pipeline::Stats) -> Vec<Metric> {
+    let skipped = s.events_skipped_control + s.events_skipped_ignored_group;
+    let mut m = vec![
+        Metric::total("EventsReceived", s.events_received, Unit::Count),
+        Metric::total("EventsProcessed", s.events_processed, Unit::Count),
+        Metric::total("EventsSkipped", skipped, Unit::Count),
+        Metric::total("EventsTruncated", s.events_truncated, Unit::Count),
+        Metric::total("BytesProcessed", s.message_bytes, Unit::Bytes),
+        Metric::total(
+            "DecodeErrors",
+            s.inputs_failed + s.records_failed,
+            Unit::Count,
+        ),
+        Metric::total("AlertsSuppressed", s.alerts_suppressed, Unit::Count),
+        Metric::total("Alerts", s.alerts, Unit::Count),
+        Metric::total("CorrelationEvictions", s.window_evictions, Unit::Count),
+        Metric::total("CorrelationLateEvents", s.correlation_late, Unit::Count),
+        Metric::total("CorrelationOpenEpisodes", s.open_episodes, Unit::Count),
+    ];
+    for ((rule, severity), n) in &s.alerts_by_rule_severity {
+        m.push(Metric {
+            name: "Alerts",
+            dimensions: vec![
+                ("Rule", rule.clone()),
+                ("Severity", severity.as_str().to_owned()),
+            ],
+            value: *n as f64,
+            unit: Unit::Count,
+        });
+    }
+    m
+}
+
 /// Embedded Metric Format lines: one JSON object per distinct set of dimension values, with
 /// the `_aws` metadata and each metric's value at the root.
 pub fn emf_lines(namespace: &str, metrics: &[Metric], timestamp_ms: i64) -> Vec<String> {
@@ -101,11 +133,13 @@ pub fn emf_lines(namespace: &str, metrics: &[Metric], timestamp_ms: i64) -> Vec<
 
 /// Why metrics could not be sent.
 #[derive(Debug, thiserror::Error)]
-#[error("CloudWatch PutMetricData to namespace {namespace} failed: {cause}")]
+#[error("CloudWatch PutMetricData to namespace {namespace} {kind}: {cause}")]
 pub struct MetricsError {
     /// The namespace.
     pub namespace: String,
-    /// The SDK's error.
+    /// Throttled, access denied ...
+    pub kind: crate::error::AwsErrorKind,
+    /// The service's code and message.
     pub cause: String,
 }
 
@@ -153,9 +187,13 @@ impl CloudWatchPublisher {
                 .set_metric_data(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| MetricsError {
-                    namespace: self.namespace.clone(),
-                    cause: sdk_error_text(&e),
+                .map_err(|e| {
+                    let (kind, cause) = crate::error::classify(&e);
+                    MetricsError {
+                        namespace: self.namespace.clone(),
+                        kind,
+                        cause,
+                    }
                 })?;
         }
         Ok(())

@@ -67,13 +67,29 @@ impl<W: Write> TableSink<W> {
 }
 
 fn cut(s: &str, width: usize) -> String {
+    let s = escape(s);
     if s.chars().count() <= width {
-        s.to_owned()
+        s
     } else {
         let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
         t.push('…');
         t
     }
+}
+
+/// Text safe for a terminal: control characters (ESC and the rest) and bidirectional
+/// overrides, which could clear the screen, move the cursor or reorder what is shown, are
+/// written as `\u{..}` escapes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || crate::alert::is_bidi(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The one-line detail shown for an alert: masked evidence, group and count, or the title.
@@ -110,12 +126,12 @@ impl<W: Write> AlertSink for TableSink<W> {
         writeln!(
             self.out,
             "{:<24} {:<8} {:<9} {:<42} {:<30} {}",
-            alert.timestamp,
+            escape(&alert.timestamp),
             alert.severity.as_str(),
             alert.kind.as_str(),
             cut(&alert.rule_id, 42),
             cut(&alert.log_group, 30),
-            detail(alert)
+            escape(&detail(alert))
         )?;
         Ok(())
     }

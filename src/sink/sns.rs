@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
-use crate::alert::Alert;
+use crate::alert::{Alert, bounded};
+use crate::error::AwsErrorKind;
 
 /// SNS's limit on entries per `PublishBatch` call.
 pub const MAX_BATCH_ENTRIES: usize = 10;
@@ -22,32 +23,40 @@ pub const MAX_SUBJECT_CHARS: usize = 100;
 /// Attempts per entry before publishing is given up (and the invocation fails).
 pub const MAX_ATTEMPTS: u32 = 4;
 
-/// Why alerts could not be published.
+/// Why alerts could not be published (the invocation fails and Lambda retries it). The
+/// alerts not in `unpublished` did go out.
 #[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    /// The request could not be built (a bug, or an alert too large for SNS).
-    #[error("building the SNS request: {0}")]
-    Build(String),
-    /// The call failed (endpoint down, topic missing, throttled past retries ...).
-    #[error("SNS PublishBatch to {topic} failed: {cause}")]
-    Call {
-        /// The topic.
-        topic: String,
-        /// The SDK's error, with its service code.
-        cause: String,
-    },
-    /// Some entries still failed after all retries.
-    #[error(
-        "SNS rejected {failed} of {total} alert(s) after {MAX_ATTEMPTS} attempts (first: {first})"
-    )]
-    Rejected {
-        /// Alerts not published.
-        failed: usize,
-        /// Alerts in the call.
-        total: usize,
-        /// The first failure's code and message.
-        first: String,
-    },
+#[error("SNS PublishBatch to {topic} {kind}: {cause} ({} alert(s) unpublished)", unpublished.len())]
+pub struct PublishError {
+    /// The topic.
+    pub topic: String,
+    /// Throttled, not found, access denied, unreachable ...
+    pub kind: AwsErrorKind,
+    /// The service's code and message.
+    pub cause: String,
+    /// Ids of the alerts that were not published.
+    pub unpublished: Vec<String>,
+}
+
+/// An alert SNS refused for a reason retrying cannot fix (a sender fault): set aside and
+/// counted, never blocking the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undeliverable {
+    /// The alert's id.
+    pub id: String,
+    /// SNS's code and message.
+    pub reason: String,
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Alerts published.
+    pub published: usize,
+    /// Alerts shortened to fit SNS's message limit before sending.
+    pub shortened: usize,
+    /// Alerts SNS refused for good.
+    pub undeliverable: Vec<Undeliverable>,
 }
 
 /// One SNS message for an alert, before it becomes a request entry.
@@ -88,7 +97,7 @@ pub fn text_body(alert: &Alert) -> String {
     if let Some(e) = &alert.evidence {
         let _ = writeln!(
             s,
-            "Evidence:   {} (SHA-256 fingerprint {}, {} match(es) in the event)",
+            "Evidence:   {} (fingerprint {}, {} match(es) in the event)",
             e.masked, e.fingerprint, e.matches
         );
     }
@@ -137,8 +146,39 @@ pub fn subject(alert: &Alert) -> String {
     s
 }
 
-/// The SNS message for one alert.
+/// The SNS message for one alert. An alert is bounded at construction, so its message fits
+/// SNS's 256 KiB; should one not fit anyway, it is sent shortened (title and every list cut,
+/// marked), never refused.
 pub fn sns_message(alert: &Alert) -> SnsMessage {
+    let m = message_of(alert);
+    if m.size() <= MAX_BATCH_BYTES {
+        return m;
+    }
+    message_of(&shortened(alert))
+}
+
+/// `alert` with its text fields cut to a few hundred bytes and one event id.
+pub fn shortened(alert: &Alert) -> Alert {
+    let mut a = alert.clone();
+    a.title = bounded(&a.title, 200);
+    a.log_group = bounded(&a.log_group, 200);
+    a.log_stream = bounded(&a.log_stream, 200);
+    let more = a.event_ids.len().saturating_sub(1);
+    a.event_ids.truncate(1);
+    if let Some(first) = a.event_ids.first_mut() {
+        *first = bounded(first, 200);
+    }
+    if more > 0 {
+        a.event_ids.push(format!("…[+{more} more]"));
+    }
+    if let Some(g) = &mut a.group {
+        g.field = bounded(&g.field, 200);
+        g.value = bounded(&g.value, 200);
+    }
+    a
+}
+
+fn message_of(alert: &Alert) -> SnsMessage {
     let json = alert.to_json();
     let text = text_body(alert);
     let structure = serde_json::json!({
@@ -158,25 +198,22 @@ pub fn sns_message(alert: &Alert) -> SnsMessage {
             ("severity", alert.severity.as_str().to_owned()),
             ("rule_id", alert.rule_id.clone()),
             ("kind", alert.kind.as_str().to_owned()),
-            ("log_group", alert.log_group.clone()),
+            ("log_group", bounded(&alert.log_group, 256)),
         ],
     }
 }
 
-/// Splits messages into `PublishBatch` calls of at most 10 entries and 256 KiB. Returns
-/// indices into `messages`; a message over 256 KiB on its own is an error.
-pub fn plan_batches(messages: &[SnsMessage]) -> Result<Vec<Vec<usize>>, PublishError> {
+/// Splits messages into `PublishBatch` calls of at most 10 entries and 256 KiB (returns
+/// indices into `messages`).
+pub fn plan_batches(messages: &[SnsMessage]) -> Vec<Vec<usize>> {
     let mut batches: Vec<Vec<usize>> = Vec::new();
     let mut current = Vec::new();
     let mut bytes = 0;
     for (i, m) in messages.iter().enumerate() {
         let size = m.size();
-        if size > MAX_BATCH_BYTES {
-            return Err(PublishError::Build(format!(
-                "alert message {i} is {size} bytes, over SNS's {MAX_BATCH_BYTES}-byte limit"
-            )));
-        }
-        if current.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES {
+        if !current.is_empty()
+            && (current.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)
+        {
             batches.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -186,10 +223,10 @@ pub fn plan_batches(messages: &[SnsMessage]) -> Result<Vec<Vec<usize>>, PublishE
     if !current.is_empty() {
         batches.push(current);
     }
-    Ok(batches)
+    batches
 }
 
-fn entry(id: &str, m: &SnsMessage) -> Result<PublishBatchRequestEntry, PublishError> {
+fn entry(id: &str, m: &SnsMessage) -> Result<PublishBatchRequestEntry, String> {
     let mut b = PublishBatchRequestEntry::builder()
         .id(id)
         .message(&m.message)
@@ -200,10 +237,10 @@ fn entry(id: &str, m: &SnsMessage) -> Result<PublishBatchRequestEntry, PublishEr
             .data_type("String")
             .string_value(v)
             .build()
-            .map_err(|e| PublishError::Build(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         b = b.message_attributes(*k, attr);
     }
-    b.build().map_err(|e| PublishError::Build(e.to_string()))
+    b.build().map_err(|e| e.to_string())
 }
 
 /// Publishes alerts to one topic.
@@ -229,61 +266,102 @@ impl SnsPublisher {
         &self.topic_arn
     }
 
-    /// Publishes every alert (one SNS message each). Entries SNS reports as failed are
-    /// retried with backoff; an error is returned if any alert is still unpublished, so the
-    /// caller fails the invocation and Lambda retries the batch.
-    pub async fn publish(&self, alerts: &[Alert]) -> Result<usize, PublishError> {
-        let messages: Vec<SnsMessage> = alerts.iter().map(sns_message).collect();
-        for batch in plan_batches(&messages)? {
-            self.publish_batch(&messages, &batch).await?;
+    /// Publishes every alert (one SNS message each). Entries SNS reports as failed for a
+    /// reason on its side are retried with backoff; entries refused for good (a sender fault)
+    /// are set aside in the report. Fails, naming the alerts not published, when the call
+    /// itself fails or entries still fail after the retries: the caller fails the invocation
+    /// and Lambda retries the batch. A failed batch of entries does not stop the others.
+    pub async fn publish(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
+        let mut report = PublishReport::default();
+        let messages: Vec<SnsMessage> = alerts
+            .iter()
+            .map(|a| {
+                let m = sns_message(a);
+                if m.size() < message_of(a).size() {
+                    report.shortened += 1;
+                }
+                m
+            })
+            .collect();
+        let mut failure: Option<PublishError> = None;
+        for batch in plan_batches(&messages) {
+            match self.publish_batch(&messages, &batch, &mut report).await {
+                Ok(()) => {}
+                Err((kind, cause, left)) => {
+                    let e = failure.get_or_insert_with(|| PublishError {
+                        topic: self.topic_arn.clone(),
+                        kind,
+                        cause,
+                        unpublished: Vec::new(),
+                    });
+                    e.unpublished
+                        .extend(left.iter().map(|&i| alerts[i].id.clone()));
+                }
+            }
         }
-        Ok(messages.len())
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
     }
 
     async fn publish_batch(
         &self,
         messages: &[SnsMessage],
         batch: &[usize],
-    ) -> Result<(), PublishError> {
+        report: &mut PublishReport,
+    ) -> Result<(), (AwsErrorKind, String, Vec<usize>)> {
         // Entry ids only need to be unique within a call.
         let mut pending: Vec<usize> = batch.to_vec();
-        let mut last_failure = String::new();
+        let mut last = (AwsErrorKind::Other, String::new());
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
             }
-            let entries = pending
-                .iter()
-                .map(|&i| entry(&format!("a{i}"), &messages[i]))
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = self
+            let mut entries = Vec::with_capacity(pending.len());
+            for &i in &pending {
+                match entry(&format!("a{i}"), &messages[i]) {
+                    Ok(e) => entries.push(e),
+                    Err(reason) => report.undeliverable.push(Undeliverable {
+                        id: format!("a{i}"),
+                        reason,
+                    }),
+                }
+            }
+            let out = match self
                 .client
                 .publish_batch()
                 .topic_arn(&self.topic_arn)
                 .set_publish_batch_request_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| PublishError::Call {
-                    topic: self.topic_arn.clone(),
-                    cause: sdk_error_text(&e),
-                })?;
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let (kind, text) = crate::error::classify(&e);
+                    return Err((kind, text, pending));
+                }
+            };
+            report.published += out.successful().len();
             let mut retry = Vec::new();
             for f in out.failed() {
-                last_failure = format!("{}: {}", f.code(), f.message().unwrap_or("no message"));
-                let idx = f
+                let reason = format!("{}: {}", f.code(), f.message().unwrap_or("no message"));
+                let Some(i) = f
                     .id()
                     .strip_prefix('a')
-                    .and_then(|n| n.parse::<usize>().ok());
-                match idx {
-                    Some(i) if !f.sender_fault() => retry.push(i),
-                    // The request itself is wrong: retrying cannot help.
-                    _ => {
-                        return Err(PublishError::Rejected {
-                            failed: out.failed().len(),
-                            total: pending.len(),
-                            first: last_failure,
-                        });
-                    }
+                    .and_then(|n| n.parse::<usize>().ok())
+                else {
+                    continue;
+                };
+                if f.sender_fault() {
+                    // Retrying cannot help: set it aside, count it, go on with the others.
+                    report.undeliverable.push(Undeliverable {
+                        id: format!("a{i}"),
+                        reason,
+                    });
+                } else {
+                    last = (AwsErrorKind::from_code(Some(f.code())), reason);
+                    retry.push(i);
                 }
             }
             if retry.is_empty() {
@@ -291,23 +369,8 @@ impl SnsPublisher {
             }
             pending = retry;
         }
-        Err(PublishError::Rejected {
-            failed: pending.len(),
-            total: batch.len(),
-            first: last_failure,
-        })
+        Err((last.0, last.1, pending))
     }
-}
-
-/// The SDK error with its service code and message, on one line.
-pub fn sdk_error_text<E: std::error::Error>(e: &E) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let _ = write!(s, ": {inner}");
-        src = inner.source();
-    }
-    s.replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -327,7 +390,12 @@ mod tests {
             log_stream: "s".into(),
             event_ids: vec!["1".into()],
             timestamp: "2026-11-25T10:00:00.000Z".into(),
-            evidence: Some(Evidence::of(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc", 1)),
+            evidence: Some(Evidence::of(
+                b"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                FindingKind::Secret,
+                1,
+                &crate::alert::Fingerprinter::new(b"k"),
+            )),
             group: None,
             count: None,
             window: None,
@@ -370,13 +438,22 @@ mod tests {
     #[test]
     fn batches_respect_entry_and_byte_limits() {
         let small: Vec<SnsMessage> = (0..23).map(|_| sns_message(&alert("t"))).collect();
-        let plan = plan_batches(&small).expect("plan");
+        let plan = plan_batches(&small);
         assert_eq!(plan.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 3]);
         let mut big = sns_message(&alert("t"));
         big.message = "x".repeat(100 * 1024);
-        let plan = plan_batches(&[big.clone(), big.clone(), big.clone()]).expect("plan");
+        let plan = plan_batches(&[big.clone(), big.clone(), big.clone()]);
         assert_eq!(plan.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
-        big.message = "x".repeat(300 * 1024);
-        assert!(plan_batches(&[big]).is_err());
+    }
+
+    /// An alert that somehow exceeds SNS's limit is sent shortened, never refused.
+    #[test]
+    fn an_oversized_alert_is_shortened_to_fit() {
+        let mut a = alert("t");
+        a.title = "x".repeat(400 * 1024);
+        a.event_ids = (0..5000).map(|i| format!("{i:056}")).collect();
+        let m = sns_message(&a);
+        assert!(m.size() <= MAX_BATCH_BYTES, "{}", m.size());
+        assert!(m.message.contains("more]"));
     }
 }

@@ -1,4 +1,20 @@
-//! Reading and writing the timestamps found in logs.
+//! Event time: [`EventTime`], and reading and writing the timestamps found in logs.
+//!
+//! Every time logwarden computes with (window spans, episodes, the storm limiter's clock,
+//! alert timestamps) is an [`EventTime`]: milliseconds since the Unix epoch, always within the
+//! years 0000 to 9999. Every source converts through a checked constructor
+//! ([`EventTime::from_millis`], [`EventTime::from_secs`], [`EventTime::parse_iso`] ...) that
+//! returns `None` for a value outside that range, and arithmetic saturates at its ends, so no
+//! input (Go's zero time `0001-01-01T00:00:00Z`, `i64::MAX`, a VPC Flow `start` of 1e17) can
+//! make time arithmetic overflow or panic.
+//!
+//! **Which time a record is counted at.** A log event delivered by CloudWatch Logs carries the
+//! timestamp CloudWatch stored with it; logwarden counts, throttles and dates the event at
+//! that time ([`trusted_time`]). The record's own time (a JSON `timestamp`, CloudTrail
+//! `eventTime`, a text line's prefix) is used only when the input carries no CloudWatch
+//! timestamp (local text and JSON Lines files). A log line therefore cannot move its event out
+//! of the window it arrived in by writing a time into its text; how far its own time lies from
+//! its arrival is available to rules as the derived field [`LAG_FIELD`].
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
@@ -127,6 +143,93 @@ pub fn format_rfc3339(ms: i64) -> String {
     }
 }
 
+/// A point in event time: milliseconds since the Unix epoch, within
+/// [`EventTime::MIN`]..=[`EventTime::MAX`] (years 0000 to 9999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventTime(i64);
+
+/// Derived field: the record's own time minus its CloudWatch timestamp, in whole seconds
+/// (negative when the record claims to be older than its arrival). Present only when both
+/// times are known.
+pub const LAG_FIELD: &str = "logwarden.lag_seconds";
+
+impl EventTime {
+    /// `0000-01-01T00:00:00.000Z`.
+    pub const MIN: EventTime = EventTime(-62_167_219_200_000);
+    /// `9999-12-31T23:59:59.999Z`.
+    pub const MAX: EventTime = EventTime(253_402_300_799_999);
+    /// The Unix epoch.
+    pub const EPOCH: EventTime = EventTime(0);
+
+    /// Milliseconds since the epoch, if within range.
+    pub fn from_millis(ms: i64) -> Option<Self> {
+        (Self::MIN.0..=Self::MAX.0)
+            .contains(&ms)
+            .then_some(EventTime(ms))
+    }
+
+    /// Milliseconds since the epoch, clamped into range.
+    pub fn clamped(ms: i64) -> Self {
+        EventTime(ms.clamp(Self::MIN.0, Self::MAX.0))
+    }
+
+    /// Whole seconds since the epoch (VPC Flow `start`, epoch-second JSON fields), if the
+    /// result is within range.
+    pub fn from_secs(secs: i64) -> Option<Self> {
+        Self::from_millis(secs.checked_mul(1000)?)
+    }
+
+    /// Seconds since the epoch with a fraction, if finite and within range.
+    pub fn from_secs_f64(secs: f64) -> Option<Self> {
+        let ms = (secs * 1000.0).round();
+        (ms.is_finite() && ms >= Self::MIN.0 as f64 && ms <= Self::MAX.0 as f64)
+            .then_some(EventTime(ms as i64))
+    }
+
+    /// Parses an ISO 8601 / RFC 3339 date-time ([`parse_iso_ms`]).
+    pub fn parse_iso(s: &str) -> Option<Self> {
+        parse_iso_ms(s).and_then(Self::from_millis)
+    }
+
+    /// Parses a CLF time ([`parse_clf_ms`]).
+    pub fn parse_clf(s: &str) -> Option<Self> {
+        parse_clf_ms(s).and_then(Self::from_millis)
+    }
+
+    /// Milliseconds since the epoch.
+    pub fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `ms` milliseconds (negative goes back), saturating at the range's ends.
+    pub fn add_millis(self, ms: i64) -> Self {
+        Self::clamped(self.0.saturating_add(ms))
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative when `earlier` is later). Never
+    /// overflows: the range spans about 3.2e14 ms.
+    pub fn millis_since(self, earlier: EventTime) -> i64 {
+        self.0 - earlier.0
+    }
+
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-25T10:00:00.123Z`.
+    pub fn to_rfc3339(self) -> String {
+        format_rfc3339(self.0)
+    }
+}
+
+impl std::fmt::Display for EventTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// The time an event is counted, throttled and dated at: its CloudWatch timestamp when the
+/// input carried one, else the record's own time (see the module docs).
+pub fn trusted_time(cloudwatch: Option<EventTime>, own: Option<EventTime>) -> Option<EventTime> {
+    cloudwatch.or(own)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +264,25 @@ mod tests {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert!(format_rfc3339(i64::MAX).starts_with("9999-"));
         assert!(format_rfc3339(i64::MIN).starts_with("-9999-"));
+    }
+
+    #[test]
+    fn event_times_are_checked_at_every_source() {
+        assert_eq!(EventTime::from_millis(i64::MAX), None);
+        assert_eq!(EventTime::from_millis(i64::MIN), None);
+        assert_eq!(EventTime::from_secs(100_000_000_000_000_000), None);
+        assert_eq!(EventTime::from_secs(i64::MAX), None);
+        assert_eq!(EventTime::from_secs_f64(f64::NAN), None);
+        assert_eq!(EventTime::from_secs_f64(1e300), None);
+        let zero = EventTime::parse_iso("0001-01-01T00:00:00Z").expect("Go zero time");
+        assert_eq!(zero.to_rfc3339(), "0001-01-01T00:00:00.000Z");
+        assert_eq!(EventTime::MAX.add_millis(i64::MAX), EventTime::MAX);
+        assert_eq!(EventTime::MIN.add_millis(i64::MIN), EventTime::MIN);
+        assert_eq!(EventTime::MAX.to_rfc3339(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(EventTime::MIN.to_rfc3339(), "0000-01-01T00:00:00.000Z");
+        assert_eq!(
+            EventTime::MAX.millis_since(EventTime::MIN),
+            EventTime::MAX.as_millis() - EventTime::MIN.as_millis()
+        );
     }
 }

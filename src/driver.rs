@@ -1,0 +1,373 @@
+//! The invocation driver: the one way an invocation runs, for `replay` and for the Lambda.
+//!
+//! ```text
+//! analyse(input) ─┬─ decode, parse, detect, correlate   (Pipeline)
+//!   (per input)   ├─ flush shared windows, in rounds     (SharedWindowStore)
+//!                 └─ alerts → the caller's local output, and kept for publishing
+//! finish()       ─┬─ storm digest, state-pressure warning (Pipeline::finish)
+//!                 ├─ publish to the configured sinks      (SNS ...)
+//!                 └─ metrics (EMF lines or PutMetricData) → InvocationReport
+//! ```
+//!
+//! The front ends only wire: they read arguments or the environment, build the clients once,
+//! call [`Driver::analyse`] and [`Driver::finish`], and map the result to an exit code or a
+//! Lambda response. Publishing failures fail the run (Lambda retries the batch); the alerts
+//! that did not go out are kept, bounded, and sent first next time; an alert a sink refuses for
+//! good is set aside and counted, never blocking the others.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::alert::Alert;
+use crate::correlate::{SharedWindowStore, StoreError};
+use crate::decode::{DecodeError, Origin, RecordError, TextSource};
+use crate::pipeline::{Pipeline, Stats};
+use crate::sink::metrics::{CloudWatchPublisher, MetricsError, emf_lines, of_stats};
+use crate::sink::sns::{PublishError, SnsPublisher};
+
+/// Most alerts kept for re-publishing after a failed publish.
+pub const MAX_CARRY: usize = 10_000;
+
+/// Where metrics go.
+#[derive(Debug, Clone)]
+pub enum MetricsOut {
+    /// Nowhere.
+    None,
+    /// Embedded Metric Format lines on stdout (the Lambda: CloudWatch Logs makes them metrics).
+    Emf {
+        /// The namespace.
+        namespace: String,
+    },
+    /// `PutMetricData` (the CLI).
+    Put(CloudWatchPublisher),
+}
+
+/// The sinks alerts are published to, besides the caller's local output.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// SNS.
+    pub sns: Option<SnsPublisher>,
+    /// Metrics.
+    pub metrics: MetricsOut,
+}
+
+impl Outputs {
+    /// The outputs the CLI asks for: SNS to `topic`, `PutMetricData` to `namespace`.
+    pub fn for_cli(
+        aws: Option<&aws_config::SdkConfig>,
+        topic: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Self {
+        let Some(aws) = aws else {
+            return Outputs::default();
+        };
+        Outputs {
+            sns: topic.map(|t| SnsPublisher::new(aws_sdk_sns::Client::new(aws), t.to_owned())),
+            metrics: match namespace {
+                Some(ns) => MetricsOut::Put(CloudWatchPublisher::new(
+                    aws_sdk_cloudwatch::Client::new(aws),
+                    ns.to_owned(),
+                )),
+                None => MetricsOut::None,
+            },
+        }
+    }
+}
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs {
+            sns: None,
+            metrics: MetricsOut::None,
+        }
+    }
+}
+
+/// Why a run failed as a whole: the invocation fails and is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// Nothing of an input could be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The shared correlation window store failed; counts must not be lost.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Alerts could not be published.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// Metrics could not be sent.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+}
+
+/// What analysing one input gave.
+#[derive(Debug, Default)]
+pub struct InputOutcome {
+    /// Parts of the input that could not be decoded (the rest was processed).
+    pub record_errors: Vec<RecordError>,
+    /// The input could not be processed at all, or its shared flush failed.
+    pub error: Option<DriverError>,
+}
+
+/// What a run did (also the Lambda function's response for subscription events).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InvocationReport {
+    /// Log events received.
+    pub events: u64,
+    /// Log events scanned.
+    pub processed: u64,
+    /// Alerts produced.
+    pub alerts: u64,
+    /// Alerts published (including ones re-sent from an earlier failure).
+    pub published: u64,
+    /// Alerts a sink refused for good (set aside, their ids logged).
+    pub undeliverable: u64,
+    /// Records of the input that failed to decode (reported, the rest processed).
+    pub failed_records: u64,
+    /// Correlation keys in an open episode.
+    pub open_episodes: u64,
+    /// Correlation keys evicted under pressure.
+    pub window_evictions: u64,
+    /// Milliseconds spent decoding and analysing.
+    pub analyse_ms: f64,
+    /// Milliseconds spent publishing.
+    pub publish_ms: f64,
+    /// Requests to the shared window store.
+    pub window_requests: u64,
+    /// Milliseconds spent flushing correlation windows to the shared store.
+    pub window_ms: f64,
+}
+
+/// Runs invocations (see the module docs). Build once per process; state (correlation
+/// windows, the storm limiter, alerts not yet published) carries across runs.
+pub struct Driver {
+    pipeline: Pipeline,
+    store: Option<Arc<dyn SharedWindowStore>>,
+    outputs: Outputs,
+    /// Alerts of this run, not yet published.
+    to_publish: Vec<Alert>,
+    /// Alerts an earlier run could not publish.
+    carry: Vec<Alert>,
+    report: InvocationReport,
+    /// Set while a run is under way: still set at the next start means the last run stopped
+    /// half-way (a panic), and its state cannot be trusted.
+    in_progress: bool,
+    /// The counters of the last finished run.
+    last: Stats,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("pipeline", &self.pipeline)
+            .field("shared", &self.store.is_some())
+            .field("carry", &self.carry.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    /// A driver over `pipeline`, publishing to `outputs`.
+    pub fn new(pipeline: Pipeline, outputs: Outputs) -> Self {
+        Driver {
+            pipeline,
+            store: None,
+            outputs,
+            to_publish: Vec::new(),
+            carry: Vec::new(),
+            report: InvocationReport::default(),
+            in_progress: false,
+            last: Stats::default(),
+        }
+    }
+
+    /// Shares correlation windows through `store`.
+    pub fn with_store(mut self, store: Arc<dyn SharedWindowStore>) -> Self {
+        self.pipeline.share_windows();
+        self.store = Some(store);
+        self
+    }
+
+    /// The pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Whether the last run stopped half-way (a panic): its state must be rebuilt.
+    pub fn interrupted(&self) -> bool {
+        self.in_progress
+    }
+
+    /// Analyses one input: decodes and scans it, flushes its correlation matches to the
+    /// shared store (when there is one), hands every alert to `local` as it comes and keeps
+    /// it for publishing.
+    pub async fn analyse(
+        &mut self,
+        input: &[u8],
+        source: &TextSource,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> InputOutcome {
+        self.in_progress = true;
+        let started = Instant::now();
+        let mut out = InputOutcome::default();
+        let mut kept = Vec::new();
+        let result = self.pipeline.process_input(input, source, &mut |a| {
+            local(&a);
+            kept.push(a);
+        });
+        match result {
+            Ok(errors) => out.record_errors = errors,
+            Err(e) => out.error = Some(e.into()),
+        }
+        let window_started = Instant::now();
+        if let Err(e) = self
+            .flush_windows(&mut |a| {
+                local(&a);
+                kept.push(a);
+            })
+            .await
+        {
+            out.error.get_or_insert(e.into());
+        }
+        let window_ms = window_started.elapsed().as_secs_f64() * 1e3;
+        self.report.window_ms += window_ms;
+        self.report.analyse_ms += started.elapsed().as_secs_f64() * 1e3 - window_ms;
+        self.to_publish.extend(kept);
+        out
+    }
+
+    /// Flushes the collected correlation matches to the shared store, in rounds while
+    /// correlations of correlations have matches to add.
+    async fn flush_windows(
+        &mut self,
+        emit: &mut (dyn FnMut(Alert) + Send),
+    ) -> Result<(), StoreError> {
+        match self.store.clone() {
+            Some(store) => self.pipeline.flush_windows(store.as_ref(), emit).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Publishes what the run has so far (the CLI calls this after each input so memory
+    /// stays bounded); the alerts that did not go out are kept for the next try.
+    pub async fn publish_pending(&mut self) -> Result<(), DriverError> {
+        let Some(sns) = self.outputs.sns.clone() else {
+            self.to_publish.clear();
+            return Ok(());
+        };
+        let mut batch = std::mem::take(&mut self.carry);
+        batch.append(&mut self.to_publish);
+        let mut seen = std::collections::HashSet::new();
+        batch.retain(|a| seen.insert(a.id.clone()));
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let result = sns.publish(&batch).await;
+        self.report.publish_ms += started.elapsed().as_secs_f64() * 1e3;
+        match result {
+            Ok(r) => {
+                self.report.published += r.published as u64;
+                self.report.undeliverable += r.undeliverable.len() as u64;
+                for u in &r.undeliverable {
+                    tracing::error!(alert = %u.id, reason = %u.reason, "alert refused by SNS for good: set aside");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let unpublished: std::collections::HashSet<&String> =
+                    e.unpublished.iter().collect();
+                self.report.published += (batch.len() - unpublished.len()) as u64;
+                self.carry = batch
+                    .into_iter()
+                    .filter(|a| unpublished.contains(&a.id))
+                    .take(MAX_CARRY)
+                    .collect();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Ends the run: the storm digest and state warnings, publishing, metrics. Returns what
+    /// the run did; fails when alerts or metrics could not be delivered.
+    pub async fn finish(
+        &mut self,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> Result<InvocationReport, DriverError> {
+        let mut digest = Vec::new();
+        self.pipeline.finish(&mut |a| {
+            local(&a);
+            digest.push(a);
+        });
+        self.to_publish.extend(digest);
+        let published = self.publish_pending().await;
+        let stats = self.pipeline.take_stats();
+        let mut report = std::mem::take(&mut self.report);
+        fill_report(&mut report, &stats);
+        let metrics = self.send_metrics(&stats).await;
+        self.last = stats;
+        self.in_progress = false;
+        published?;
+        metrics?;
+        Ok(report)
+    }
+
+    async fn send_metrics(&self, stats: &Stats) -> Result<(), MetricsError> {
+        let mut metrics = of_stats(stats);
+        metrics.push(crate::sink::metrics::Metric::total(
+            "AlertsCarried",
+            self.carry.len() as u64,
+            crate::sink::metrics::Unit::Count,
+        ));
+        match &self.outputs.metrics {
+            MetricsOut::None => Ok(()),
+            MetricsOut::Emf { namespace } => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                for line in emf_lines(namespace, &metrics, now) {
+                    println!("{line}");
+                }
+                Ok(())
+            }
+            MetricsOut::Put(cw) => cw.put(&metrics).await,
+        }
+    }
+
+    /// The counters of the run so far.
+    pub fn stats(&self) -> &Stats {
+        self.pipeline.stats()
+    }
+
+    /// The counters of the last finished run.
+    pub fn last_run(&self) -> &Stats {
+        &self.last
+    }
+}
+
+fn fill_report(report: &mut InvocationReport, stats: &Stats) {
+    report.events = stats.events_received;
+    report.processed = stats.events_processed;
+    report.alerts = stats.alerts;
+    report.failed_records = stats.records_failed;
+    report.open_episodes = stats.open_episodes;
+    report.window_evictions = stats.window_evictions;
+    report.window_requests = stats.window_store_requests;
+}
+
+/// The sequence numbers of failed Kinesis records (the partial batch response), or the index
+/// of one that has none.
+pub fn failed_sequence_numbers(errors: &[RecordError]) -> Result<Vec<String>, usize> {
+    errors
+        .iter()
+        .map(|e| match &e.origin {
+            Origin {
+                sequence_number: Some(s),
+                ..
+            } => Ok(s.clone()),
+            Origin { index, .. } => Err(*index),
+        })
+        .collect()
+}

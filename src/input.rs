@@ -1,0 +1,457 @@
+//! Replay inputs: which files a list of paths means, and reading each in pieces with bounded
+//! memory.
+//!
+//! A directory means every regular file under it ([`crate::fs::walk`]: sorted, dot files
+//! skipped, symbolic-link loops and FIFOs reported and skipped). A file is read up to the size
+//! it had when opened (a growing file cannot make a replay run forever). Plain text and JSON
+//! Lines are read in blocks of [`BLOCK_BYTES`] cut at line ends and handed on one block at a
+//! time, so peak memory does not depend on the file's size; a line longer than a block is
+//! scanned up to the block and the rest of it skipped (counted). Subscription events and
+//! payloads (JSON envelopes, gzip) are decoded whole, up to [`MAX_DOCUMENT_BYTES`]; a file of
+//! one envelope per line is read a block of lines at a time like text.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::fs::{WalkIssue, special_kind};
+
+/// Block size for line-oriented input.
+pub const BLOCK_BYTES: usize = 4 << 20;
+/// Largest input decoded whole (a JSON array or pretty-printed envelope, gzip).
+pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+
+/// One input to replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Input {
+    /// How messages name it (`<stdin>` or the path).
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_owned(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// The default log group of its text lines: the file name (`stdin` for standard input).
+    pub fn default_log_group(&self) -> String {
+        match self {
+            Input::Stdin => "stdin".to_owned(),
+            Input::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+        }
+    }
+
+    /// The default log stream of its text lines: the path as given, so that two files of one
+    /// name in different directories are different streams (their line ids never collide).
+    pub fn default_log_stream(&self) -> String {
+        self.display()
+    }
+}
+
+/// What [`collect`] found: the inputs, and the paths it skipped (with why).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The inputs, in order.
+    pub inputs: Vec<Input>,
+    /// Paths that could not be read (errors: the run exits 2).
+    pub errors: Vec<String>,
+    /// Paths skipped on purpose (FIFOs, devices, link loops): warnings.
+    pub skipped: Vec<String>,
+}
+
+/// The inputs `paths` mean (`-` or nothing: standard input).
+pub fn collect(paths: &[PathBuf]) -> Inputs {
+    let mut out = Inputs::default();
+    if paths.is_empty() {
+        out.inputs.push(Input::Stdin);
+        return out;
+    }
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.inputs.push(Input::Stdin);
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let w = crate::fs::walk(p);
+                out.inputs.extend(w.files.into_iter().map(Input::File));
+                for issue in w.issues {
+                    match issue {
+                        WalkIssue::Unreadable { .. } => out.errors.push(issue.to_string()),
+                        _ => out.skipped.push(issue.to_string()),
+                    }
+                }
+            }
+            Ok(m) => match special_kind(&m) {
+                None => out.inputs.push(Input::File(p.clone())),
+                Some(what) => out.skipped.push(
+                    WalkIssue::NotRegular {
+                        path: p.clone(),
+                        what,
+                    }
+                    .to_string(),
+                ),
+            },
+            Err(e) => out
+                .errors
+                .push(format!("{}: cannot read: {e}", p.display())),
+        }
+    }
+    out
+}
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The OS refused.
+    #[error("{input}: cannot read: {source}")]
+    Io {
+        /// The input.
+        input: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A document to decode whole is over [`MAX_DOCUMENT_BYTES`].
+    #[error(
+        "{input}: {size} bytes in one JSON or gzip document, over the {MAX_DOCUMENT_BYTES}-byte limit (write one event per line, or split the file)"
+    )]
+    TooLarge {
+        /// The input.
+        input: String,
+        /// Its size.
+        size: u64,
+    },
+}
+
+/// What reading an input found besides its pieces.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines longer than a block: scanned up to the block, the rest skipped.
+    pub long_lines: u64,
+}
+
+/// One piece of an input: bytes that decode on their own, and the number of their first
+/// line.
+#[derive(Debug)]
+pub struct Piece {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Line number of the first line (1 for whole documents).
+    pub first_line: usize,
+}
+
+/// The pieces of one input, read one at a time (at most one block in memory for text).
+pub struct Pieces {
+    reader: std::io::Take<Box<dyn Read>>,
+    name: String,
+    buf: Vec<u8>,
+    line: usize,
+    skipping: bool,
+    started: bool,
+    done: bool,
+    stats: ReadStats,
+}
+
+impl std::fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pieces")
+            .field("name", &self.name)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens `input` for reading in pieces.
+pub fn open(input: &Input) -> Result<Pieces, InputError> {
+    let io = |source| InputError::Io {
+        input: input.display(),
+        source,
+    };
+    let (reader, size): (Box<dyn Read>, u64) = match input {
+        Input::Stdin => (Box::new(std::io::stdin()), u64::MAX),
+        Input::File(p) => {
+            let f = std::fs::File::open(p).map_err(io)?;
+            let meta = f.metadata().map_err(io)?;
+            if let Some(what) = special_kind(&meta) {
+                return Err(io(std::io::Error::other(format!(
+                    "{what}, not a regular file"
+                ))));
+            }
+            (Box::new(f), meta.len())
+        }
+    };
+    Ok(Pieces::new(reader, size, input.display()))
+}
+
+impl Pieces {
+    /// Pieces of `reader`, read up to `size` bytes.
+    pub fn new(reader: Box<dyn Read>, size: u64, name: String) -> Self {
+        Pieces {
+            reader: reader.take(size),
+            name,
+            buf: Vec::new(),
+            line: 1,
+            skipping: false,
+            started: false,
+            done: false,
+            stats: ReadStats::default(),
+        }
+    }
+
+    /// What was read so far.
+    pub fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    fn io(&self, source: std::io::Error) -> InputError {
+        InputError::Io {
+            input: self.name.clone(),
+            source,
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), InputError> {
+        let before = self.buf.len();
+        fill(&mut self.reader, &mut self.buf, BLOCK_BYTES).map_err(|e| self.io(e))?;
+        self.stats.bytes += (self.buf.len() - before) as u64;
+        Ok(())
+    }
+
+    /// The next piece, `None` at the end.
+    pub fn next_piece(&mut self) -> Result<Option<Piece>, InputError> {
+        if self.done {
+            return Ok(None);
+        }
+        if !self.started {
+            self.started = true;
+            self.fill()?;
+            if whole_document(&self.buf) {
+                self.done = true;
+                let mut rest = (&mut self.reader).take(MAX_DOCUMENT_BYTES + 1);
+                rest.read_to_end(&mut self.buf).map_err(|e| self.io(e))?;
+                self.stats.bytes = self.buf.len() as u64;
+                if self.buf.len() as u64 > MAX_DOCUMENT_BYTES {
+                    return Err(InputError::TooLarge {
+                        input: self.name.clone(),
+                        size: self.buf.len() as u64,
+                    });
+                }
+                return Ok(Some(Piece {
+                    bytes: std::mem::take(&mut self.buf),
+                    first_line: 1,
+                }));
+            }
+        }
+        loop {
+            if self.buf.len() < BLOCK_BYTES {
+                self.fill()?;
+            }
+            if self.buf.is_empty() {
+                self.done = true;
+                return Ok(None);
+            }
+            let eof = self.buf.len() < BLOCK_BYTES;
+            let cut = if eof {
+                self.buf.len()
+            } else {
+                memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1)
+            };
+            if cut == 0 {
+                // One line longer than a block: scan what there is, skip to its end.
+                let first = !self.skipping;
+                self.skipping = true;
+                let bytes = std::mem::take(&mut self.buf);
+                if first {
+                    self.stats.long_lines += 1;
+                    return Ok(Some(Piece {
+                        bytes,
+                        first_line: self.line,
+                    }));
+                }
+                continue;
+            }
+            let mut start = 0;
+            if self.skipping {
+                self.skipping = false;
+                self.line += 1;
+                start = memchr::memchr(b'\n', &self.buf[..cut]).map_or(cut, |i| i + 1);
+            }
+            let bytes = self.buf[start..cut].to_vec();
+            self.buf.drain(..cut);
+            self.done = eof;
+            if bytes.is_empty() {
+                continue;
+            }
+            let first_line = self.line;
+            self.line += memchr::memchr_iter(b'\n', &bytes).count();
+            return Ok(Some(Piece { bytes, first_line }));
+        }
+    }
+}
+
+/// Reads into `buf` until it holds `target` bytes or the reader ends.
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> std::io::Result<()> {
+    let mut chunk = [0u8; 64 * 1024];
+    while buf.len() < target {
+        let want = (target - buf.len()).min(chunk.len());
+        let n = r.read(&mut chunk[..want])?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(())
+}
+
+/// Whether an input (its first block) must be decoded whole: gzip, UTF-16, a JSON array, or
+/// a JSON envelope that does not fit on its first line.
+fn whole_document(head: &[u8]) -> bool {
+    let t = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &head[i..]);
+    let t = t.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(t);
+    if t.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+    {
+        return true;
+    }
+    match t.first() {
+        Some(b'[') => true,
+        Some(b'{') => {
+            let first_line = t.split(|&b| b == b'\n').next().unwrap_or(t);
+            serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_err()
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(data: &[u8]) -> (Vec<(usize, usize)>, ReadStats) {
+        let mut out = Vec::new();
+        let mut p = Pieces::new(
+            Box::new(std::io::Cursor::new(data.to_vec())),
+            data.len() as u64,
+            "t".into(),
+        );
+        while let Some(piece) = p.next_piece().expect("reads") {
+            out.push((piece.first_line, piece.bytes.len()));
+        }
+        (out, p.stats())
+    }
+
+    #[test]
+    fn text_is_read_in_blocks_of_whole_lines_with_line_numbers() {
+        let line = "x".repeat(99) + "\n";
+        let data = line.repeat(100_000); // 10 MB
+        let (p, stats) = pieces(data.as_bytes());
+        assert!(p.len() >= 3, "{p:?}");
+        assert_eq!(p[0].0, 1);
+        assert_eq!(p[1].0, 1 + p[0].1 / 100);
+        assert!(p.iter().all(|(_, n)| *n <= BLOCK_BYTES && n % 100 == 0));
+        assert_eq!(stats.bytes, data.len() as u64);
+        assert_eq!(p.iter().map(|(_, n)| n).sum::<usize>(), data.len());
+    }
+
+    #[test]
+    fn an_overlong_line_is_cut_and_the_next_lines_kept() {
+        let mut data = vec![b'a'; BLOCK_BYTES * 2 + 10];
+        data.extend_from_slice(b"\nnext line\n");
+        let (p, stats) = pieces(&data);
+        assert_eq!(stats.long_lines, 1);
+        assert_eq!(p.first().map(|x| x.0), Some(1));
+        assert_eq!(p.last(), Some(&(2, 10)));
+    }
+
+    #[test]
+    fn documents_are_read_whole() {
+        assert!(whole_document(b"[{\"awslogs\":{}}]"));
+        assert!(whole_document(b"{\n  \"awslogs\": {}\n}\n"));
+        assert!(!whole_document(b"{\"awslogs\":{}}\n{\"awslogs\":{}}\n"));
+        assert!(!whole_document(b"2026-11-25T10:00:00Z hello\n"));
+    }
+}
+
+/// How the text lines of replayed inputs are named (`--log-group`, `--log-stream`).
+#[derive(Debug, Clone, Default)]
+pub struct Naming {
+    /// Log group of every input's text lines (default: its file name).
+    pub log_group: Option<String>,
+    /// Log stream of every input's text lines (default: its path).
+    pub log_stream: Option<String>,
+}
+
+/// Replays `inputs` through `driver`: each read in pieces, each piece analysed as it is read
+/// (alerts go to `local` at once), the alerts published after each input. Every problem
+/// (unreadable input, undecodable record, failed flush or publish) goes to `error` as one
+/// line naming the input; the other inputs are still processed.
+pub async fn replay(
+    driver: &mut crate::driver::Driver,
+    inputs: &[Input],
+    naming: &Naming,
+    local: &mut (dyn FnMut(&crate::alert::Alert) + Send),
+    error: &mut (dyn FnMut(String) + Send),
+) {
+    for input in inputs {
+        let name = input.display();
+        let mut pieces = match open(input) {
+            Ok(p) => p,
+            Err(e) => {
+                error(e.to_string());
+                continue;
+            }
+        };
+        loop {
+            let piece = match pieces.next_piece() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    error(e.to_string());
+                    break;
+                }
+            };
+            let source = crate::decode::TextSource {
+                log_group: naming
+                    .log_group
+                    .clone()
+                    .unwrap_or_else(|| input.default_log_group()),
+                log_stream: naming
+                    .log_stream
+                    .clone()
+                    .unwrap_or_else(|| input.default_log_stream()),
+                first_line: piece.first_line,
+            };
+            let outcome = driver.analyse(&piece.bytes, &source, local).await;
+            for e in outcome.record_errors {
+                error(format!(
+                    "{name}: record {}: {}",
+                    e.origin.index + 1,
+                    e.error
+                ));
+            }
+            if let Some(e) = outcome.error {
+                error(format!("{name}: {e}"));
+            }
+        }
+        if pieces.stats().long_lines > 0 {
+            tracing::warn!(input = %name, lines = pieces.stats().long_lines, "lines longer than a block were scanned in part");
+        }
+        if let Err(e) = driver.publish_pending().await {
+            error(format!("{name}: {e}"));
+        }
+    }
+}
