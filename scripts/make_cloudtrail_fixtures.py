@@ -668,8 +668,7 @@ def stratus_records():
     sg = "sg-0" + hexs(16)
     out["aws.exfiltration.ec2-security-group-open-port-22-ingress"] = [
         record(op, nt(30), "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress",
-               req={"groupId": sg, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "groups": {},
-                                                               "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}, "ipv6Ranges": {}, "prefixListIds": {}}]}},
+               req={"groupId": sg, "ipPermissions": {}, "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIp": "0.0.0.0/0"},
                resp={"requestId": uid(), "_return": True, "securityGroupRuleSet": {"items": [
                    {"groupOwnerId": ACCOUNT, "groupId": sg, "securityGroupRuleId": "sgr-0" + hexs(16), "isEgress": False,
                     "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}]}},
@@ -678,24 +677,24 @@ def stratus_records():
     ami = "ami-0" + hexs(16)
     out["aws.exfiltration.ec2-share-ami"] = [
         record(op, nt(30), "ec2.amazonaws.com", "ModifyImageAttribute",
-               req={"imageId": ami, "launchPermission": {"add": {"items": [{"userId": "012345678912"}]}}, "attributeType": "launchPermission"},
+               req={"imageId": ami, "launchPermission": {"add": {"items": [{"userId": "210099887766"}]}}, "attributeType": "launchPermission"},
                resp={"requestId": uid(), "_return": True}, read_only=False, ip=ip, ua=ua_stratus())]
 
     snap = "snap-0" + hexs(16)
     out["aws.exfiltration.ec2-share-ebs-snapshot"] = [
         record(op, nt(30), "ec2.amazonaws.com", "ModifySnapshotAttribute",
-               req={"snapshotId": snap, "createVolumePermission": {"add": {"items": [{"userId": "012345678912"}]}}, "attributeType": "CREATE_VOLUME_PERMISSION"},
+               req={"snapshotId": snap, "createVolumePermission": {"add": {"items": [{"userId": "210099887766"}]}}, "attributeType": "CREATE_VOLUME_PERMISSION"},
                resp={"requestId": uid(), "_return": True}, read_only=False, ip=ip, ua=ua_stratus())]
 
     dbs = "exfiltration"
     out["aws.exfiltration.rds-share-snapshot"] = [
         record(op, nt(30), "rds.amazonaws.com", "ModifyDBSnapshotAttribute",
-               req={"dBSnapshotIdentifier": dbs, "attributeName": "restore", "valuesToAdd": ["193672423079"]},
-               resp={"dBSnapshotIdentifier": dbs, "dBSnapshotAttributes": [{"attributeName": "restore", "attributeValues": ["193672423079"]}]},
+               req={"dBSnapshotIdentifier": dbs, "attributeName": "restore", "valuesToAdd": ["777788889999"]},
+               resp={"dBSnapshotIdentifier": dbs, "dBSnapshotAttributes": [{"attributeName": "restore", "attributeValues": ["777788889999"]}]},
                read_only=False, ip=ip, ua=ua_stratus(), version="1.08")]
 
     bucket = "stratus-red-team-bdrs3-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
-    pol = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::193672423079:root"},
+    pol = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
                                                      "Action": ["s3:GetObject", "s3:GetBucketLocation", "s3:ListBucket"],
                                                      "Resource": [f"arn:aws:s3:::{bucket}/*", f"arn:aws:s3:::{bucket}"]}]}
     out["aws.exfiltration.s3-backdoor-bucket-policy"] = [
@@ -789,7 +788,7 @@ def stratus_records():
     rname = "stratus-red-team-backdoor-r-role"
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::193672423079:root"}, "Action": "sts:AssumeRole"}]}, indent=2)
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::777788889999:root"}, "Action": "sts:AssumeRole"}]}, indent=2)
     out["aws.persistence.iam-backdoor-role"] = [
         record(op, nt(30), "iam.amazonaws.com", "UpdateAssumeRolePolicy", req={"roleName": rname, "policyDocument": trust},
                read_only=False, ip=ip, ua=ua)]
@@ -816,7 +815,7 @@ def stratus_records():
     ua = ua_stratus()
     rname = "stratus-red-team-malicious-iam-role"
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::193672423079:root"}, "Action": "sts:AssumeRole"}]}, indent=2)
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::777788889999:root"}, "Action": "sts:AssumeRole"}]}, indent=2)
     rid = role_id()
     out["aws.persistence.iam-create-backdoor-role"] = [
         record(op, nt(30), "iam.amazonaws.com", "CreateRole",
