@@ -612,13 +612,18 @@ def stratus_records():
     iid = instance_id()
     st = lambda a, b, c: {"instancesSet": {"items": [{"instanceId": iid, "currentState": {"code": a[0], "name": a[1]},
                                                        "previousState": {"code": b[0], "name": b[1]}}]}}
-    out["aws.execution.ec2-user-data"] = [
-        record(op, nt(30), "ec2.amazonaws.com", "StopInstances", req={"instancesSet": {"items": [{"instanceId": iid}]}, "force": False},
-               resp={"requestId": uid(), **st((64, "stopping"), (16, "running"), None)}, read_only=False, ip=ip, ua=ua),
-        record(op, nt(45), "ec2.amazonaws.com", "ModifyInstanceAttribute", req={"instanceId": iid, "userData": "<sensitiveDataRemoved>"},
-               resp={"requestId": uid(), "_return": True}, read_only=False, ip=ip, ua=ua),
-        record(op, nt(2), "ec2.amazonaws.com", "StartInstances", req={"instancesSet": {"items": [{"instanceId": iid}]}},
-               resp={"requestId": uid(), **st((0, "pending"), (80, "stopped"), None)}, read_only=False, ip=ip, ua=ua)]
+    # the SDK waiters poll DescribeInstances while the instance stops and starts
+    poll = lambda: record(op, nt(rng.uniform(2, 5)), "ec2.amazonaws.com", "DescribeInstances",
+                          req={"instancesSet": {"items": [{"instanceId": iid}]}, "filterSet": {}}, read_only=True, ip=ip, ua=ua)
+    recs = [record(op, nt(30), "ec2.amazonaws.com", "StopInstances", req={"instancesSet": {"items": [{"instanceId": iid}]}, "force": False},
+                   resp={"requestId": uid(), **st((64, "stopping"), (16, "running"), None)}, read_only=False, ip=ip, ua=ua)]
+    recs += [poll() for _ in range(12)]
+    recs.append(record(op, nt(1), "ec2.amazonaws.com", "ModifyInstanceAttribute", req={"instanceId": iid, "userData": "<sensitiveDataRemoved>"},
+                       resp={"requestId": uid(), "_return": True}, read_only=False, ip=ip, ua=ua))
+    recs.append(record(op, nt(1), "ec2.amazonaws.com", "StartInstances", req={"instancesSet": {"items": [{"instanceId": iid}]}},
+                       resp={"requestId": uid(), **st((0, "pending"), (80, "stopped"), None)}, read_only=False, ip=ip, ua=ua))
+    recs += [poll() for _ in range(6)]
+    out["aws.execution.ec2-user-data"] = recs
 
     nb = "stratus-red-team-sagemaker-notebook-" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
     attacker = User("sagemaker-operator")
