@@ -296,9 +296,14 @@ impl Alert {
     }
 
     /// The threshold alert of an episode of `rule`. `group` is the group value as it may be
-    /// shown (masked by the caller where it holds a secret). Its id depends only on the rule,
-    /// the group value's key and the episode's start, so every instance that sees the
-    /// crossing gives the same id.
+    /// shown (masked by the caller where it holds a secret).
+    ///
+    /// Its id depends only on the rule, the group value's key and the **slot** of the
+    /// episode's start: the timespan-long slot of the clock that holds it. Two episodes of one
+    /// key start more than a timespan apart, so they never share a slot (or an id); and where
+    /// events arrive in another order or spread over instances, the opening seen may be a
+    /// little later than the earliest possible one, but it falls in the same slot unless a
+    /// slot boundary lies between the two, so the alert keeps its id.
     pub fn threshold(rule: &CorrelationRule, c: &Crossing, group: &str) -> Alert {
         let field = rule.group_label();
         let value = bounded(group, MAX_FIELD_BYTES);
@@ -317,7 +322,13 @@ impl Alert {
             &ev,
         );
         let start = c.episode.start.to_rfc3339();
-        a.id = alert_id(&[&rule.meta.id, &format!("{:032x}", c.key.group), &start]);
+        let span = rule.timespan_ms.max(1);
+        let slot = EventTime::clamped(c.episode.start.as_millis().div_euclid(span) * span);
+        a.id = alert_id(&[
+            &rule.meta.id,
+            &format!("{:032x}", c.key.group),
+            &slot.to_rfc3339(),
+        ]);
         a.group = Some(Group {
             field: bounded(&field, MAX_FIELD_BYTES),
             value,

@@ -768,7 +768,9 @@ async fn two_warm_instances_halving_a_burst_alert_once() {
     );
     let got = threshold_alerts(&shared_alerts);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0].0.as_str(), got[0].2), ("auth-failure-burst", 10));
+    assert_eq!(got[0].0, "auth-failure-burst");
+    // The shared count is read at the flush that saw the span hot: at least the threshold.
+    assert!(got[0].2 >= 10, "{got:?}");
 }
 
 /// A batch delivered again (Lambda retry, possibly on another instance) is not counted
@@ -959,17 +961,30 @@ async fn replay_shares_windows_through_a_table() {
     let shared = run(vec!["--window-table".into(), table.clone()]).await;
     let stderr = String::from_utf8_lossy(&shared.stderr);
     assert_eq!(shared.status.code(), Some(1), "{stderr}");
-    let mut a: Vec<&str> = std::str::from_utf8(&local.stdout)
-        .unwrap_or_default()
-        .lines()
-        .collect();
-    let mut b: Vec<&str> = std::str::from_utf8(&shared.stdout)
-        .unwrap_or_default()
-        .lines()
-        .collect();
-    a.sort();
-    b.sort();
-    assert_eq!(a, b, "the same alerts as in-process windows");
+    // The same alerts as in-process windows: identical content alerts and event alerts, and
+    // threshold alerts with the same rule, group and id (a shared span is read over whole
+    // sub-buckets, so its count and first event may differ a little: see README).
+    let key = |out: &[u8]| {
+        let mut v: Vec<String> = std::str::from_utf8(out)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let a: Value = serde_json::from_str(l).unwrap_or_default();
+                if a["kind"] == "threshold" {
+                    format!("{} {} {}", a["rule_id"], a["group"]["value"], a["id"])
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        key(&local.stdout),
+        key(&shared.stdout),
+        "the same alerts as in-process windows"
+    );
     let line = stderr
         .lines()
         .find(|l| l.starts_with("window store:"))
