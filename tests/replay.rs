@@ -99,6 +99,23 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "cis-cloudwatch-13-route-table-changes",
         1,
     ),
+    // The attack rules on the same records: StopLogging, port 22 opened to the world, a
+    // p4d.24xlarge launch attempt.
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-cloudtrail-logging-stopped",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-ec2-security-group-admin-port-open-to-world",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-ec2-unusual-instance-type",
+        1,
+    ),
     (
         "aws-cloudtrail-logs-123456789012",
         "cis-cloudwatch-14-vpc-changes",
