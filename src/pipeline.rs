@@ -88,6 +88,8 @@ pub struct Stats {
     pub events_truncated: u64,
     /// Records that passed the event rules' literal prefilter (and were evaluated).
     pub event_rule_candidates: u64,
+    /// Content matches dropped as identifiers AWS issues and logs by design.
+    pub content_aws_issued: u64,
     /// Correlation matches without an event time (not counted).
     pub correlation_untimed: u64,
     /// Correlation matches missing a group-by or value field (not counted).
@@ -386,6 +388,8 @@ impl Pipeline {
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
+        let cloudtrail = record.kind() == crate::record::RecordKind::CloudTrail;
+        self.stats.content_aws_issued += detectors.drop_aws_issued(msg, cloudtrail, &mut self.matches) as u64;
         self.content_alerts(detectors, msg, &ev, emit);
         if candidate {
             self.stats.event_rule_candidates += 1;

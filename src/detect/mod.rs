@@ -4,6 +4,7 @@
 
 mod content;
 pub mod events;
+pub mod issued;
 pub mod limits;
 pub mod literals;
 pub mod rules;
@@ -692,6 +693,27 @@ impl DetectorSet {
     pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) -> bool {
         self.content.scan(message, scratch, out);
         self.events.candidate(scratch.literal_hits())
+    }
+
+    /// Drops the matches that are identifiers AWS issues and logs by design ([`issued`]): in
+    /// a CloudTrail record (`cloudtrail`), its AWS-issued fields; anywhere, values inside an
+    /// ARN and CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS`. Returns how many were dropped.
+    pub fn drop_aws_issued(&self, msg: &[u8], cloudtrail: bool, matches: &mut Vec<ContentMatch>) -> usize {
+        if matches.is_empty() {
+            return 0;
+        }
+        let mut spans = Vec::new();
+        if cloudtrail {
+            issued::issued_spans(msg, &mut spans);
+        }
+        let before = matches.len();
+        matches.retain(|m| {
+            let secret = &msg[m.start..m.end];
+            !(secret == issued::HIDDEN.as_bytes()
+                || spans.iter().any(|&(s, e)| m.start >= s && m.end <= e)
+                || issued::inside_arn(msg, m.start, m.end))
+        });
+        before - matches.len()
     }
 
     /// `text` with every secret or personal value the content rules find in it masked as in
