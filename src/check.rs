@@ -85,10 +85,12 @@ fn check_content(set: &DetectorSet) -> Vec<CheckFailure> {
             failures.push(fail("has no negative_examples".into()));
         }
         for (n, ex) in rule.examples.iter().enumerate() {
-            found.clear();
-            content.scan(ex.as_bytes(), &mut scratch, &mut found);
-            if !found.iter().any(|m| m.rule == i) {
-                failures.push(fail(format!("example #{} does not match", n + 1)));
+            for (context, line) in example_contexts(ex) {
+                found.clear();
+                content.scan(line.as_bytes(), &mut scratch, &mut found);
+                if !found.iter().any(|m| m.rule == i) {
+                    failures.push(fail(format!("example #{} does not match {context}", n + 1)));
+                }
             }
         }
         for (n, ex) in rule.negative_examples.iter().enumerate() {
@@ -100,6 +102,46 @@ fn check_content(set: &DetectorSet) -> Vec<CheckFailure> {
         }
     }
     failures
+}
+
+/// A content example as it is, and in the shapes structured logs give it: after a JSON `\n`
+/// escape inside a JSON `message`, after a literal `\n` or `\t` escape in text, inside a
+/// JSON message logged inside a JSON line, and URL-encoded in a query string. Every example
+/// must be found in each.
+pub fn example_contexts(ex: &str) -> Vec<(&'static str, String)> {
+    let json = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    let inner = format!(
+        "{{\"body\":{},\"status\":500}}",
+        json(&format!("dump:\n{ex}"))
+    );
+    let mut url = String::with_capacity(ex.len() * 3);
+    for b in ex.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    vec![
+        ("as written", ex.to_owned()),
+        (
+            "in a JSON message after a \\n escape",
+            format!(
+                "{{\"level\":\"ERROR\",\"message\":{}}}",
+                json(&format!("request failed\n{ex}"))
+            ),
+        ),
+        ("after a literal \\n escape", format!("ERROR dump\\n{ex}")),
+        ("after a literal \\t escape", format!("headers\\t{ex}")),
+        (
+            "in JSON logged inside a JSON line",
+            format!("{{\"level\":\"INFO\",\"message\":{}}}", json(&inner)),
+        ),
+        (
+            "URL-encoded in a query string",
+            format!("GET /callback?data={url} HTTP/1.1"),
+        ),
+    ]
 }
 
 fn check_events(set: &DetectorSet) -> Vec<CheckFailure> {

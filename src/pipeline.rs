@@ -389,8 +389,12 @@ impl Pipeline {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
         let cloudtrail = record.kind() == crate::record::RecordKind::CloudTrail;
-        self.stats.content_aws_issued += detectors.drop_aws_issued(msg, cloudtrail, &mut self.matches) as u64;
-        self.content_alerts(detectors, msg, &ev, emit);
+        let scratch = std::mem::take(&mut self.scratch);
+        let text = scratch.text(msg);
+        self.stats.content_aws_issued +=
+            detectors.drop_aws_issued(msg, text, cloudtrail, &mut self.matches) as u64;
+        self.content_alerts(detectors, text, &ev, emit);
+        self.scratch = scratch;
         if candidate {
             self.stats.event_rule_candidates += 1;
             self.event_rules(detectors, &record, &ev, emit);

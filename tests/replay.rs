@@ -99,6 +99,9 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "cis-cloudwatch-13-route-table-changes",
         1,
     ),
+    // The web attack rules: the sqlmap security event and the WAF-blocked SQL injection.
+    ("/aws/lambda/orders-api", "web-attack-sqli", 1),
+    ("aws-waf-logs-edge", "web-attack-sqli", 1),
     // The attack rules on the same records: StopLogging, port 22 opened to the world, a
     // p4d.24xlarge launch attempt.
     (

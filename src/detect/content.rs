@@ -12,6 +12,7 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder, RegexSet, RegexSetBuil
 
 use super::literals::LiteralSearch;
 use super::rules::RuleMeta;
+use super::unescape::Haystack;
 use super::validate::{Validator, shannon_entropy};
 
 /// Bytes before a keyword hit that the rule's regex sees.
@@ -197,9 +198,16 @@ pub struct Scratch {
     runs: Vec<(usize, usize)>,
     locs: Vec<Option<CaptureLocations>>,
     literal_hits: Vec<u64>,
+    hay: Haystack,
 }
 
 impl Scratch {
+    /// The text the last [`ContentMatcher::scan`] of `message` looked at (escapes decoded,
+    /// see [`super::unescape`]): [`ContentMatch`] offsets point into it.
+    pub fn text<'a>(&'a self, message: &'a [u8]) -> &'a [u8] {
+        self.hay.text(message)
+    }
+
     /// Which of the matcher's extra literals the last [`ContentMatcher::scan`] saw: a bitset
     /// indexed by literal id.
     pub fn literal_hits(&self) -> &[u64] {
@@ -450,6 +458,31 @@ impl ContentMatcher {
     /// Scans one message, appending matches to `out` (secret spans; at most one per distinct
     /// span and rule).
     pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
+        let mut hay = std::mem::take(&mut scratch.hay);
+        hay.prepare(message);
+        let first = out.len();
+        self.scan_text(hay.text(message), scratch, out);
+        if let Some(from) = hay.decoded_from() {
+            // A secret seen in both the text and its percent-decoded copy counts once.
+            let text = hay.text(message);
+            let seen: Vec<(usize, &[u8])> = out[first..]
+                .iter()
+                .filter(|m| m.start < from)
+                .map(|m| (m.rule, &text[m.start..m.end]))
+                .collect();
+            let mut k = first;
+            out.retain(|m| {
+                let keep =
+                    k < first || m.start < from || !seen.contains(&(m.rule, &text[m.start..m.end]));
+                k += 1;
+                keep
+            });
+        }
+        scratch.hay = hay;
+    }
+
+    /// Scans the prepared text of a message (see [`ContentMatcher::scan`]).
+    fn scan_text(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
         scratch.windows.clear();
         scratch.literal_hits.clear();
         scratch

@@ -117,7 +117,9 @@ fn string_end(json: &[u8], from: usize) -> Option<usize> {
 /// Whether the span `start..end` of `text` lies inside an ARN token (`arn:` up to the next
 /// quote, space or delimiter).
 pub fn inside_arn(text: &[u8], start: usize, end: usize) -> bool {
-    let stop = |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b',' | b'<' | b'>' | b'(' | b')');
+    let stop = |b: u8| {
+        b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b',' | b'<' | b'>' | b'(' | b')')
+    };
     let mut s = start.min(text.len());
     while s > 0 && !stop(text[s - 1]) {
         s -= 1;
@@ -160,7 +162,10 @@ mod tests {
     fn arn_tokens() {
         let t = b"user arn:aws:iam::123456789012:user/jane.doe@example.com logged in as jane@example.com";
         let at = |s: &str| {
-            let i = t.windows(s.len()).position(|w| w == s.as_bytes()).unwrap_or(0);
+            let i = t
+                .windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .unwrap_or(0);
             (i, i + s.len())
         };
         let (s, e) = at("jane.doe@example.com");

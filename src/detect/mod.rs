@@ -8,6 +8,7 @@ pub mod issued;
 pub mod limits;
 pub mod literals;
 pub mod rules;
+pub mod unescape;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -698,7 +699,15 @@ impl DetectorSet {
     /// Drops the matches that are identifiers AWS issues and logs by design ([`issued`]): in
     /// a CloudTrail record (`cloudtrail`), its AWS-issued fields; anywhere, values inside an
     /// ARN and CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS`. Returns how many were dropped.
-    pub fn drop_aws_issued(&self, msg: &[u8], cloudtrail: bool, matches: &mut Vec<ContentMatch>) -> usize {
+    /// `text` is what the scan looked at ([`Scratch::text`]); the AWS-issued values are read
+    /// from the record's own JSON `msg` and compared by value.
+    pub fn drop_aws_issued(
+        &self,
+        msg: &[u8],
+        text: &[u8],
+        cloudtrail: bool,
+        matches: &mut Vec<ContentMatch>,
+    ) -> usize {
         if matches.is_empty() {
             return 0;
         }
@@ -708,10 +717,12 @@ impl DetectorSet {
         }
         let before = matches.len();
         matches.retain(|m| {
-            let secret = &msg[m.start..m.end];
+            let secret = &text[m.start..m.end];
             !(secret == issued::HIDDEN.as_bytes()
-                || spans.iter().any(|&(s, e)| m.start >= s && m.end <= e)
-                || issued::inside_arn(msg, m.start, m.end))
+                || spans
+                    .iter()
+                    .any(|&(s, e)| memchr::memmem::find(&msg[s..e], secret).is_some())
+                || issued::inside_arn(text, m.start, m.end))
         });
         before - matches.len()
     }
@@ -725,7 +736,8 @@ impl DetectorSet {
             return text.to_owned();
         }
         found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
-        let bytes = text.as_bytes();
+        let bytes = scratch.text(text.as_bytes()).to_vec();
+        let bytes = &bytes[..];
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for m in found {

@@ -1,0 +1,204 @@
+//! Escape-aware scanning: the text content rules see.
+//!
+//! Most CloudWatch logs are JSON, where a newline or tab inside a string is the two
+//! characters `\n` / `\t`; a secret right after them is glued to a word character and rules
+//! that start with `\b` miss it. JSON logged inside JSON doubles every escape, and query
+//! strings and form bodies percent-encode what they carry. So before a message is scanned:
+//!
+//! - when it holds a backslash, its escapes (`\n \t \r \b \f \" \\ \/ \uXXXX`) are decoded,
+//!   up to [`MAX_LEVELS`] times while escapes remain (JSON in JSON in JSON);
+//! - when it holds percent-escapes (`%3D`, `%2F` ...), the percent-decoded text is scanned as
+//!   well, after the first (a newline between them).
+//!
+//! A message with neither is scanned as it is, without a copy: the common case costs one
+//! `memchr` for `\` and one for `%`. Matches point into the scanned text ([`Haystack`]).
+
+/// Most levels of escaping decoded.
+pub const MAX_LEVELS: usize = 3;
+
+/// The bytes content rules scan for one message.
+#[derive(Debug, Default)]
+pub struct Haystack {
+    buf: Vec<u8>,
+    tmp: Vec<u8>,
+    /// Where the percent-decoded part starts in `buf` (`None`: there is none).
+    decoded_from: Option<usize>,
+    used: bool,
+}
+
+impl Haystack {
+    /// Prepares the text for `message`; returns whether a copy was made (else the message is
+    /// scanned as it is).
+    pub fn prepare(&mut self, message: &[u8]) -> bool {
+        self.decoded_from = None;
+        let has_escape = memchr::memchr(b'\\', message).is_some();
+        let has_percent = has_percent_escape(message);
+        self.used = has_escape || has_percent;
+        if !self.used {
+            return false;
+        }
+        self.buf.clear();
+        if has_escape {
+            unescape_levels(message, &mut self.buf, &mut self.tmp);
+        } else {
+            self.buf.extend_from_slice(message);
+        }
+        if has_percent {
+            let start = self.buf.len() + 1;
+            self.buf.push(b'\n');
+            let (head, _) = self.buf.split_at(start - 1);
+            let mut decoded = Vec::with_capacity(head.len());
+            percent_decode(head, &mut decoded);
+            self.buf.extend_from_slice(&decoded);
+            self.decoded_from = Some(start);
+        }
+        true
+    }
+
+    /// The text to scan: the prepared copy, or `message` itself.
+    pub fn text<'a>(&'a self, message: &'a [u8]) -> &'a [u8] {
+        if self.used { &self.buf } else { message }
+    }
+
+    /// Where the percent-decoded part starts, if there is one.
+    pub fn decoded_from(&self) -> Option<usize> {
+        if self.used { self.decoded_from } else { None }
+    }
+}
+
+/// Whether `m` holds a percent-escape of a printable ASCII character or a tab or line break
+/// (`%20` to `%7E`, `%09`, `%0A`, `%0D`): what URL
+/// encoding produces for the delimiters around a secret. (`%DEPLOY_PASS%`, a Windows
+/// variable, is not one.)
+pub fn has_percent_escape(m: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', m).any(|i| {
+        let hex = |k: usize| m.get(k).and_then(|&b| (b as char).to_digit(16));
+        matches!((hex(i + 1), hex(i + 2)), (Some(h), Some(l)) if decodable((h << 4 | l) as u8))
+    })
+}
+
+/// Percent-escapes decoded: printable ASCII, tab, newline, carriage return.
+fn decodable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+fn unescape_levels(message: &[u8], out: &mut Vec<u8>, tmp: &mut Vec<u8>) {
+    out.clear();
+    unescape(message, out);
+    for _ in 1..MAX_LEVELS {
+        if memchr::memchr(b'\\', out).is_none() {
+            break;
+        }
+        tmp.clear();
+        unescape(out, tmp);
+        if tmp.len() == out.len() {
+            break;
+        }
+        std::mem::swap(out, tmp);
+    }
+}
+
+/// Decodes one level of JSON / C escapes. Unknown escapes and invalid `\u` sequences are kept
+/// as they are.
+pub fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < s.len() {
+        let Some(j) = memchr::memchr(b'\\', &s[i..]).map(|j| i + j) else {
+            out.extend_from_slice(&s[i..]);
+            break;
+        };
+        out.extend_from_slice(&s[i..j]);
+        let Some(&c) = s.get(j + 1) else {
+            out.push(b'\\');
+            break;
+        };
+        let simple = match c {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'b' => Some(b' '),
+            b'f' => Some(b' '),
+            b'"' | b'\\' | b'/' | b'\'' => Some(c),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            i = j + 2;
+            continue;
+        }
+        if c == b'u'
+            && let Some(ch) = s
+                .get(j + 2..j + 6)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+        {
+            let mut tmp = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            i = j + 6;
+            continue;
+        }
+        out.push(b'\\');
+        i = j + 1;
+    }
+}
+
+/// Decodes `%XX` escapes of printable ASCII (and `+` as a space, as in form bodies); other
+/// bytes are kept.
+pub fn percent_decode(s: &[u8], out: &mut Vec<u8>) {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let printable = |h: u8, l: u8| decodable(h << 4 | l);
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' => {
+                if let (Some(h), Some(l)) = (
+                    s.get(i + 1).copied().and_then(hex),
+                    s.get(i + 2).copied().and_then(hex),
+                ) && printable(h, l)
+                {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(m: &str) -> String {
+        let mut h = Haystack::default();
+        h.prepare(m.as_bytes());
+        String::from_utf8_lossy(h.text(m.as_bytes())).into_owned()
+    }
+
+    #[test]
+    fn escapes_become_the_characters_they_stand_for() {
+        assert_eq!(
+            prepared(r#"a\nb\tc \"d\" e\/f \u0041"#),
+            "a\nb\tc \"d\" e/f A"
+        );
+        // JSON in JSON in JSON.
+        assert_eq!(prepared(r#"{\\\"k\\\":\\\"v\\\"}\\n"#), "{\"k\":\"v\"}\n");
+        // Nothing to do: no copy.
+        let mut h = Haystack::default();
+        assert!(!h.prepare(b"plain text"));
+        // Percent-escapes: the decoded text follows the original.
+        assert_eq!(prepared("q=a%3Db%2Fc"), "q=a%3Db%2Fc\nq=a=b/c");
+        assert_eq!(prepared("100% sure"), "100% sure");
+    }
+
+    #[test]
+    fn broken_escapes_are_kept() {
+        assert_eq!(prepared(r"end\"), r"end\");
+        assert_eq!(prepared(r"\uZZZZ \q"), r"\uZZZZ \q");
+    }
+}
