@@ -189,7 +189,7 @@ fn gitleaks_schema_file_loads_and_detects() {
         .build()
         .expect("a gitleaks config loads as-is");
     let warnings = set.warnings().join("\n");
-    for key in ["`extend`", "`path`", "`paths`", "acme-path-only"] {
+    for key in ["useDefault", "`path`", "`paths`", "acme-path-only"] {
         assert!(warnings.contains(key), "no warning about {key}: {warnings}");
     }
     let mut p = Pipeline::new(Arc::new(set), Config::default());
@@ -269,4 +269,98 @@ fn bad_validator_gate_and_group_are_rejected() {
     assert!(e.contains("unknown gate `letters:4`"), "{e}");
     let e = load_err("[[rules]]\nid = \"s\"\nregex = 'x(y)'\nkeywords=[\"x\"]\nsecretGroup = 3\n");
     assert!(e.contains("secretGroup 3"), "{e}");
+}
+
+/// A gitleaks config that uses every construct of the upstream schema and RE2 dialect loads
+/// beside the built-in rules: RE2 braces translated (with a warning naming the rule), `[extend]`
+/// followed, `disabledRules` honoured, path-only rules skipped, `targetRules` and
+/// `[[rules.required]]` applied, and every rule finds its line.
+#[test]
+fn the_gitleaks_dialect_fixture_loads_beside_the_builtins() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gitleaks");
+    let set = DetectorSet::builder()
+        .builtin()
+        .path(std::path::Path::new(&format!("{dir}/dialect.toml")))
+        .expect("reads")
+        .build()
+        .expect("the dialect fixture loads beside the built-ins");
+    let warnings = set.warnings().join("\n");
+    assert!(
+        warnings.contains("translated from Go's RE2 syntax"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("pkcs12-bundle-file"), "{warnings}");
+    let ids: Vec<String> = set.rules().into_iter().map(|r| r.id).collect();
+    assert!(
+        !ids.iter().any(|i| i == "base-disabled-rule"),
+        "disabledRules"
+    );
+    let lines = std::fs::read_to_string(format!("{dir}/dialect-lines.txt")).expect("lines");
+    let expected = [
+        "acme-widget-token",
+        "templated-config-secret",
+        "vendor-case-sensitive-key",
+        "base64-jwt-header",
+        "kube-secret-data",
+        "gem-mirror-credentials",
+        "acme-widget-client-pair",
+    ];
+    let set = Arc::new(set);
+    for (line, rule) in lines.lines().zip(expected) {
+        let mut p = Pipeline::new(Arc::clone(&set), Config::default());
+        let mut alerts = Vec::new();
+        p.process_input(line.as_bytes(), &TextSource::default(), &mut |a| {
+            alerts.push(a)
+        })
+        .expect("decodes");
+        assert!(
+            alerts.iter().any(|a| a.rule_id == rule),
+            "{rule} on {line:?}: {:?}",
+            alerts.iter().map(|a| &a.rule_id).collect::<Vec<_>>()
+        );
+    }
+    // The composite rule needs its required rule in the same event.
+    let mut p = Pipeline::new(Arc::clone(&set), Config::default());
+    let mut alerts = Vec::new();
+    p.process_input(
+        b"client=awc_7q2m9x4k1v8z alone\n",
+        &TextSource::default(),
+        &mut |a| alerts.push(a),
+    )
+    .expect("decodes");
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a.rule_id == "acme-widget-client-pair"),
+        "{alerts:?}"
+    );
+}
+
+/// A user rule with a built-in rule's id replaces it, with a warning; two user rules with one
+/// id are an error.
+#[test]
+fn a_user_rule_replaces_the_builtin_of_the_same_id() {
+    let user = r#"
+[[rules]]
+id = "aws-access-key-id"
+regex = '''\b(AKIA[A-Z2-7]{16})\b'''
+keywords = ["akia"]
+"#;
+    let set = DetectorSet::builder()
+        .builtin()
+        .source("mine.toml", user)
+        .build()
+        .expect("loads");
+    assert!(
+        set.warnings()
+            .iter()
+            .any(|w| w.contains("replaces the built-in rule"))
+    );
+    let rule = set
+        .content()
+        .rules()
+        .iter()
+        .find(|r| r.meta.id == "aws-access-key-id")
+        .expect("the rule");
+    assert_eq!(rule.meta.location.file, "mine.toml");
 }

@@ -171,6 +171,12 @@ pub struct ContentRule {
     pub(crate) regex: RuleRegex,
     /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
     pub(crate) cost: usize,
+    /// Required rules (resolved): index and the most bytes between the matches.
+    pub(crate) required: Vec<(u32, Option<usize>)>,
+    /// Required rule ids, before they are resolved.
+    pub(crate) required_ids: Vec<(String, Option<usize>)>,
+    /// Also run over consecutive events of a stream joined (PEM keys logged line by line).
+    pub multiline: bool,
     /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
     /// match (worked out on first use for built-in rules, at load for the others).
     window: OnceLock<(usize, usize)>,
@@ -342,6 +348,9 @@ impl ContentRule {
             negative_examples: parts.negative_examples,
             regex: parts.regex,
             cost: parts.cost,
+            required: Vec::new(),
+            required_ids: parts.required,
+            multiline: parts.multiline,
             window: match parts.max_len {
                 Some(n) => OnceLock::from(window_for(n)),
                 None => OnceLock::new(),
@@ -370,6 +379,10 @@ pub(crate) struct ContentParts {
     pub negative_examples: Vec<String>,
     /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
     pub cost: usize,
+    /// gitleaks `[[rules.required]]`: rule ids that must match too, within so many bytes.
+    pub required: Vec<(String, Option<usize>)>,
+    /// Also run over consecutive events of a stream joined.
+    pub multiline: bool,
 }
 
 impl ContentMatcher {
@@ -478,7 +491,36 @@ impl ContentMatcher {
                 keep
             });
         }
+        self.apply_required(first, out);
         scratch.hay = hay;
+    }
+
+    /// Drops the matches of composite rules whose required rules did not match (near
+    /// enough) in the same message.
+    fn apply_required(&self, first: usize, out: &mut Vec<ContentMatch>) {
+        if out.len() == first
+            || !out[first..]
+                .iter()
+                .any(|m| !self.rules[m.rule].required.is_empty())
+        {
+            return;
+        }
+        let found: Vec<ContentMatch> = out[first..].to_vec();
+        let mut k = 0;
+        out.retain(|m| {
+            k += 1;
+            if k <= first {
+                return true;
+            }
+            self.rules[m.rule].required.iter().all(|&(r, within)| {
+                found.iter().any(|o| {
+                    o.rule == r as usize
+                        && within.is_none_or(|w| {
+                            o.start.abs_diff(m.start) <= w || o.end.abs_diff(m.end) <= w
+                        })
+                })
+            })
+        });
     }
 
     /// Scans the prepared text of a message (see [`ContentMatcher::scan`]).
@@ -753,6 +795,8 @@ mod tests {
                 examples: Vec::new(),
                 negative_examples: Vec::new(),
                 cost: 0,
+                required: Vec::new(),
+                multiline: false,
             },
         )
     }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod issued;
 pub mod limits;
 pub mod literals;
+pub mod re2;
 pub mod rules;
 pub mod unescape;
 pub mod validate;
@@ -277,8 +278,38 @@ impl DetectorSetBuilder {
     pub fn build(mut self) -> Result<DetectorSet, DetectorError> {
         let mut ids = RuleIds::default();
         let mut rules: Vec<ContentRule> = Vec::new();
-        for file in &self.toml {
-            for rule in compile_toml_file(file, &mut self.warnings)? {
+        let mut disabled = Vec::new();
+        let mut queue: std::collections::VecDeque<(SourceFile, usize)> =
+            std::mem::take(&mut self.toml)
+                .into_iter()
+                .map(|f| (f, 0))
+                .collect();
+        while let Some((file, depth)) = queue.pop_front() {
+            let compiled = compile_toml_file(&file, &mut self.warnings)?;
+            disabled.extend(compiled.disabled);
+            for extended in compiled.extends {
+                if depth >= 3 {
+                    self.warnings.push(format!(
+                        "{}: [extend] nested too deep: not followed",
+                        file.name
+                    ));
+                    continue;
+                }
+                let text = read_bounded(&extended).map_err(|source| DetectorError::Io {
+                    path: extended.display().to_string(),
+                    source,
+                })?;
+                let name = extended.display().to_string();
+                queue.push_back((
+                    SourceFile {
+                        name,
+                        text,
+                        builtin: false,
+                    },
+                    depth + 1,
+                ));
+            }
+            for rule in compiled.rules {
                 match ids.claim(&rule.meta, file.builtin, &mut self.warnings)? {
                     Claim::New => rules.push(rule),
                     Claim::Replaces(id) => {
@@ -289,6 +320,10 @@ impl DetectorSetBuilder {
                 }
             }
         }
+        if !disabled.is_empty() {
+            rules.retain(|r| !disabled.contains(&r.meta.id));
+        }
+        link_required(&mut rules, &mut self.warnings);
         let mut sigma = EventSources::default();
         for file in self.sigma {
             sigma.add(file.name, file.text);
@@ -393,10 +428,17 @@ fn is_sigma(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
+/// What one TOML file gives: its rules, the rule ids it disables and the files it extends.
+struct CompiledFile {
+    rules: Vec<ContentRule>,
+    disabled: Vec<String>,
+    extends: Vec<std::path::PathBuf>,
+}
+
 fn compile_toml_file(
     file: &SourceFile,
     warnings: &mut Vec<String>,
-) -> Result<Vec<ContentRule>, DetectorError> {
+) -> Result<CompiledFile, DetectorError> {
     let path = &file.name;
     let parsed: RuleFile = toml::from_str(&file.text).map_err(|e| DetectorError::Syntax {
         path: path.clone(),
@@ -405,31 +447,71 @@ fn compile_toml_file(
     for key in parsed.extra.keys() {
         warnings.push(format!("{path}: ignoring unsupported key `{key}`"));
     }
+    let mut out = CompiledFile {
+        rules: Vec::new(),
+        disabled: Vec::new(),
+        extends: Vec::new(),
+    };
+    if let Some(e) = &parsed.extend {
+        if e.use_default {
+            warnings.push(format!(
+                "{path}: [extend] useDefault: gitleaks' default rules are not bundled; logwarden's built-in rules stand in for them"
+            ));
+        }
+        if let Some(p) = &e.path {
+            let base = Path::new(path).parent().unwrap_or(Path::new("."));
+            out.extends.push(base.join(p));
+        }
+        out.disabled.extend(e.disabled_rules.iter().cloned());
+        for key in e.extra.keys() {
+            warnings.push(format!(
+                "{path}: [extend]: ignoring unsupported key `{key}`"
+            ));
+        }
+    }
     let mut file_allow = Vec::new();
     for spec in parsed.allowlist.iter().chain(&parsed.allowlists) {
         let at = Location {
             file: path.clone(),
             line: 0,
         };
-        file_allow.push(compile_allowlist(
-            spec,
-            &at,
-            "<file allowlist>",
-            file.builtin,
-            warnings,
-        )?);
+        let allow = compile_allowlist(spec, &at, "<file allowlist>", file.builtin, warnings)?;
+        file_allow.push((allow, spec.target_rules.clone()));
     }
-    let mut rules = Vec::new();
     for spec in parsed.rules {
         let location = Location {
             file: path.clone(),
             line: rules::line_of(&file.text, spec.id.span().start),
         };
-        if let Some(rule) = compile_rule(spec, location, &file_allow, file.builtin, warnings)? {
-            rules.push(rule);
+        let id = spec.id.get_ref().clone();
+        let applies: Vec<Allowlist> = file_allow
+            .iter()
+            .filter(|(_, targets)| targets.is_empty() || targets.contains(&id))
+            .map(|(a, _)| a.clone())
+            .collect();
+        if let Some(rule) = compile_rule(spec, location, &applies, file.builtin, warnings)? {
+            out.rules.push(rule);
         }
     }
-    Ok(rules)
+    Ok(out)
+}
+
+/// Resolves gitleaks `[[rules.required]]` ids to rule indices; an unknown id is warned about
+/// and its requirement dropped.
+fn link_required(rules: &mut [ContentRule], warnings: &mut Vec<String>) {
+    let ids: Vec<String> = rules.iter().map(|r| r.meta.id.clone()).collect();
+    for rule in rules.iter_mut() {
+        let wanted = std::mem::take(&mut rule.required_ids);
+        for (id, within) in wanted {
+            match ids.iter().position(|i| *i == id) {
+                Some(k) => rule.required.push((k as u32, within)),
+                None => warnings.push(format!(
+                    "{}: rule `{}` requires unknown rule `{id}`: requirement ignored",
+                    rule.meta.location, rule.meta.id
+                )),
+            }
+        }
+    }
 }
 
 fn compile_allowlist(
@@ -471,9 +553,10 @@ fn compile_allowlist(
         regexes.push(if lazy {
             RuleRegex::lazy(r)
         } else {
+            let r = translated(r, at, rule, warnings);
             RuleRegex::compiled(
-                r,
-                compile_regex(r).map_err(|e| err(format!("allowlist {e}")))?,
+                &r,
+                compile_regex(&r).map_err(|e| err(format!("allowlist {e}")))?,
             )
         });
     }
@@ -487,6 +570,18 @@ fn compile_allowlist(
             .collect(),
         and,
     })
+}
+
+/// A user regex in Rust's syntax ([`re2::translate`]), with a warning when it changed.
+fn translated(pattern: &str, at: &Location, rule: &str, warnings: &mut Vec<String>) -> String {
+    let (p, changes) = re2::translate(pattern);
+    if !changes.0.is_empty() {
+        warnings.push(format!(
+            "{at}: rule `{rule}`: regex translated from Go's RE2 syntax ({})",
+            changes.0.join(", ")
+        ));
+    }
+    p
 }
 
 fn parse_validator(name: Option<&str>) -> Result<Option<Validator>, String> {
@@ -557,6 +652,13 @@ fn compile_rule(
         return Ok(None);
     };
     let meta = content_meta(&spec, location.clone()).map_err(&err)?;
+    let translated_pattern;
+    let pattern = if lazy {
+        pattern
+    } else {
+        translated_pattern = translated(pattern, &location, &id, warnings);
+        &translated_pattern
+    };
     // Built-in rules (checked in CI) are neither parsed nor compiled here: a cold start pays
     // only for the rules its logs need. User rules are, so their errors show at once.
     let (regex, max_len, cost) = if lazy {
@@ -605,6 +707,12 @@ fn compile_rule(
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             cost,
+            required: spec
+                .required
+                .iter()
+                .map(|r| (r.id.clone(), r.within_columns))
+                .collect(),
+            multiline: spec.multiline,
         },
     )))
 }

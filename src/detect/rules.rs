@@ -60,6 +60,9 @@ pub struct RuleFile {
     /// File-wide allowlists (gitleaks `[[allowlists]]`).
     #[serde(default)]
     pub allowlists: Vec<AllowlistSpec>,
+    /// gitleaks `[extend]`: another config this one builds on.
+    #[serde(default)]
+    pub extend: Option<ExtendSpec>,
     /// Keys this version does not use (`extend`, ...): warned about.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
@@ -112,6 +115,13 @@ pub struct RuleSpec {
     /// Rule allowlists (`[[rules.allowlists]]`).
     #[serde(default)]
     pub allowlists: Vec<AllowlistSpec>,
+    /// gitleaks composite rules: other rules that must match too (`[[rules.required]]`).
+    #[serde(default)]
+    pub required: Vec<RequiredSpec>,
+    /// Logwarden: the rule also runs over consecutive events of one log stream joined (a PEM
+    /// key logged one line per event).
+    #[serde(default)]
+    pub multiline: bool,
     /// Keys this version does not use (`path`, `tags`, ...): warned about.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
@@ -135,6 +145,9 @@ pub struct AllowlistSpec {
     /// `OR` (default) or `AND` between the regex and stopword checks.
     #[serde(default)]
     pub condition: Option<String>,
+    /// A file-wide allowlist applies only to these rules (gitleaks `targetRules`).
+    #[serde(default, rename = "targetRules")]
+    pub target_rules: Vec<String>,
     /// Keys this version does not use (`paths`, `commits`): warned about.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
@@ -147,4 +160,34 @@ pub fn line_of(text: &str, pos: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// gitleaks `[extend]`.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct ExtendSpec {
+    /// Extend gitleaks' own default config (logwarden's built-in rules stand in for it).
+    #[serde(default, rename = "useDefault")]
+    pub use_default: bool,
+    /// Another config file to load first (relative to this file).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Rule ids of the extended configs to leave out.
+    #[serde(default, rename = "disabledRules")]
+    pub disabled_rules: Vec<String>,
+    /// Keys this version does not use: warned about.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// gitleaks `[[rules.required]]`: a rule that must also match for this one to be reported.
+#[derive(Debug, Deserialize, Clone)]
+pub struct RequiredSpec {
+    /// The required rule's id.
+    pub id: String,
+    /// Within this many lines (a log event is one line: 0 and more mean the same event).
+    #[serde(default, rename = "withinLines")]
+    pub within_lines: Option<usize>,
+    /// Within this many bytes of the match.
+    #[serde(default, rename = "withinColumns")]
+    pub within_columns: Option<usize>,
 }
