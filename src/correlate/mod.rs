@@ -329,6 +329,9 @@ impl Correlator {
                     .ok_or(Skip::Ungrouped)?,
             );
         }
+        // Keyed on the values NUL-separated (a value holding a comma cannot merge two
+        // groups); shown comma-separated.
+        let key = group_key(corr, &values.join("\u{0}"));
         let group = values.join(",");
         let field = |f: &Option<String>| f.as_deref().and_then(|f| record.field(f));
         let (value, num) = match rule.measure {
@@ -348,7 +351,7 @@ impl Correlator {
         };
         Ok(Pending {
             corr,
-            key: group_key(corr, &group),
+            key,
             group: Arc::from(cut_display(&group)),
             point: Point {
                 time,
@@ -396,14 +399,16 @@ impl Correlator {
                 witness: (*p.witness).clone(),
             });
         }
-        // Correlations of correlations: a hot point is a match of the referencing rule.
-        let Some(hot) = outcome.hot else { return };
-        if depth >= 8 {
+        // Correlations of correlations: each hot point is a match of the referencing rule.
+        if depth >= 8 || outcome.hot.is_empty() {
             return;
         }
         for &(target, pos) in events.fed_by_correlation(p.corr) {
-            let derived = self.derived(target, pos, p.key.group, &p.group, hot, p.corr, &p.witness);
-            self.apply(events, derived, out, depth + 1);
+            for &hot in &outcome.hot {
+                let derived =
+                    self.derived(target, pos, p.key.group, &p.group, hot, p.corr, &p.witness);
+                self.apply(events, derived, out, depth + 1);
+            }
         }
     }
 }

@@ -116,10 +116,11 @@ pub struct Episode {
 }
 
 /// What inserting a point did.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
-    /// Hot points the insertion created (their times), for correlations that feed others.
-    pub hot: Option<EventTime>,
+    /// The hot points of the spans the insertion re-evaluated (their times), which feed the
+    /// correlations that reference this one.
+    pub hot: Vec<EventTime>,
     /// A new episode, with the measure of the span at its opening and the time of the
     /// span's first event.
     pub opened: Option<(Episode, f64, EventTime)>,
@@ -226,7 +227,11 @@ impl KeyState {
         if spec.measure == Measure::Distinct {
             self.latest.insert(p.value, p.time);
         }
-        let at = self.points.partition_point(|q| q.time <= p.time);
+        // Points of one time are kept in the order of their rule in the list, so that
+        // `temporal_ordered` reads simultaneous matches in the rule's order.
+        let at = self
+            .points
+            .partition_point(|q| (q.time, q.source) <= (p.time, p.source));
         self.points.insert(at, p);
         self.newest = Some(self.newest.map_or(p.time, |n| n.max(p.time)));
         self.evaluate_from(spec, p.time, &mut out);
@@ -244,7 +249,7 @@ impl KeyState {
             // Evaluate each distinct time once, at its last point.
             let last = i + self.points[i..].iter().take_while(|q| q.time == s).count() - 1;
             if let Some((measure, first)) = self.hot_at(spec, last) {
-                out.hot = Some(out.hot.map_or(s, |h: EventTime| h.min(s)));
+                out.hot.push(s);
                 if let Some(ep) = self.mark_hot(s, spec.timespan_ms)
                     && out.opened.is_none()
                 {

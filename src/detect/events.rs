@@ -745,8 +745,6 @@ fn link_correlations(
         fed_by_correlation.push(Vec::new());
         done.push(compiled);
     }
-    // A correlation that only feeds others (generate: false on the referencing side) stays
-    // quiet itself when it says so.
     Ok((done, fed_by_rule, fed_by_correlation))
 }
 
@@ -790,7 +788,9 @@ fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRu
             },
         },
         severity_field,
-        generate: true,
+        // `generate: false` on a detection rule hides its own alerts (it only feeds
+        // correlations), as a correlation's `generate` does for the rules it references.
+        generate: !matches!(attr("generate"), Some(serde_json::Value::Bool(false))),
         examples,
         negative_examples,
     })

@@ -20,7 +20,9 @@ pub const MAX_CORRELATIONS: usize = 2_000;
 /// Most digit-gated content rules (they share one regex set).
 pub const MAX_DIGIT_GATED: usize = 256;
 /// Largest counted repetition (`x{n}`) in a regex.
-pub const MAX_REPEAT: u32 = 1_000;
+pub const MAX_REPEAT: u32 = 4_096;
+/// Largest cost of the regex of a rule without keywords or gate (it runs over every line).
+pub const MAX_UNGATED_COST: usize = 2_000;
 /// Largest cost ([`regex_cost`]) of one regex.
 pub const MAX_REGEX_COST: usize = 50_000;
 /// Largest total cost of every user regex in a set.

@@ -675,6 +675,12 @@ fn compile_rule(
     let validator = parse_validator(spec.validate.as_deref()).map_err(&err)?;
     let gate = parse_gate(spec.gate.as_deref()).map_err(&err)?;
     if spec.keywords.iter().all(|k| k.is_empty()) && gate.is_none() {
+        if cost > limits::MAX_UNGATED_COST {
+            return Err(err(format!(
+                "without keywords its regex runs over every whole line, so it must be small (cost {cost}, at most {}): add keywords",
+                limits::MAX_UNGATED_COST
+            )));
+        }
         warnings.push(format!(
             "{location}: rule `{id}` has no keywords and no gate: its regex runs on every line (slow)"
         ));
