@@ -154,6 +154,8 @@ pub struct Pipeline {
     now: Option<EventTime>,
     /// The correlator's counters already added to `stats`.
     counted: CorrelatorCounters,
+    /// Multi-line blocks being collected, per (log group, log stream).
+    blocks: Blocks,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -194,6 +196,7 @@ impl Pipeline {
             stats: Stats::default(),
             now: None,
             counted: CorrelatorCounters::default(),
+            blocks: Blocks::default(),
         }
     }
 
@@ -375,6 +378,13 @@ impl Pipeline {
         let msg = event.message.as_bytes();
         self.matches.clear();
         let candidate = detectors.scan(msg, &mut self.scratch, &mut self.matches);
+        if !self.blocks.is_empty()
+            || detectors
+                .content()
+                .opens_block(&self.scratch, &self.matches)
+        {
+            self.multiline(detectors, batch, event, emit);
+        }
         if self.matches.is_empty() && !candidate {
             return;
         }
@@ -399,6 +409,72 @@ impl Pipeline {
             self.stats.event_rule_candidates += 1;
             self.event_rules(detectors, &record, &ev, emit);
         }
+    }
+
+    /// Multi-line secrets: a block opened by a multi-line rule's keyword (a PEM header logged
+    /// on its own) collects the next events of its stream, across batches, until its end
+    /// marker or a bound; the joined text then goes through the multi-line rules, and a
+    /// match that spans several events alerts on the last one, listing them all.
+    fn multiline(
+        &mut self,
+        detectors: &DetectorSet,
+        batch: &Batch<'_>,
+        event: &LogEvent<'_>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        let key = (batch.log_group.to_string(), batch.log_stream.to_string());
+        let opens = detectors
+            .content()
+            .opens_block(&self.scratch, &self.matches);
+        if !opens && !self.blocks.open.contains_key(&key) {
+            return;
+        }
+        // The logged text itself: a runtime line's or a JSON log line's message, else the line.
+        let record = self.parser.parse(event, &batch.log_group);
+        let part = match record.field("message").as_ref().and_then(|v| v.as_str()) {
+            Some(m) if m.len() < event.message.len() => {
+                let mut hay = crate::detect::unescape::Haystack::default();
+                hay.prepare(m.as_bytes());
+                hay.text(m.as_bytes()).to_vec()
+            }
+            _ => self.scratch.text(event.message.as_bytes()).to_vec(),
+        };
+        let text = part;
+        let Some(block) = self.blocks.add(key, &event.id, &text, opens) else {
+            return;
+        };
+        let mut found = Vec::new();
+        let mut scratch = Scratch::default();
+        detectors
+            .content()
+            .scan_multiline(&block.text, &mut scratch, &mut found);
+        let last_start = block.starts.last().copied().unwrap_or(0);
+        let Some(m) = found.into_iter().find(|m| m.start < last_start) else {
+            return;
+        };
+        let ids: Vec<&str> = block
+            .starts
+            .iter()
+            .zip(&block.ids)
+            .filter(|(s, _)| **s < m.end)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let rule = &detectors.content().rules()[m.rule].meta;
+        let ev = EventRef {
+            log_group: &batch.log_group,
+            log_stream: &batch.log_stream,
+            id: &event.id,
+            time: event.timestamp.or(self.now),
+        };
+        let mut alert = Alert::content(
+            rule,
+            &ev,
+            &block.text[m.start..m.end],
+            1,
+            &self.fingerprints,
+        );
+        alert.event_ids = ids.iter().map(|s| (*s).to_owned()).collect();
+        self.emit_alert(alert, ev.time, emit);
     }
 
     /// One alert per content rule per event (the first match shown, the others counted).
@@ -504,5 +580,69 @@ impl Pipeline {
     pub fn take_stats(&mut self) -> Stats {
         self.update_state_stats();
         std::mem::take(&mut self.stats)
+    }
+}
+
+/// Most log streams with a multi-line block open at once.
+const MAX_BLOCKS: usize = 256;
+/// Most events one block collects.
+const MAX_BLOCK_EVENTS: usize = 200;
+/// Most bytes one block collects.
+const MAX_BLOCK_BYTES: usize = 32 * 1024;
+
+/// A multi-line block being collected: the events' texts joined by newlines, where each
+/// starts, and their ids.
+#[derive(Debug, Default)]
+struct Block {
+    text: Vec<u8>,
+    starts: Vec<usize>,
+    ids: Vec<String>,
+}
+
+/// The open blocks, per (log group, log stream), bounded.
+#[derive(Debug, Default)]
+struct Blocks {
+    open: std::collections::HashMap<(String, String), Block>,
+    order: std::collections::VecDeque<(String, String)>,
+}
+
+impl Blocks {
+    fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Adds an event's text to its stream's block (opening one when `opens`); returns the
+    /// finished block when this event ends it (an end marker, or a bound reached).
+    fn add(&mut self, key: (String, String), id: &str, text: &[u8], opens: bool) -> Option<Block> {
+        if !self.open.contains_key(&key) {
+            if !opens {
+                return None;
+            }
+            if self.open.len() >= MAX_BLOCKS
+                && let Some(old) = self.order.pop_front()
+            {
+                self.open.remove(&old);
+            }
+            self.order.push_back(key.clone());
+        }
+        let block = self.open.entry(key.clone()).or_default();
+        if opens && !block.ids.is_empty() {
+            // A new header: the old block ended without its end marker.
+            *block = Block::default();
+        }
+        block.starts.push(block.text.len());
+        block
+            .text
+            .extend_from_slice(&text[..text.len().min(MAX_BLOCK_BYTES)]);
+        block.text.push(b'\n');
+        block.ids.push(id.to_owned());
+        let ended = memchr::memmem::find(text, b"-----END").is_some()
+            || block.ids.len() >= MAX_BLOCK_EVENTS
+            || block.text.len() >= MAX_BLOCK_BYTES;
+        if !ended {
+            return None;
+        }
+        self.order.retain(|k| *k != key);
+        self.open.remove(&key)
     }
 }

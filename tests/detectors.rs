@@ -364,3 +364,65 @@ keywords = ["akia"]
         .expect("the rule");
     assert_eq!(rule.meta.location.file, "mine.toml");
 }
+
+/// A PEM private key logged one line per event (as many loggers do): the header alone
+/// alerts, and the joined lines give the key's own alert, listing every event, also when the
+/// key is split across two batches of a warm instance.
+#[test]
+fn a_private_key_logged_line_by_line_is_found() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let mut seed = 0x5eed_u64;
+    let body = logwarden_test_base64(&mut seed, 64 * 12);
+    let mut lines = vec!["-----BEGIN RSA PRIVATE KEY-----".to_owned()];
+    lines.extend(
+        body.as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8_lossy(c).into_owned()),
+    );
+    lines.push("-----END RSA PRIVATE KEY-----".to_owned());
+    let payload = |from: usize, to: usize| {
+        let events: Vec<serde_json::Value> = (from..to)
+            .map(|i| {
+                serde_json::json!({"id": format!("{i:056}"), "timestamp": 1_795_600_800_000i64 + i as i64,
+                    "message": format!("2026-11-25T10:00:00.000Z\tr-1\tINFO\t{}", lines[i])})
+            })
+            .collect();
+        serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "/aws/lambda/keys",
+            "logStream": "s", "logEvents": events})
+        .to_string()
+    };
+    for split in [lines.len(), 5] {
+        let mut p = Pipeline::new(Arc::clone(&set), Config::default());
+        let mut alerts = Vec::new();
+        for (from, to) in [(0, split), (split, lines.len())] {
+            if from < to {
+                p.process_input(
+                    payload(from, to).as_bytes(),
+                    &TextSource::default(),
+                    &mut |a| alerts.push(a),
+                )
+                .expect("decodes");
+            }
+        }
+        let rules: Vec<&str> = alerts.iter().map(|a| a.rule_id.as_str()).collect();
+        assert!(rules.contains(&"private-key-header"), "{rules:?}");
+        let key = alerts
+            .iter()
+            .find(|a| a.rule_id == "private-key-rsa")
+            .unwrap_or_else(|| panic!("the joined key alerts (split {split}): {rules:?}"));
+        assert_eq!(key.event_ids.len(), lines.len().min(16), "{key:?}");
+        assert!(!key.to_json().contains(&lines[3]));
+    }
+}
+
+fn logwarden_test_base64(seed: &mut u64, n: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..n)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            A[(*seed % 64) as usize] as char
+        })
+        .collect()
+}

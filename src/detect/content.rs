@@ -468,6 +468,26 @@ impl ContentMatcher {
         &self.rules
     }
 
+    /// Whether the last scan hit a keyword of a multi-line rule (a PEM header, say) without
+    /// that rule matching: the rest of the block may follow in the next events.
+    pub fn opens_block(&self, scratch: &Scratch, out: &[ContentMatch]) -> bool {
+        scratch.windows.iter().any(|&(r, _, _)| {
+            self.rules[r as usize].multiline && !out.iter().any(|m| m.rule == r as usize)
+        })
+    }
+
+    /// Runs the multi-line rules over `text` (consecutive events joined), appending matches.
+    pub fn scan_multiline(&self, text: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
+        if scratch.locs.len() < self.rules.len() {
+            scratch.locs.resize_with(self.rules.len(), || None);
+        }
+        for (r, rule) in self.rules.iter().enumerate() {
+            if rule.multiline {
+                self.run_rule(r, text, 0, text.len(), scratch, out);
+            }
+        }
+    }
+
     /// Scans one message, appending matches to `out` (secret spans; at most one per distinct
     /// span and rule).
     pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) {
