@@ -1,0 +1,83 @@
+//! CloudTrail detection measured on fixtures built from AWS's documented event shapes
+//! (`scripts/make_cloudtrail_fixtures.py`): one file per Stratus Red Team AWS technique (the
+//! records its detonation produces) and a busy benign account that deploys with Terraform and
+//! CloudFormation.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+
+use logwarden::{Config, DetectorSet, Pipeline, TextSource};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cloudtrail");
+
+/// Rules that fire on any refused call: not a specific detection of a technique.
+const GENERIC: &[&str] = &[
+    "cis-cloudwatch-2-unauthorized-api-calls",
+    "cloudtrail-access-denied-burst",
+];
+
+/// The alerts of one fixture file (one record per line), as JSON.
+fn replay(path: &str) -> Vec<serde_json::Value> {
+    static SET: OnceLock<Arc<DetectorSet>> = OnceLock::new();
+    let set = SET.get_or_init(|| Arc::new(DetectorSet::builtin().expect("built-in")));
+    let mut p = Pipeline::new(Arc::clone(set), Config::default());
+    let mut alerts = Vec::new();
+    let bytes = std::fs::read(path).expect("fixture");
+    let source = TextSource {
+        log_group: "aws-cloudtrail-logs".into(),
+        log_stream: path.into(),
+        first_line: 1,
+    };
+    p.process_input(&bytes, &source, &mut |a| alerts.push(a))
+        .expect("decodes");
+    p.finish(&mut |a| alerts.push(a));
+    alerts
+        .iter()
+        .filter_map(|a| serde_json::from_str(&a.to_json()).ok())
+        .collect()
+}
+
+#[test]
+fn every_stratus_technique_is_caught_by_a_specific_rule() {
+    let mut missed = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(format!("{FIXTURES}/stratus"))
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "{} technique files", files.len());
+    for f in &files {
+        let rules: BTreeSet<String> = replay(f.to_str().unwrap_or_default())
+            .iter()
+            .filter_map(|a| a["rule_id"].as_str().map(str::to_owned))
+            .filter(|r| !GENERIC.contains(&r.as_str()))
+            .collect();
+        if rules.is_empty() {
+            missed.push(f.file_name().map(|n| n.to_string_lossy().into_owned()));
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "techniques without a specific rule: {missed:?}"
+    );
+}
+
+#[test]
+fn a_deploying_account_stays_quiet_and_aws_issued_identifiers_are_not_secrets() {
+    let path = format!("{FIXTURES}/benign.jsonl");
+    let records = std::fs::read_to_string(&path)
+        .expect("fixture")
+        .lines()
+        .count();
+    let alerts = replay(&path);
+    let per_1000 = alerts.len() as f64 * 1000.0 / records as f64;
+    assert!(per_1000 <= 15.0, "{per_1000:.1} alerts per 1,000 records");
+    let content: Vec<&serde_json::Value> = alerts
+        .iter()
+        .filter(|a| a["kind"] == "secret" || a["kind"] == "pii")
+        .collect();
+    assert!(
+        content.is_empty(),
+        "AWS-issued identifiers reported: {content:?}"
+    );
+}
