@@ -90,6 +90,8 @@ pub struct Stats {
     pub event_rule_candidates: u64,
     /// Content matches dropped as identifiers AWS issues and logs by design.
     pub content_aws_issued: u64,
+    /// Event rule matches per rule (every matching record, grouped or not).
+    pub event_matches_by_rule: std::collections::BTreeMap<String, u64>,
     /// Correlation matches without an event time (not counted).
     pub correlation_untimed: u64,
     /// Correlation matches missing a group-by or value field (not counted).
@@ -156,6 +158,8 @@ pub struct Pipeline {
     counted: CorrelatorCounters,
     /// Multi-line blocks being collected, per (log group, log stream).
     blocks: Blocks,
+    /// Open groups of grouped event rules (change bursts per principal).
+    groups: Groups,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -197,6 +201,7 @@ impl Pipeline {
             now: None,
             counted: CorrelatorCounters::default(),
             blocks: Blocks::default(),
+            groups: Groups::default(),
         }
     }
 
@@ -293,6 +298,10 @@ impl Pipeline {
     /// is still holding back, its latest alert with the count of the others, and a warning
     /// when correlation state was under pressure.
     pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
+        for alert in self.groups.summaries(self.now) {
+            let t = EventTime::parse_iso(&alert.timestamp);
+            self.emit_alert(alert, t, emit);
+        }
         if self.correlator.take_pressure() {
             let c = self.correlator.counters();
             let (keys, _) = self.correlator.size();
@@ -521,9 +530,25 @@ impl Pipeline {
         for k in 0..self.event_matches.len() {
             let r = self.event_matches[k];
             let rule = &events.rules()[r];
+            *self
+                .stats
+                .event_matches_by_rule
+                .entry(rule.meta.id.clone())
+                .or_default() += 1;
             if rule.generate {
-                let alert = Alert::event(&rule.meta, events.severity(r, record), ev);
-                self.emit_alert(alert, ev.time, emit);
+                let mut alert = Alert::event(&rule.meta, events.severity(r, record), ev);
+                if rule.deployment_aware && via_cloudformation(record) {
+                    alert.severity = lower(alert.severity);
+                    alert.title.push_str(" (via CloudFormation)");
+                }
+                match &rule.grouping {
+                    Some(g) => {
+                        if let Some(a) = self.groups.admit(r, g, record, alert, ev) {
+                            self.emit_alert(a, ev.time, emit);
+                        }
+                    }
+                    None => self.emit_alert(alert, ev.time, emit),
+                }
             }
             for &(c, pos) in events.fed_by_rule(r) {
                 let w = witness.get_or_insert_with(|| {
@@ -644,5 +669,149 @@ impl Blocks {
         }
         self.order.retain(|k| *k != key);
         self.open.remove(&key)
+    }
+}
+
+/// Whether a CloudTrail record's call was made by CloudFormation (a stack deployment).
+fn via_cloudformation(record: &Record<'_>) -> bool {
+    let is_cfn = |f: &str| {
+        record
+            .field(f)
+            .and_then(|v| {
+                v.as_str()
+                    .map(|s| s.contains("cloudformation.amazonaws.com"))
+            })
+            .unwrap_or(false)
+    };
+    is_cfn("userIdentity.invokedBy") || is_cfn("userAgent") || is_cfn("sourceIPAddress")
+}
+
+/// One severity lower (low stays low).
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// Most open groups kept (the oldest are summarised and dropped past this).
+const MAX_GROUPS: usize = 10_000;
+
+/// One open group of a grouped event rule: its first alert was sent; later matches are
+/// counted and listed until the summary.
+#[derive(Debug)]
+struct OpenGroup {
+    last: Option<EventTime>,
+    held: u64,
+    changes: std::collections::BTreeMap<String, u64>,
+    held_ids: Vec<String>,
+    template: Alert,
+}
+
+/// Grouped event rules' open groups, per (rule, group value).
+#[derive(Debug, Default)]
+struct Groups {
+    open: std::collections::HashMap<(usize, String), OpenGroup>,
+}
+
+impl Groups {
+    /// The alert to send for a match (the first of a group, its title naming the group), or
+    /// `None` when the match joins an open group (it is listed in the summary).
+    fn admit(
+        &mut self,
+        rule: usize,
+        g: &crate::detect::events::Grouping,
+        record: &Record<'_>,
+        mut alert: Alert,
+        ev: &EventRef<'_>,
+    ) -> Option<Alert> {
+        let Some(value) = record.field(&g.field).and_then(|v| v.to_text()) else {
+            return Some(alert);
+        };
+        let value = crate::alert::bounded(&value, 256);
+        let change = g
+            .list_field
+            .as_deref()
+            .and_then(|f| record.field(f))
+            .and_then(|v| v.to_text())
+            .map(|c| crate::alert::bounded(&c, 64))
+            .unwrap_or_default();
+        let key = (rule, value.clone());
+        if let Some(open) = self.open.get_mut(&key) {
+            let near = match (open.last, ev.time) {
+                (Some(l), Some(t)) => t.millis_since(l).abs() <= g.window_ms,
+                _ => true,
+            };
+            if near {
+                open.held += 1;
+                *open.changes.entry(change).or_default() += 1;
+                if open.held_ids.len() < crate::alert::MAX_EVENT_IDS {
+                    open.held_ids.push(ev.id.to_owned());
+                }
+                open.last = open.last.max(ev.time);
+                return None;
+            }
+        }
+        if self.open.len() >= MAX_GROUPS {
+            self.open.clear();
+        }
+        alert.title = format!("{} by {value}", alert.title);
+        let mut changes = std::collections::BTreeMap::new();
+        changes.insert(change, 1);
+        self.open.insert(
+            key,
+            OpenGroup {
+                last: ev.time,
+                held: 0,
+                changes,
+                held_ids: Vec::new(),
+                template: alert.clone(),
+            },
+        );
+        Some(alert)
+    }
+
+    /// At the end of an invocation: for every group with matches since its alert, a summary
+    /// listing them (`suppressed` counts them); groups whose window has passed are closed.
+    fn summaries(&mut self, now: Option<EventTime>) -> Vec<Alert> {
+        let mut out = Vec::new();
+        for ((_, value), g) in &mut self.open {
+            if g.held == 0 {
+                continue;
+            }
+            let mut a = g.template.clone();
+            let list: Vec<String> = g
+                .changes
+                .iter()
+                .filter(|(c, _)| !c.is_empty())
+                .map(|(c, n)| format!("{c}×{n}"))
+                .collect();
+            a.title = format!(
+                "{}: {} matching call(s) by {value} in this burst, {} after the first alert{}",
+                g.template.title.split(" by ").next().unwrap_or_default(),
+                g.held + 1,
+                g.held,
+                if list.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", list.join(", "))
+                }
+            );
+            a.suppressed = g.held;
+            a.event_ids = std::mem::take(&mut g.held_ids);
+            a.timestamp = g.last.map(EventTime::to_rfc3339).unwrap_or_default();
+            a.id = crate::alert::alert_id(&[&a.rule_id, value, &a.timestamp, "summary"]);
+            out.push(a);
+            g.held = 0;
+            g.changes.clear();
+        }
+        if let Some(now) = now {
+            self.open.retain(|_, g| {
+                g.last
+                    .is_some_and(|l| now.millis_since(l) <= 24 * 3_600_000)
+            });
+        }
+        out
     }
 }

@@ -412,3 +412,83 @@ correlation:
         "{e}"
     );
 }
+
+/// A Terraform apply makes 30 route changes as one principal: one alert at the first, then
+/// a summary listing them (every call still counted); a CloudFormation deployment's change is
+/// marked and ranked one severity lower.
+#[test]
+fn change_bursts_are_grouped_per_principal_and_cloudformation_ranked_lower() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let record = |i: usize, name: &str, invoked_by: Option<&str>| {
+        let mut identity = json!({"type": "AssumedRole", "principalId": "AROAEXAMPLE:tf", "arn": "arn:aws:sts::123456789012:assumed-role/terraform/tf",
+            "accountId": "123456789012", "accessKeyId": "ASIAEXAMPLEEXAMPLE12"});
+        if let Some(by) = invoked_by {
+            identity["invokedBy"] = json!(by);
+        }
+        json!({"eventVersion": "1.10", "userIdentity": identity, "eventTime": format!("2026-11-25T10:00:{:02}Z", i % 60),
+            "eventSource": "ec2.amazonaws.com", "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.5",
+            "userAgent": "APN/1.0 HashiCorp/1.0 Terraform/1.9.8", "requestParameters": {"routeTableId": format!("rtb-{i:08x}")},
+            "responseElements": {"_return": true}, "eventID": format!("e-{i}"), "readOnly": false, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": "123456789012", "eventCategory": "Management"})
+        .to_string()
+    };
+    let mut lines: Vec<String> = (0..30)
+        .map(|i| {
+            record(
+                i,
+                if i % 3 == 0 {
+                    "CreateRouteTable"
+                } else {
+                    "CreateRoute"
+                },
+                None,
+            )
+        })
+        .collect();
+    lines.push(record(
+        40,
+        "CreateRoute",
+        Some("cloudformation.amazonaws.com"),
+    ));
+    let mut p = Pipeline::new(set, Config::default());
+    let mut alerts = Vec::new();
+    let text = lines.join("\n");
+    p.process_input(text.as_bytes(), &TextSource::default(), &mut |a| {
+        alerts.push(a)
+    })
+    .expect("decodes");
+    p.finish(&mut |a| alerts.push(a));
+    let routes: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.rule_id == "cis-cloudwatch-13-route-table-changes")
+        .collect();
+    assert_eq!(routes.len(), 2, "{routes:?}");
+    assert!(
+        routes[1].title.contains("31 matching call(s)"),
+        "{}",
+        routes[1].title
+    );
+    assert!(
+        routes[1].title.contains("CreateRoute×") && routes[1].title.contains("CreateRouteTable×10")
+    );
+    assert_eq!(
+        p.stats()
+            .event_matches_by_rule
+            .get("cis-cloudwatch-13-route-table-changes"),
+        Some(&31)
+    );
+    // The same principal through CloudFormation (its own record).
+    let mut p = Pipeline::new(
+        Arc::new(DetectorSet::builtin().expect("built-in")),
+        Config::default(),
+    );
+    let mut cfn = Vec::new();
+    p.process_input(
+        record(41, "CreateRoute", Some("cloudformation.amazonaws.com")).as_bytes(),
+        &TextSource::default(),
+        &mut |a| cfn.push(a),
+    )
+    .expect("decodes");
+    assert!(cfn[0].title.contains("(via CloudFormation)"), "{cfn:?}");
+    assert_eq!(cfn[0].severity, logwarden::Severity::Low);
+}

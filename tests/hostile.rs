@@ -75,7 +75,7 @@ fn peak_rss(stderr: &str) -> f64 {
         .unwrap_or(f64::MAX)
 }
 
-/// 1. Ten failed logins whose source is a 19.6 KB X-Forwarded-For list: the threshold alert
+/// Finding 1: Ten failed logins whose source is a 19.6 KB X-Forwarded-For list: the threshold alert
 /// is bounded (its group value cut and marked) and fits SNS many times over.
 #[test]
 fn an_alert_from_huge_log_fields_fits_its_sink() {
@@ -101,7 +101,7 @@ fn an_alert_from_huge_log_fields_fits_its_sink() {
     assert!(sns.size() <= logwarden::sink::sns::MAX_BATCH_BYTES);
 }
 
-/// 2. A flood of distinct source addresses, far past the state's bound, cannot evict a real
+/// Finding 2: A flood of distinct source addresses, far past the state's bound, cannot evict a real
 /// burst from one address; the evictions are counted and a warning alert says so.
 #[test]
 fn a_flood_of_keys_does_not_hide_a_burst() {
@@ -129,13 +129,12 @@ fn a_flood_of_keys_does_not_hide_a_burst() {
         .count();
     assert!(victim >= 12, "{victim}");
     // Squeeze the victim's failures into 5 minutes.
-    let mut k = 0;
-    for e in events
+    for (k, e) in events
         .iter_mut()
         .filter(|(_, m)| m.contains("198.51.100.23"))
+        .enumerate()
     {
-        e.0 = 100_000 + k * 10_000;
-        k += 1;
+        e.0 = 100_000 + k as i64 * 10_000;
     }
     events.sort_by_key(|e| e.0);
     let (alerts, stats) = run(config, &events, 1_000);
@@ -158,7 +157,7 @@ fn a_flood_of_keys_does_not_hide_a_burst() {
     );
 }
 
-/// 3. A `value_count` above the old silent cap of 10,000 members works; one the engine
+/// Finding 3: A `value_count` above the old silent cap of 10,000 members works; one the engine
 /// cannot keep exactly is refused at load.
 #[test]
 fn large_value_count_thresholds_work_or_are_refused() {
@@ -206,7 +205,7 @@ fn large_value_count_thresholds_work_or_are_refused() {
     );
 }
 
-/// 4. Two files of one name in two directories are different streams: 6 + 6 failures are a
+/// Finding 4: Two files of one name in two directories are different streams: 6 + 6 failures are a
 /// burst, and different secrets on the same line numbers get different alert ids.
 #[test]
 fn same_file_names_in_two_directories_do_not_collide() {
@@ -253,7 +252,7 @@ fn same_file_names_in_two_directories_do_not_collide() {
     assert_eq!(ids.len(), 2, "{alerts:?}");
 }
 
-/// 6. Replay streams its inputs: a 40 MB file of short lines runs in bounded memory; a FIFO
+/// Finding 6: Replay streams its inputs: a 40 MB file of short lines runs in bounded memory; a FIFO
 /// in a directory and a device given by name are skipped with a message, and the other
 /// inputs are processed.
 #[test]
@@ -307,7 +306,7 @@ fn replay_streams_and_skips_what_is_not_a_regular_file() {
     }
 }
 
-/// 7. Detector files are code from users: every expansion and compiled size is bounded, and
+/// Finding 7: Detector files are code from users: every expansion and compiled size is bounded, and
 /// what exceeds a bound is refused quickly with the rule's name, in bounded memory.
 #[test]
 fn costly_detector_files_are_refused_quickly() {
@@ -389,7 +388,7 @@ fn costly_detector_files_are_refused_quickly() {
     );
 }
 
-/// 8. UTF-16 input with a byte-order mark is read as text, not garbage.
+/// Finding 8: UTF-16 input with a byte-order mark is read as text, not garbage.
 #[test]
 fn utf16_input_is_decoded() {
     let line = "2026-11-25T10:00:00.000Z\tr\tINFO\tcharging sk_live_4eC39HqLyjWDarjtT1zdp7dc\n";
@@ -409,7 +408,7 @@ fn utf16_input_is_decoded() {
     assert!(stderr.contains("1 read as UTF-16"), "{stderr}");
 }
 
-/// 9. `logwarden fingerprint` gives the keyed fingerprint a replay shows, so a suspected
+/// Finding 9: `logwarden fingerprint` gives the keyed fingerprint a replay shows, so a suspected
 /// value can be checked; the plain SHA-256 prefix no longer matches.
 #[test]
 fn a_suspected_value_can_be_checked_against_its_fingerprint() {
@@ -438,7 +437,7 @@ fn a_suspected_value_can_be_checked_against_its_fingerprint() {
     assert_ne!(shown, plain);
 }
 
-/// 10. A secret used as a group-by value (a token in `userId`) is masked in the threshold
+/// Finding 10: A secret used as a group-by value (a token in `userId`) is masked in the threshold
 /// alert's group and title.
 #[test]
 fn a_secret_group_value_is_masked() {
@@ -466,7 +465,7 @@ fn a_secret_group_value_is_masked() {
     );
 }
 
-/// 12. Log content cannot drive the terminal: control and bidi characters in printed fields
+/// Finding 12: Log content cannot drive the terminal: control and bidi characters in printed fields
 /// are escaped in the table (JSON stays as it is).
 #[test]
 fn the_table_escapes_terminal_control_sequences() {

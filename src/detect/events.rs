@@ -51,6 +51,38 @@ pub struct EventRule {
     pub examples: Vec<String>,
     /// Log lines that must not match.
     pub negative_examples: Vec<String>,
+    /// `logwarden.group_by`: matches of one value of a field (the principal) within a window
+    /// make one alert plus a summary of what else matched, instead of one alert each.
+    pub grouping: Option<Grouping>,
+    /// `logwarden.deployment_aware`: a match made through CloudFormation is marked as such and
+    /// ranked one severity lower.
+    pub deployment_aware: bool,
+}
+
+/// How an event rule's matches are grouped (see [`EventRule::grouping`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grouping {
+    /// The field whose value groups matches (`userIdentity.arn`).
+    pub field: String,
+    /// A group stays open while its matches are at most this far apart (ms).
+    pub window_ms: i64,
+    /// The field listed in the summary (`eventName`).
+    pub list_field: Option<String>,
+}
+
+/// Parses a duration such as `30s`, `15m`, `2h`, `1d` into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok()?;
+    let mult = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|&ms| ms > 0)
 }
 
 /// One event in a correlation rule's test.
@@ -775,6 +807,30 @@ fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRu
         Some(serde_json::Value::String(s)) => Some(s),
         Some(_) => return Err(err(format!("{ATTR_SEVERITY_FIELD} must be a field name"))),
     };
+    let text_attr = |k: &str| match attr(k) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(err(format!("{k} must be a string"))),
+    };
+    let grouping = match text_attr("logwarden.group_by")? {
+        None => None,
+        Some(field) => {
+            let window = text_attr("logwarden.group_window")?.unwrap_or_else(|| "15m".into());
+            Some(Grouping {
+                field,
+                window_ms: parse_duration_ms(&window).ok_or_else(|| {
+                    err(format!(
+                        "logwarden.group_window `{window}` is not a duration such as 15m"
+                    ))
+                })?,
+                list_field: text_attr("logwarden.list_field")?,
+            })
+        }
+    };
+    let deployment_aware = matches!(
+        attr("logwarden.deployment_aware"),
+        Some(serde_json::Value::Bool(true))
+    );
     Ok(EventRule {
         meta: RuleMeta {
             id: name.clone(),
@@ -793,6 +849,8 @@ fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRu
         generate: !matches!(attr("generate"), Some(serde_json::Value::Bool(false))),
         examples,
         negative_examples,
+        grouping,
+        deployment_aware,
     })
 }
 
