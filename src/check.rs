@@ -251,6 +251,9 @@ pub fn run(set: &Arc<DetectorSet>, out: &mut dyn Write) -> u8 {
     for f in &failures {
         eprintln!("FAIL {} ({}): {}", f.rule, f.location, f.problem);
     }
+    for w in suppression_warnings(set) {
+        eprintln!("WARN {w}");
+    }
     let failed: std::collections::BTreeSet<&str> =
         failures.iter().map(|f| f.rule.as_str()).collect();
     let _ = writeln!(
@@ -263,6 +266,23 @@ pub fn run(set: &Arc<DetectorSet>, out: &mut dyn Write) -> u8 {
         failed.len()
     );
     u8::from(!failures.is_empty())
+}
+
+/// Suppression entries past their date, and entries that name a rule the set does not have.
+pub fn suppression_warnings(set: &DetectorSet) -> Vec<String> {
+    let now = crate::suppress::wall_clock();
+    let mut out = set.suppressions().expired_notices(now);
+    for s in set.suppressions().entries() {
+        if let Some(r) = &s.rule_id
+            && set.rule(r).is_none()
+        {
+            out.push(format!(
+                "{}: names rule `{r}`, which no detector file defines: it matches nothing",
+                s.location
+            ));
+        }
+    }
+    out
 }
 
 /// `detectors list`: one rule per line (text or JSON); returns the exit code.

@@ -25,7 +25,8 @@ use crate::correlate::{SharedWindowStore, StoreError};
 use crate::decode::{DecodeError, Origin, RecordError, TextSource};
 use crate::pipeline::{Pipeline, Stats};
 use crate::sink::metrics::{CloudWatchPublisher, MetricsError, emf_lines, of_stats};
-use crate::sink::sns::{PublishError, SnsPublisher};
+use crate::sink::sns::SnsPublisher;
+use crate::sink::{PublishError, Publisher};
 
 /// Most alerts kept for re-publishing after a failed publish.
 pub const MAX_CARRY: usize = 10_000;
@@ -47,39 +48,82 @@ pub enum MetricsOut {
 /// The sinks alerts are published to, besides the caller's local output.
 #[derive(Debug, Clone)]
 pub struct Outputs {
-    /// SNS.
-    pub sns: Option<SnsPublisher>,
+    /// Publishers (SNS, Security Hub, EventBridge), each sent every alert.
+    pub publishers: Vec<Arc<dyn Publisher>>,
     /// Metrics.
     pub metrics: MetricsOut,
 }
 
+/// Which publishers to build ([`Outputs::build`]).
+#[derive(Debug, Clone, Default)]
+pub struct OutputChoice {
+    /// SNS topic ARN.
+    pub sns_topic: Option<String>,
+    /// Import findings into Security Hub.
+    pub securityhub: bool,
+    /// EventBridge bus (name or ARN) for OCSF findings.
+    pub event_bus: Option<String>,
+}
+
 impl Outputs {
-    /// The outputs the CLI asks for: SNS to `topic`, `PutMetricData` to `namespace`.
-    pub fn for_cli(
-        aws: Option<&aws_config::SdkConfig>,
-        topic: Option<&str>,
-        namespace: Option<&str>,
-    ) -> Self {
-        let Some(aws) = aws else {
-            return Outputs::default();
-        };
-        Outputs {
-            sns: topic.map(|t| SnsPublisher::new(aws_sdk_sns::Client::new(aws), t.to_owned())),
-            metrics: match namespace {
-                Some(ns) => MetricsOut::Put(CloudWatchPublisher::new(
-                    aws_sdk_cloudwatch::Client::new(aws),
-                    ns.to_owned(),
-                )),
-                None => MetricsOut::None,
-            },
+    /// Builds the chosen publishers over one AWS configuration. Security Hub and EventBridge
+    /// learn the account (and partition) from STS `GetCallerIdentity`; `tags` maps rule ids to
+    /// their tags (finding types, ATT&CK tactics).
+    pub async fn build(
+        aws: &aws_config::SdkConfig,
+        choice: &OutputChoice,
+        tags: std::collections::HashMap<String, Vec<String>>,
+        metrics: MetricsOut,
+    ) -> Result<Self, PublishError> {
+        let mut publishers: Vec<Arc<dyn Publisher>> = Vec::new();
+        if let Some(t) = &choice.sns_topic {
+            publishers.push(Arc::new(SnsPublisher::new(
+                aws_sdk_sns::Client::new(aws),
+                t.clone(),
+            )));
         }
+        if choice.securityhub || choice.event_bus.is_some() {
+            let account = crate::sink::securityhub::caller_account(aws).await?;
+            if choice.securityhub {
+                publishers.push(Arc::new(
+                    crate::sink::securityhub::SecurityHubPublisher::new(
+                        aws_sdk_securityhub::Client::new(aws),
+                        account.clone(),
+                        tags.clone(),
+                    ),
+                ));
+            }
+            if let Some(bus) = &choice.event_bus {
+                publishers.push(Arc::new(
+                    crate::sink::eventbridge::EventBridgePublisher::new(
+                        aws_sdk_eventbridge::Client::new(aws),
+                        bus.clone(),
+                        Some(account.id.clone()),
+                        Some(account.region.clone()),
+                        tags,
+                    ),
+                ));
+            }
+        }
+        Ok(Outputs {
+            publishers,
+            metrics,
+        })
+    }
+
+    /// `PutMetricData` to `namespace` (the CLI).
+    pub fn put_metrics(aws: &aws_config::SdkConfig, namespace: &str) -> MetricsOut {
+        MetricsOut::Put(CloudWatchPublisher::new(
+            aws_sdk_cloudwatch::Client::new(aws),
+            namespace.to_owned(),
+        ))
     }
 }
 
 impl Default for Outputs {
     fn default() -> Self {
         Outputs {
-            sns: None,
+            publishers: Vec::new(),
             metrics: MetricsOut::None,
         }
     }
@@ -124,6 +168,8 @@ pub struct InvocationReport {
     pub published: u64,
     /// Alerts a sink refused for good (set aside, their ids logged).
     pub undeliverable: u64,
+    /// Alerts dropped by a suppression entry (counted per rule in the metrics).
+    pub suppressed: u64,
     /// Records of the input that failed to decode (reported, the rest processed).
     pub failed_records: u64,
     /// Correlation keys in an open episode.
@@ -148,8 +194,8 @@ pub struct Driver {
     outputs: Outputs,
     /// Alerts of this run, not yet published.
     to_publish: Vec<Alert>,
-    /// Alerts an earlier run could not publish.
-    carry: Vec<Alert>,
+    /// Per publisher: alerts an earlier run could not deliver there.
+    carry: Vec<Vec<Alert>>,
     report: InvocationReport,
     /// Set while a run is under way: still set at the next start means the last run stopped
     /// half-way (a panic), and its state cannot be trusted.
@@ -171,12 +217,13 @@ impl std::fmt::Debug for Driver {
 impl Driver {
     /// A driver over `pipeline`, publishing to `outputs`.
     pub fn new(pipeline: Pipeline, outputs: Outputs) -> Self {
+        let carry = vec![Vec::new(); outputs.publishers.len()];
         Driver {
             pipeline,
             store: None,
             outputs,
             to_publish: Vec::new(),
-            carry: Vec::new(),
+            carry,
             report: InvocationReport::default(),
             in_progress: false,
             last: Stats::default(),
@@ -250,43 +297,47 @@ impl Driver {
         }
     }
 
-    /// Publishes what the run has so far (the CLI calls this after each input so memory
-    /// stays bounded); the alerts that did not go out are kept for the next try.
+    /// Publishes what the run has so far to every publisher (the CLI calls this after each
+    /// input so memory stays bounded). What a publisher could not deliver is kept, bounded,
+    /// and sent to it first next time; one failing publisher does not stop the others.
     pub async fn publish_pending(&mut self) -> Result<(), DriverError> {
-        let Some(sns) = self.outputs.sns.clone() else {
-            self.to_publish.clear();
-            return Ok(());
-        };
-        let mut batch = std::mem::take(&mut self.carry);
-        batch.append(&mut self.to_publish);
-        let mut seen = std::collections::HashSet::new();
-        batch.retain(|a| seen.insert(a.id.clone()));
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let started = Instant::now();
-        let result = sns.publish(&batch).await;
-        self.report.publish_ms += started.elapsed().as_secs_f64() * 1e3;
-        match result {
-            Ok(r) => {
-                self.report.published += r.published as u64;
-                self.report.undeliverable += r.undeliverable.len() as u64;
-                for u in &r.undeliverable {
-                    tracing::error!(alert = %u.id, reason = %u.reason, "alert refused by SNS for good: set aside");
+        let fresh = std::mem::take(&mut self.to_publish);
+        let mut first_error = None;
+        for (i, p) in self.outputs.publishers.iter().enumerate() {
+            let mut batch = std::mem::take(&mut self.carry[i]);
+            batch.extend(fresh.iter().cloned());
+            let mut seen = std::collections::HashSet::new();
+            batch.retain(|a| seen.insert(a.id.clone()));
+            if batch.is_empty() {
+                continue;
+            }
+            let started = Instant::now();
+            let result = p.publish(&batch).await;
+            self.report.publish_ms += started.elapsed().as_secs_f64() * 1e3;
+            match result {
+                Ok(r) => {
+                    self.report.published += r.published as u64;
+                    self.report.undeliverable += r.undeliverable.len() as u64;
+                    for u in &r.undeliverable {
+                        tracing::error!(sink = p.name(), alert = %u.id, reason = %u.reason, "alert refused for good: set aside");
+                    }
                 }
-                Ok(())
+                Err(e) => {
+                    let left: std::collections::HashSet<&String> = e.unpublished.iter().collect();
+                    self.report.published += (batch.len() - left.len()) as u64;
+                    self.carry[i] = batch
+                        .into_iter()
+                        .filter(|a| left.contains(&a.id))
+                        .take(MAX_CARRY)
+                        .collect();
+                    tracing::error!(sink = p.name(), error = %e, "publishing failed; the run fails so it is retried");
+                    first_error.get_or_insert(e);
+                }
             }
-            Err(e) => {
-                let unpublished: std::collections::HashSet<&String> =
-                    e.unpublished.iter().collect();
-                self.report.published += (batch.len() - unpublished.len()) as u64;
-                self.carry = batch
-                    .into_iter()
-                    .filter(|a| unpublished.contains(&a.id))
-                    .take(MAX_CARRY)
-                    .collect();
-                Err(e.into())
-            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
         }
     }
 
@@ -318,7 +369,7 @@ impl Driver {
         let mut metrics = of_stats(stats);
         metrics.push(crate::sink::metrics::Metric::total(
             "AlertsCarried",
-            self.carry.len() as u64,
+            self.carry.iter().map(Vec::len).sum::<usize>() as u64,
             crate::sink::metrics::Unit::Count,
         ));
         match &self.outputs.metrics {
@@ -351,6 +402,7 @@ fn fill_report(report: &mut InvocationReport, stats: &Stats) {
     report.events = stats.events_received;
     report.processed = stats.events_processed;
     report.alerts = stats.alerts;
+    report.suppressed = stats.alerts_suppressed_by_rule.values().sum();
     report.failed_records = stats.records_failed;
     report.open_episodes = stats.open_episodes;
     report.window_evictions = stats.window_evictions;

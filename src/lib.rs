@@ -31,6 +31,7 @@ pub mod decode;
 pub mod detect;
 pub mod driver;
 pub mod error;
+pub mod explain;
 pub mod fs;
 pub mod input;
 pub mod keys;
@@ -41,6 +42,7 @@ pub mod record;
 pub mod report;
 pub mod settings;
 pub mod sink;
+pub mod suppress;
 pub mod throttle;
 pub mod time;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use logwarden::driver::{Driver, Outputs};
+use logwarden::driver::{Driver, MetricsOut, OutputChoice, Outputs};
 use logwarden::input;
 use logwarden::sink::{AlertSink, JsonLinesSink, TableSink};
 use logwarden::{Config, DetectorSet, Pipeline, Severity};
@@ -38,6 +38,19 @@ enum Command {
     Detectors(DetectorsCommand),
     /// Print the keyed fingerprint of a value read on stdin (to check a suspected secret).
     Fingerprint(KeyArgs),
+    /// For each log event: which rules' keywords hit, which regexes confirmed, which
+    /// allowlists, validators and suppressions applied, and why it did or did not alert.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// Files (`-` or nothing for stdin).
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    detectors: DetectorArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -57,6 +70,9 @@ struct DetectorArgs {
     /// Use only the --detectors files.
     #[arg(long)]
     no_builtin: bool,
+    /// Suppressions file (repeatable; `suppressions.toml` in a detectors directory loads too).
+    #[arg(long = "suppressions", value_name = "FILE")]
+    suppressions: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -102,6 +118,12 @@ struct ReplayArgs {
     /// Share correlation windows through this DynamoDB table (partition key `pk`, a string).
     #[arg(long, value_name = "NAME")]
     window_table: Option<String>,
+    /// Also import every alert into AWS Security Hub (ASFF findings).
+    #[arg(long)]
+    securityhub: bool,
+    /// Also put every alert on this EventBridge bus (name or ARN) as an OCSF Detection Finding.
+    #[arg(long, value_name = "NAME")]
+    event_bus: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +159,7 @@ fn main() -> ExitCode {
             let args = DetectorArgs {
                 no_builtin: !paths.is_empty(),
                 detectors: paths,
+                suppressions: Vec::new(),
             };
             load(&args).map(|set| logwarden::check::run(&Arc::new(set), &mut std::io::stdout()))
         }
@@ -146,6 +169,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Fingerprint(key) => runtime().and_then(|rt| rt.block_on(fingerprint(key))),
+        Command::Explain(args) => runtime().and_then(|rt| rt.block_on(explain(args))),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -165,7 +189,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 fn load(args: &DetectorArgs) -> Result<DetectorSet, Failure> {
-    let set = DetectorSet::load(&args.detectors, !args.no_builtin)?;
+    let set = DetectorSet::load(&args.detectors, !args.no_builtin, &args.suppressions)?;
     set.warnings()
         .iter()
         .for_each(|w| eprintln!("warning: {w}"));
@@ -185,6 +209,31 @@ async fn fingerprint(key: KeyArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+async fn explain(args: ExplainArgs) -> Result<u8, Failure> {
+    let set = load(&args.detectors)?;
+    let fp = logwarden::keys::resolve(args.key.fingerprint_key_secret.as_deref()).await?;
+    let found = input::collect(&args.paths);
+    found
+        .errors
+        .iter()
+        .chain(&found.skipped)
+        .for_each(|e| eprintln!("warning: {e}"));
+    let mut out = std::io::stdout().lock();
+    let mut alerting = 0;
+    for inp in &found.inputs {
+        let mut pieces = input::open(inp)?;
+        while let Some(piece) = pieces.next_piece()? {
+            let source = logwarden::TextSource {
+                log_group: inp.default_log_group(),
+                log_stream: inp.default_log_stream(),
+                first_line: piece.first_line,
+            };
+            alerting += logwarden::explain::explain(&set, &fp, &piece.bytes, &source, &mut out)?;
+        }
+    }
+    Ok(u8::from(alerting > 0))
+}
+
 async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
     let detectors = Arc::new(load(&args.detectors)?);
@@ -194,19 +243,27 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     };
     let fingerprints =
         Arc::new(logwarden::keys::resolve(args.key.fingerprint_key_secret.as_deref()).await?);
-    let needs_aws = args.sns_topic_arn.is_some()
-        || args.metrics_namespace.is_some()
-        || args.window_table.is_some();
-    let aws = if needs_aws {
+    let choice = OutputChoice {
+        sns_topic: args.sns_topic_arn.clone(),
+        securityhub: args.securityhub,
+        event_bus: args.event_bus.clone(),
+    };
+    let needs_aws = choice.sns_topic.is_some() || choice.securityhub || choice.event_bus.is_some();
+    let aws = if needs_aws || args.metrics_namespace.is_some() || args.window_table.is_some() {
         Some(aws_config::load_from_env().await)
     } else {
         None
     };
-    let outputs = Outputs::for_cli(
-        aws.as_ref(),
-        args.sns_topic_arn.as_deref(),
-        args.metrics_namespace.as_deref(),
-    );
+    let outputs = match &aws {
+        Some(a) => {
+            let metrics = args
+                .metrics_namespace
+                .as_deref()
+                .map_or(MetricsOut::None, |ns| Outputs::put_metrics(a, ns));
+            Outputs::build(a, &choice, detectors.tags_by_rule(), metrics).await?
+        }
+        None => Outputs::default(),
+    };
     let pipeline = Pipeline::with_fingerprints(detectors, config, fingerprints);
     let mut driver = Driver::new(pipeline, outputs);
     if let (Some(a), Some(table)) = (aws.as_ref(), &args.window_table) {

@@ -112,6 +112,10 @@ pub struct Stats {
     pub window_parts_already_counted: u64,
     /// Alerts held back by the storm limiter (reported in later alerts' `suppressed`).
     pub alerts_suppressed: u64,
+    /// Alerts dropped by a suppression entry, per rule.
+    pub alerts_suppressed_by_rule: std::collections::BTreeMap<String, u64>,
+    /// Alerts dropped per suppression entry (`file: suppression #n`).
+    pub alerts_suppressed_by_entry: std::collections::BTreeMap<String, u64>,
     /// Alerts emitted.
     pub alerts: u64,
     /// Alerts dropped by the minimum severity.
@@ -300,13 +304,13 @@ impl Pipeline {
     pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
         for alert in self.groups.summaries(self.now) {
             let t = EventTime::parse_iso(&alert.timestamp);
-            self.emit_alert(alert, t, emit);
+            self.emit_alert(alert, t, None, emit);
         }
         if self.correlator.take_pressure() {
             let c = self.correlator.counters();
             let (keys, _) = self.correlator.size();
             let alert = Alert::state_pressure(c.evicted_keys, keys, self.now);
-            self.emit_alert(alert, self.now, emit);
+            self.emit_alert(alert, self.now, None, emit);
         }
         if let Some(t) = &mut self.throttle {
             for alert in t.digest() {
@@ -412,7 +416,7 @@ impl Pipeline {
         let text = scratch.text(msg);
         self.stats.content_aws_issued +=
             detectors.drop_aws_issued(msg, text, cloudtrail, &mut self.matches) as u64;
-        self.content_alerts(detectors, text, &ev, emit);
+        self.content_alerts(detectors, text, &ev, &record, emit);
         self.scratch = scratch;
         if candidate {
             self.stats.event_rule_candidates += 1;
@@ -483,7 +487,7 @@ impl Pipeline {
             &self.fingerprints,
         );
         alert.event_ids = ids.iter().map(|s| (*s).to_owned()).collect();
-        self.emit_alert(alert, ev.time, emit);
+        self.emit_alert(alert, ev.time, Some(&record), emit);
     }
 
     /// One alert per content rule per event (the first match shown, the others counted).
@@ -492,6 +496,7 @@ impl Pipeline {
         detectors: &DetectorSet,
         msg: &[u8],
         ev: &EventRef<'_>,
+        record: &Record<'_>,
         emit: &mut dyn FnMut(Alert),
     ) {
         self.matches.sort_by_key(|m| (m.rule, m.start));
@@ -511,7 +516,7 @@ impl Pipeline {
                 n,
                 &self.fingerprints,
             );
-            self.emit_alert(alert, ev.time, emit);
+            self.emit_alert(alert, ev.time, Some(record), emit);
         }
     }
 
@@ -544,10 +549,10 @@ impl Pipeline {
                 match &rule.grouping {
                     Some(g) => {
                         if let Some(a) = self.groups.admit(r, g, record, alert, ev) {
-                            self.emit_alert(a, ev.time, emit);
+                            self.emit_alert(a, ev.time, Some(record), emit);
                         }
                     }
-                    None => self.emit_alert(alert, ev.time, emit),
+                    None => self.emit_alert(alert, ev.time, Some(record), emit),
                 }
             }
             for &(c, pos) in events.fed_by_rule(r) {
@@ -573,17 +578,34 @@ impl Pipeline {
         };
         let group = self.detectors.redact(&c.group, &mut self.scratch);
         let alert = Alert::threshold(rule, c, &group);
-        self.emit_alert(alert, Some(c.episode.start), emit);
+        self.emit_alert(alert, Some(c.episode.start), None, emit);
     }
 
     fn emit_alert(
         &mut self,
         mut alert: Alert,
         time: Option<EventTime>,
+        record: Option<&Record<'_>>,
         emit: &mut dyn FnMut(Alert),
     ) {
         if alert.severity < self.config.min_severity {
             self.stats.alerts_below_min_severity += 1;
+            return;
+        }
+        let suppressions = self.detectors.suppressions();
+        if !suppressions.is_empty()
+            && let Some(s) = suppressions.matching(&alert, record, crate::suppress::wall_clock())
+        {
+            *self
+                .stats
+                .alerts_suppressed_by_rule
+                .entry(alert.rule_id.clone())
+                .or_default() += 1;
+            *self
+                .stats
+                .alerts_suppressed_by_entry
+                .entry(s.location.clone())
+                .or_default() += 1;
             return;
         }
         alert.bound();

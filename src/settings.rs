@@ -10,7 +10,6 @@ use crate::correlate::{DynamoWindowStore, SharedWindowStore};
 use crate::detect::{DetectorError, DetectorSet, Severity};
 use crate::driver::{Driver, MetricsOut, Outputs};
 use crate::pipeline::{Config, Pipeline};
-use crate::sink::sns::SnsPublisher;
 
 /// Settings from the environment (INTERFACE.md "Lambda").
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,6 +28,10 @@ pub struct Settings {
     pub window_table: Option<String>,
     /// `FINGERPRINT_KEY_SECRET`: the Secrets Manager secret holding the fingerprint key.
     pub fingerprint_key_secret: Option<String>,
+    /// `SECURITYHUB_FINDINGS=true`: import every alert into Security Hub.
+    pub securityhub_findings: bool,
+    /// `EVENT_BUS_NAME`: put OCSF findings on this EventBridge bus.
+    pub event_bus_name: Option<String>,
 }
 
 /// Why the function could not start.
@@ -48,6 +51,9 @@ pub enum ConfigError {
     /// The fingerprint key could not be had.
     #[error(transparent)]
     Key(#[from] crate::keys::KeyError),
+    /// A publisher could not be set up (STS for the findings sinks' account).
+    #[error(transparent)]
+    Outputs(#[from] crate::sink::PublishError),
 }
 
 impl Settings {
@@ -84,6 +90,17 @@ impl Settings {
             own_log_group: non_empty("AWS_LAMBDA_LOG_GROUP_NAME"),
             window_table,
             fingerprint_key_secret: non_empty("FINGERPRINT_KEY_SECRET"),
+            securityhub_findings: match non_empty("SECURITYHUB_FINDINGS").as_deref() {
+                None | Some("false") | Some("0") => false,
+                Some("true") | Some("1") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SECURITYHUB_FINDINGS",
+                        msg: format!("`{other}` is not true or false"),
+                    });
+                }
+            },
+            event_bus_name: non_empty("EVENT_BUS_NAME"),
         })
     }
 
@@ -161,13 +178,18 @@ impl Parts {
                 )?
             }
         };
-        let sns = settings
-            .topic_arn
-            .as_ref()
-            .map(|arn| SnsPublisher::new(aws_sdk_sns::Client::new(aws), arn.clone()));
-        if sns.is_none() {
-            tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are logged, not published");
+        if settings.topic_arn.is_none() {
+            tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are not published to SNS");
         }
+        let choice = crate::driver::OutputChoice {
+            sns_topic: settings.topic_arn.clone(),
+            securityhub: settings.securityhub_findings,
+            event_bus: settings.event_bus_name.clone(),
+        };
+        let metrics = MetricsOut::Emf {
+            namespace: settings.metrics_namespace.clone(),
+        };
+        let outputs = Outputs::build(aws, &choice, detectors.tags_by_rule(), metrics).await?;
         let store: Option<Arc<dyn SharedWindowStore>> = settings.window_table.as_ref().map(|t| {
             tracing::info!(table = %t, "correlation windows shared through DynamoDB");
             Arc::new(DynamoWindowStore::new(
@@ -179,12 +201,7 @@ impl Parts {
             detectors,
             config: settings.config(),
             fingerprints: Arc::new(fingerprints),
-            outputs: Outputs {
-                sns,
-                metrics: MetricsOut::Emf {
-                    namespace: settings.metrics_namespace.clone(),
-                },
-            },
+            outputs,
             store,
         })
     }

@@ -109,6 +109,8 @@ pub enum AllowTarget {
 /// A compiled allowlist.
 #[derive(Debug, Clone)]
 pub struct Allowlist {
+    /// Its description, for `explain`.
+    pub description: Option<String>,
     pub(crate) target: AllowTarget,
     pub(crate) regexes: Vec<RuleRegex>,
     /// Lowercased stopwords.
@@ -656,36 +658,9 @@ impl ContentMatcher {
             };
             let (ms, me) = (m.start(), m.end());
             at = if me > ms { me } else { me + 1 };
-            let group = rule
-                .secret_group
-                .or(if locs.len() > 1 { Some(1) } else { None });
-            let (ss, se) = match group.and_then(|g| locs.get(g)) {
-                Some(span) => span,
-                None if rule.secret_group.is_some() => continue,
-                None => (ms, me),
+            let Verdict::Found(ss, se) = rule.verdict(locs, message, ms, me) else {
+                continue;
             };
-            if se <= ss {
-                continue;
-            }
-            let secret = &message[ss..se];
-            if let Some(min) = rule.entropy
-                && shannon_entropy(secret) < min
-            {
-                continue;
-            }
-            if let Some(v) = rule.validator
-                && !v.check(secret)
-            {
-                continue;
-            }
-            let whole = &message[ms..me];
-            if rule
-                .allowlists
-                .iter()
-                .any(|a| a.allows(secret, whole, message))
-            {
-                continue;
-            }
             let found = ContentMatch {
                 rule: r,
                 start: ss,
@@ -695,6 +670,114 @@ impl ContentMatcher {
                 out.push(found);
             }
         }
+    }
+
+    /// Why each rule did or did not find something in `text` (for `logwarden explain`): the
+    /// rules a keyword (or digit run) makes candidates, each regex match's verdict, and the
+    /// rules whose regex did not match. Slow: every candidate regex runs over the whole text.
+    pub fn trace(&self, text: &[u8]) -> Vec<(usize, Vec<Verdict>)> {
+        let lower = text.to_ascii_lowercase();
+        let mut out = Vec::new();
+        for (r, rule) in self.rules.iter().enumerate() {
+            let candidate = if rule.keywords.is_empty() {
+                true
+            } else {
+                rule.keywords.iter().any(|k| {
+                    memchr::memmem::find(&lower, k.to_ascii_lowercase().as_bytes()).is_some()
+                })
+            };
+            if !candidate {
+                continue;
+            }
+            let Some(regex) = rule.regex.get() else {
+                continue;
+            };
+            let mut locs = regex.capture_locations();
+            let mut verdicts = Vec::new();
+            let mut at = 0;
+            while at <= text.len() && verdicts.len() < 16 {
+                let Some(m) = regex.captures_read_at(&mut locs, text, at) else {
+                    break;
+                };
+                let (ms, me) = (m.start(), m.end());
+                at = if me > ms { me } else { me + 1 };
+                verdicts.push(rule.verdict(&locs, text, ms, me));
+            }
+            if verdicts.is_empty() && !rule.keywords.is_empty() {
+                verdicts.push(Verdict::NoMatch);
+            }
+            if !verdicts.is_empty() {
+                out.push((r, verdicts));
+            }
+        }
+        out
+    }
+}
+
+/// What became of one regex match of a content rule (or of a keyword hit without one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// A keyword occurred but the regex did not match.
+    NoMatch,
+    /// The secret capture group did not take part in the match.
+    NoSecretGroup,
+    /// The secret's entropy was under the rule's floor.
+    LowEntropy {
+        /// Its entropy, bits per byte.
+        entropy: f64,
+        /// The floor.
+        min: f64,
+    },
+    /// The validator (Luhn, IBAN, SSN) refused it.
+    Invalid,
+    /// An allowlist (by index in the rule's list) dropped it.
+    Allowlisted(usize),
+    /// A finding, at these offsets.
+    Found(usize, usize),
+}
+
+impl ContentRule {
+    /// The verdict on one regex match `ms..me` of `message` (captures in `locs`).
+    fn verdict(&self, locs: &CaptureLocations, message: &[u8], ms: usize, me: usize) -> Verdict {
+        let group = self
+            .secret_group
+            .or(if locs.len() > 1 { Some(1) } else { None });
+        let (ss, se) = match group.and_then(|g| locs.get(g)) {
+            Some(span) => span,
+            None if self.secret_group.is_some() => return Verdict::NoSecretGroup,
+            None => (ms, me),
+        };
+        if se <= ss {
+            return Verdict::NoSecretGroup;
+        }
+        let secret = &message[ss..se];
+        if let Some(min) = self.entropy {
+            let entropy = shannon_entropy(secret);
+            if entropy < min {
+                return Verdict::LowEntropy { entropy, min };
+            }
+        }
+        if let Some(v) = self.validator
+            && !v.check(secret)
+        {
+            return Verdict::Invalid;
+        }
+        let whole = &message[ms..me];
+        if let Some(i) = self
+            .allowlists
+            .iter()
+            .position(|a| a.allows(secret, whole, message))
+        {
+            return Verdict::Allowlisted(i);
+        }
+        Verdict::Found(ss, se)
+    }
+
+    /// The description of allowlist `i`.
+    pub fn allowlist_description(&self, i: usize) -> Option<&str> {
+        self.allowlists
+            .get(i)
+            .and_then(|a| a.description.as_deref())
     }
 }
 

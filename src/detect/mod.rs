@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 pub(crate) use content::one_line;
 pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
-    PatternShape, RuleRegex, Scratch, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, digit_runs,
-    pattern_shape,
+    PatternShape, RuleRegex, Scratch, Verdict, WINDOW_AFTER, WINDOW_BEFORE, compile_regex,
+    digit_runs, pattern_shape,
 };
 use content::{ContentParts, compile_checked};
 use events::{EventDetectors, EventSources};
@@ -185,6 +185,8 @@ struct SourceFile {
 pub struct DetectorSetBuilder {
     toml: Vec<SourceFile>,
     sigma: Vec<SourceFile>,
+    /// `suppressions.toml` files: (name, text).
+    suppressions: Vec<(String, String)>,
     warnings: Vec<String>,
 }
 
@@ -239,7 +241,21 @@ impl DetectorSetBuilder {
         Ok(self)
     }
 
+    /// Adds a suppressions file (`--suppressions`).
+    pub fn suppressions_file(mut self, path: &Path) -> Result<Self, DetectorError> {
+        let text = read_bounded(path).map_err(|source| DetectorError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.suppressions.push((path.display().to_string(), text));
+        Ok(self)
+    }
+
     fn push(&mut self, path: &Path, text: String, builtin: bool) {
+        if path.file_name().is_some_and(|n| n == "suppressions.toml") {
+            self.suppressions.push((path.display().to_string(), text));
+            return;
+        }
         let file = SourceFile {
             name: path.display().to_string(),
             text,
@@ -342,9 +358,16 @@ impl DetectorSetBuilder {
         }
         .check()?;
         let content = ContentMatcher::with_literals(rules, events.literals())?;
+        let mut suppressions = crate::suppress::Suppressions::default();
+        for (name, text) in &self.suppressions {
+            suppressions.load(name, text)?;
+        }
+        self.warnings
+            .extend(suppressions.expired_notices(crate::suppress::wall_clock()));
         Ok(DetectorSet {
             content,
             events,
+            suppressions,
             warnings: self.warnings,
         })
     }
@@ -561,6 +584,7 @@ fn compile_allowlist(
         });
     }
     Ok(Allowlist {
+        description: spec.description.clone(),
         target,
         regexes,
         stopwords: spec
@@ -728,6 +752,7 @@ fn compile_rule(
 pub struct DetectorSet {
     content: ContentMatcher,
     events: EventDetectors,
+    suppressions: crate::suppress::Suppressions,
     warnings: Vec<String>,
 }
 
@@ -775,14 +800,22 @@ impl DetectorSet {
         Self::builder().builtin().build()
     }
 
-    /// The built-in set (unless `builtin` is false) plus the files and directories `paths`.
-    pub fn load(paths: &[std::path::PathBuf], builtin: bool) -> Result<Self, DetectorError> {
+    /// The built-in set (unless `builtin` is false) plus the files and directories `paths`
+    /// and the suppressions files `suppressions`.
+    pub fn load(
+        paths: &[std::path::PathBuf],
+        builtin: bool,
+        suppressions: &[std::path::PathBuf],
+    ) -> Result<Self, DetectorError> {
         let mut b = Self::builder();
         if builtin {
             b = b.builtin();
         }
         for p in paths {
             b = b.path(p)?;
+        }
+        for p in suppressions {
+            b = b.suppressions_file(p)?;
         }
         b.build()
     }
@@ -800,6 +833,11 @@ impl DetectorSet {
     /// The event (Sigma) detectors and correlations.
     pub fn events(&self) -> &EventDetectors {
         &self.events
+    }
+
+    /// The suppressions loaded with the set.
+    pub fn suppressions(&self) -> &crate::suppress::Suppressions {
+        &self.suppressions
     }
 
     /// Scans one line in a single automaton pass: content matches are appended to `out`, and
@@ -890,6 +928,18 @@ impl DetectorSet {
             )
         });
         content.chain(events).chain(correlations).collect()
+    }
+
+    /// Every rule's tags, by rule id (finding types and ATT&CK tactics for the findings sinks).
+    pub fn tags_by_rule(&self) -> std::collections::HashMap<String, Vec<String>> {
+        self.content
+            .rules()
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.events.rules().iter().map(|r| &r.meta))
+            .chain(self.events.correlations().iter().map(|c| &c.meta))
+            .map(|m| (m.id.clone(), m.tags.clone()))
+            .collect()
     }
 
     /// The metadata of the rule with this id, of any kind.

@@ -75,6 +75,14 @@ pub fn of_stats(s: &crate::pipeline::Stats) -> Vec<Metric> {
         Metric::total("CorrelationLateEvents", s.correlation_late, Unit::Count),
         Metric::total("CorrelationOpenEpisodes", s.open_episodes, Unit::Count),
     ];
+    for (rule, n) in &s.alerts_suppressed_by_rule {
+        m.push(Metric {
+            name: "AlertsSuppressedByRule",
+            dimensions: vec![("Rule", rule.clone())],
+            value: *n as f64,
+            unit: Unit::Count,
+        });
+    }
     for (rule, n) in &s.event_matches_by_rule {
         m.push(Metric {
             name: "EventMatches",

@@ -1,9 +1,67 @@
-//! Stage 6: where alerts go. Local sinks write JSON Lines or a readable table; the AWS sinks
-//! (SNS, CloudWatch) implement the same trait.
+//! Stage 6: where alerts go. Local sinks ([`AlertSink`]) write JSON Lines or a readable table
+//! as alerts come; publishers ([`Publisher`]: SNS, Security Hub, EventBridge) send a run's
+//! alerts in batches. Metrics go to CloudWatch ([`metrics`]).
+//!
+//! Every publisher follows the same contract: what it cannot deliver for a reason on the
+//! service's side fails the run, naming the alerts left (Lambda retries the batch, and they are
+//! sent first next time); what the service refuses for good is set aside and counted, never
+//! blocking the others.
 
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 
 use crate::alert::Alert;
+use crate::error::AwsErrorKind;
+
+/// Why a publisher could not deliver some alerts (the run fails and is retried). The alerts
+/// not in `unpublished` did go out.
+#[derive(Debug, thiserror::Error)]
+#[error("{sink} to {target} {kind}: {cause} ({} alert(s) unpublished)", unpublished.len())]
+pub struct PublishError {
+    /// The publisher (`SNS`, `Security Hub`, `EventBridge`).
+    pub sink: &'static str,
+    /// The topic, product or bus.
+    pub target: String,
+    /// Throttled, not found, access denied, unreachable ...
+    pub kind: AwsErrorKind,
+    /// The service's code and message.
+    pub cause: String,
+    /// Ids of the alerts that were not delivered.
+    pub unpublished: Vec<String>,
+}
+
+/// An alert a service refused for a reason retrying cannot fix: set aside and counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undeliverable {
+    /// The alert's id.
+    pub id: String,
+    /// The service's code and message.
+    pub reason: String,
+}
+
+/// What one publisher did with a run's alerts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Alerts delivered.
+    pub published: usize,
+    /// Alerts shortened to fit the service's limit before sending.
+    pub shortened: usize,
+    /// Alerts refused for good.
+    pub undeliverable: Vec<Undeliverable>,
+}
+
+/// A future returned by [`Publisher::publish`].
+pub type PublishFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<PublishReport, PublishError>> + Send + 'a>>;
+
+/// A destination that takes a run's alerts in batches (SNS, Security Hub, EventBridge).
+pub trait Publisher: Send + Sync + std::fmt::Debug {
+    /// A short name for messages and metrics.
+    fn name(&self) -> &'static str;
+    /// Delivers `alerts` (see the module docs for the contract).
+    fn publish<'a>(&'a self, alerts: &'a [Alert]) -> PublishFuture<'a>;
+}
 
 /// Why a sink could not take an alert.
 #[derive(Debug, thiserror::Error)]
@@ -141,5 +199,7 @@ impl<W: Write> AlertSink for TableSink<W> {
     }
 }
 
+pub mod eventbridge;
 pub mod metrics;
+pub mod securityhub;
 pub mod sns;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
+use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
 use crate::alert::{Alert, bounded};
 use crate::error::AwsErrorKind;
 
@@ -22,42 +23,6 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub const MAX_SUBJECT_CHARS: usize = 100;
 /// Attempts per entry before publishing is given up (and the invocation fails).
 pub const MAX_ATTEMPTS: u32 = 4;
-
-/// Why alerts could not be published (the invocation fails and Lambda retries it). The
-/// alerts not in `unpublished` did go out.
-#[derive(Debug, thiserror::Error)]
-#[error("SNS PublishBatch to {topic} {kind}: {cause} ({} alert(s) unpublished)", unpublished.len())]
-pub struct PublishError {
-    /// The topic.
-    pub topic: String,
-    /// Throttled, not found, access denied, unreachable ...
-    pub kind: AwsErrorKind,
-    /// The service's code and message.
-    pub cause: String,
-    /// Ids of the alerts that were not published.
-    pub unpublished: Vec<String>,
-}
-
-/// An alert SNS refused for a reason retrying cannot fix (a sender fault): set aside and
-/// counted, never blocking the others.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undeliverable {
-    /// The alert's id.
-    pub id: String,
-    /// SNS's code and message.
-    pub reason: String,
-}
-
-/// What publishing did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PublishReport {
-    /// Alerts published.
-    pub published: usize,
-    /// Alerts shortened to fit SNS's message limit before sending.
-    pub shortened: usize,
-    /// Alerts SNS refused for good.
-    pub undeliverable: Vec<Undeliverable>,
-}
 
 /// One SNS message for an alert, before it becomes a request entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +45,16 @@ impl SnsMessage {
                 .iter()
                 .map(|(k, v)| k.len() + v.len() + "String".len())
                 .sum::<usize>()
+    }
+}
+
+impl Publisher for SnsPublisher {
+    fn name(&self) -> &'static str {
+        "SNS"
+    }
+
+    fn publish<'a>(&'a self, alerts: &'a [Alert]) -> PublishFuture<'a> {
+        Box::pin(SnsPublisher::publish(self, alerts))
     }
 }
 
@@ -289,7 +264,8 @@ impl SnsPublisher {
                 Ok(()) => {}
                 Err((kind, cause, left)) => {
                     let e = failure.get_or_insert_with(|| PublishError {
-                        topic: self.topic_arn.clone(),
+                        sink: "SNS",
+                        target: self.topic_arn.clone(),
                         kind,
                         cause,
                         unpublished: Vec::new(),

@@ -1,0 +1,432 @@
+//! AWS Security Hub: every alert imported as an ASFF finding (schema 2018-10-08) with
+//! `BatchImportFindings`, at most 100 per call.
+//!
+//! The finding's `Id` is the alert id, so a retried batch updates its findings instead of
+//! duplicating them. `ProductArn` is the account's default product (a custom integration);
+//! `GeneratorId` is the rule id; `Types` come from the alert's kind (secrets and PII under
+//! `Sensitive Data Identifications`) and the rule's ATT&CK tags (`TTPs/<tactic>`, exfiltration
+//! and impact under `Effects`); `Resources` are the log group, and the Lambda function when the
+//! log group names one. Evidence is masked as in the alert JSON: never the secret.
+//!
+//! Building a finding is a pure function ([`asff_finding`]), tested apart from sending.
+
+use std::time::Duration;
+
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, Resource, Severity as AsffSeverity, SeverityLabel,
+};
+
+use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
+use crate::alert::{Alert, bounded};
+use crate::detect::{FindingKind, Severity};
+use crate::error::AwsErrorKind;
+
+/// Findings per `BatchImportFindings` call (the API's limit).
+pub const MAX_FINDINGS_PER_CALL: usize = 100;
+/// Attempts per finding that failed for a reason on the service's side.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Where findings are imported: the account, region and partition of the default product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The 12-digit account id (the caller's: Security Hub refuses others for the default
+    /// product).
+    pub id: String,
+    /// The region.
+    pub region: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: String,
+}
+
+impl Account {
+    /// `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`.
+    pub fn product_arn(&self) -> String {
+        format!(
+            "arn:{}:securityhub:{}:{}:product/{}/default",
+            self.partition, self.region, self.id, self.id
+        )
+    }
+}
+
+/// The calling account, its partition (from STS `GetCallerIdentity`'s ARN) and the region of
+/// `aws`: where findings of the default product go.
+pub async fn caller_account(aws: &aws_config::SdkConfig) -> Result<Account, PublishError> {
+    let region = aws
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let out = aws_sdk_sts::Client::new(aws)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            let (kind, cause) = crate::error::classify(&e);
+            PublishError {
+                sink: "STS",
+                target: "GetCallerIdentity".into(),
+                kind,
+                cause,
+                unpublished: Vec::new(),
+            }
+        })?;
+    let partition = out
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_owned();
+    Ok(Account {
+        id: out.account().unwrap_or_default().to_owned(),
+        region,
+        partition,
+    })
+}
+
+/// ASFF `Types` for an alert: its kind, then one per ATT&CK tactic tag of its rule.
+pub fn finding_types(alert: &Alert, tags: &[String]) -> Vec<String> {
+    let mut types = Vec::new();
+    match alert.kind {
+        FindingKind::Secret => types.push("Sensitive Data Identifications/Passwords".to_owned()),
+        FindingKind::Pii => types.push("Sensitive Data Identifications/PII".to_owned()),
+        FindingKind::Threshold => types.push("Unusual Behaviors/Application".to_owned()),
+        FindingKind::Event => {}
+    }
+    for t in tags {
+        let Some(tactic) = t.strip_prefix("attack.") else {
+            continue;
+        };
+        let ty = match tactic {
+            "initial_access" | "initial-access" => "TTPs/Initial Access",
+            "execution" => "TTPs/Execution",
+            "persistence" => "TTPs/Persistence",
+            "privilege_escalation" | "privilege-escalation" => "TTPs/Privilege Escalation",
+            "defense_evasion" | "defense-evasion" => "TTPs/Defense Evasion",
+            "credential_access" | "credential-access" => "TTPs/Credential Access",
+            "discovery" | "reconnaissance" => "TTPs/Discovery",
+            "lateral_movement" | "lateral-movement" => "TTPs/Lateral Movement",
+            "collection" => "TTPs/Collection",
+            "command_and_control" | "command-and-control" => "TTPs/Command and Control",
+            "exfiltration" => "Effects/Data Exfiltration",
+            "impact" => "Effects/Data Destruction",
+            _ => continue,
+        };
+        if !types.iter().any(|x| x == ty) {
+            types.push(ty.to_owned());
+        }
+    }
+    if types.is_empty() {
+        types.push("Unusual Behaviors/Application".to_owned());
+    }
+    types.truncate(50);
+    types
+}
+
+fn label(s: Severity) -> SeverityLabel {
+    match s {
+        Severity::Low => SeverityLabel::Low,
+        Severity::Medium => SeverityLabel::Medium,
+        Severity::High => SeverityLabel::High,
+        Severity::Critical => SeverityLabel::Critical,
+    }
+}
+
+/// The log group's ARN, and the Lambda function's when the log group is `/aws/lambda/<name>`.
+fn resources(alert: &Alert, account: &Account) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let group_arn = format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        account.partition, account.region, account.id, alert.log_group
+    );
+    let other = [
+        ("logGroup", alert.log_group.as_str()),
+        ("logStream", alert.log_stream.as_str()),
+        ("ruleId", alert.rule_id.as_str()),
+    ];
+    let mut group = Resource::builder()
+        .r#type("Other")
+        .id(bounded(&group_arn, 512))
+        .partition(account.partition.as_str().into())
+        .region(&account.region);
+    let mut details = aws_sdk_securityhub::types::ResourceDetails::builder();
+    for (k, v) in other {
+        details = details.other(k, bounded(v, 1000));
+    }
+    group = group.details(details.build());
+    out.push(group.build());
+    if let Some(name) = alert.log_group.strip_prefix("/aws/lambda/") {
+        let arn = format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            account.partition, account.region, account.id, name
+        );
+        out.push(
+            Resource::builder()
+                .r#type("AwsLambdaFunction")
+                .id(arn)
+                .partition(account.partition.as_str().into())
+                .region(&account.region)
+                .build(),
+        );
+    }
+    out
+}
+
+/// The finding's description: the alert's facts in one paragraph (masked evidence only).
+fn description(alert: &Alert) -> String {
+    let mut d = format!(
+        "{} in log group {} (stream {}), event time {}.",
+        alert.title, alert.log_group, alert.log_stream, alert.timestamp
+    );
+    if let Some(e) = &alert.evidence {
+        d.push_str(&format!(
+            " Evidence: {} (fingerprint {}, {} match(es)).",
+            e.masked, e.fingerprint, e.matches
+        ));
+    }
+    if let (Some(g), Some(c)) = (&alert.group, alert.count) {
+        d.push_str(&format!(" {}={} reached {c}.", g.field, g.value));
+    }
+    if alert.suppressed > 0 {
+        d.push_str(&format!(
+            " {} similar alert(s) held back.",
+            alert.suppressed
+        ));
+    }
+    bounded(&d, 1000)
+}
+
+/// The ASFF finding of an alert. `tags` are the rule's tags; `now` is the import time
+/// (`CreatedAt`/`UpdatedAt`, RFC 3339).
+pub fn asff_finding(
+    alert: &Alert,
+    tags: &[String],
+    account: &Account,
+    now: &str,
+) -> Result<AwsSecurityFinding, String> {
+    let observed = if alert.timestamp.is_empty() {
+        now
+    } else {
+        alert.timestamp.as_str()
+    };
+    let sev = AsffSeverity::builder()
+        .label(label(alert.severity))
+        .original(alert.severity.as_str())
+        .build();
+    let mut f = AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(&alert.id)
+        .product_arn(account.product_arn())
+        .generator_id(bounded(&alert.rule_id, 500))
+        .aws_account_id(&account.id)
+        .set_types(Some(finding_types(alert, tags)))
+        .created_at(now)
+        .updated_at(now)
+        .first_observed_at(observed)
+        .last_observed_at(observed)
+        .severity(sev)
+        .title(bounded(&alert.title, 250))
+        .description(description(alert))
+        .set_resources(Some(resources(alert, account)))
+        .product_fields("ProviderName", "logwarden")
+        .product_fields("ProviderVersion", env!("CARGO_PKG_VERSION"))
+        .product_fields("logwarden/kind", alert.kind.as_str())
+        .record_state(aws_sdk_securityhub::types::RecordState::Active);
+    if let Some(e) = &alert.evidence {
+        f = f
+            .product_fields("logwarden/masked", bounded(&e.masked, 2000))
+            .product_fields("logwarden/fingerprint", &e.fingerprint);
+    }
+    if let Some(g) = &alert.group {
+        f = f.product_fields(
+            "logwarden/group",
+            bounded(&format!("{}={}", g.field, g.value), 2000),
+        );
+    }
+    Ok(f.build())
+}
+
+/// Imports alerts into Security Hub.
+#[derive(Debug, Clone)]
+pub struct SecurityHubPublisher {
+    client: aws_sdk_securityhub::Client,
+    account: Account,
+    /// Rule id → tags, for the finding types.
+    tags: std::sync::Arc<std::collections::HashMap<String, Vec<String>>>,
+    backoff: Duration,
+}
+
+impl SecurityHubPublisher {
+    /// A publisher into `account`'s default product; `tags` maps rule ids to their tags.
+    pub fn new(
+        client: aws_sdk_securityhub::Client,
+        account: Account,
+        tags: std::collections::HashMap<String, Vec<String>>,
+    ) -> Self {
+        SecurityHubPublisher {
+            client,
+            account,
+            tags: std::sync::Arc::new(tags),
+            backoff: Duration::from_millis(100),
+        }
+    }
+
+    async fn import(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
+        let now = crate::time::EventTime::clamped(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+        )
+        .to_rfc3339();
+        let mut report = PublishReport::default();
+        let mut unpublished = Vec::new();
+        let mut last = (AwsErrorKind::Other, String::new());
+        for chunk in alerts.chunks(MAX_FINDINGS_PER_CALL) {
+            let mut pending: Vec<&Alert> = chunk.iter().collect();
+            for attempt in 0..MAX_ATTEMPTS {
+                if attempt > 0 {
+                    tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
+                }
+                let mut findings = Vec::new();
+                for a in &pending {
+                    let tags = self.tags.get(&a.rule_id).map(Vec::as_slice).unwrap_or(&[]);
+                    match asff_finding(a, tags, &self.account, &now) {
+                        Ok(f) => findings.push(f),
+                        Err(reason) => report.undeliverable.push(Undeliverable {
+                            id: a.id.clone(),
+                            reason,
+                        }),
+                    }
+                }
+                let out = match self
+                    .client
+                    .batch_import_findings()
+                    .set_findings(Some(findings))
+                    .send()
+                    .await
+                {
+                    Ok(out) => out,
+                    Err(e) => {
+                        last = crate::error::classify(&e);
+                        if last.0.retryable() && attempt + 1 < MAX_ATTEMPTS {
+                            continue;
+                        }
+                        break;
+                    }
+                };
+                let failed: Vec<_> = out.failed_findings().to_vec();
+                report.published += pending.len() - failed.len();
+                let mut retry = Vec::new();
+                for f in failed {
+                    let code = f.error_code().unwrap_or("Unknown").to_owned();
+                    let reason = format!("{code}: {}", f.error_message().unwrap_or("no message"));
+                    let kind = AwsErrorKind::from_code(Some(&code));
+                    let Some(a) = pending.iter().find(|a| Some(a.id.as_str()) == f.id()) else {
+                        continue;
+                    };
+                    if kind.retryable() {
+                        last = (kind, reason);
+                        retry.push(*a);
+                    } else {
+                        report.undeliverable.push(Undeliverable {
+                            id: a.id.clone(),
+                            reason,
+                        });
+                    }
+                }
+                pending = retry;
+                if pending.is_empty() {
+                    break;
+                }
+            }
+            unpublished.extend(pending.iter().map(|a| a.id.clone()));
+        }
+        if unpublished.is_empty() {
+            Ok(report)
+        } else {
+            Err(PublishError {
+                sink: "Security Hub",
+                target: self.account.product_arn(),
+                kind: last.0,
+                cause: last.1,
+                unpublished,
+            })
+        }
+    }
+}
+
+impl Publisher for SecurityHubPublisher {
+    fn name(&self) -> &'static str {
+        "Security Hub"
+    }
+
+    fn publish<'a>(&'a self, alerts: &'a [Alert]) -> PublishFuture<'a> {
+        Box::pin(self.import(alerts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{Evidence, Fingerprinter};
+
+    fn alert() -> Alert {
+        Alert {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            rule_id: "stripe-secret-key".into(),
+            title: "Stripe live secret key in /aws/lambda/orders".into(),
+            severity: Severity::Critical,
+            kind: FindingKind::Secret,
+            log_group: "/aws/lambda/orders".into(),
+            log_stream: "s".into(),
+            event_ids: vec!["1".into()],
+            timestamp: "2026-11-25T10:00:00.000Z".into(),
+            evidence: Some(Evidence::of(
+                b"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                FindingKind::Secret,
+                1,
+                &Fingerprinter::new(b"k"),
+            )),
+            group: None,
+            count: None,
+            window: None,
+            suppressed: 0,
+        }
+    }
+
+    #[test]
+    fn an_alert_becomes_a_valid_asff_finding_without_the_secret() {
+        let account = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        };
+        let f = asff_finding(
+            &alert(),
+            &["attack.credential_access".into()],
+            &account,
+            "2026-11-25T10:00:01.000Z",
+        )
+        .expect("builds");
+        assert_eq!(f.schema_version(), Some("2018-10-08"));
+        assert_eq!(f.id(), Some("0123456789abcdef0123456789abcdef"));
+        assert_eq!(
+            f.product_arn(),
+            Some("arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")
+        );
+        assert_eq!(f.generator_id(), Some("stripe-secret-key"));
+        assert_eq!(
+            f.types(),
+            [
+                "Sensitive Data Identifications/Passwords",
+                "TTPs/Credential Access"
+            ]
+        );
+        assert_eq!(
+            f.severity().and_then(|s| s.label()),
+            Some(&SeverityLabel::Critical)
+        );
+        let types: Vec<&str> = f.resources().iter().filter_map(|r| r.r#type()).collect();
+        assert_eq!(types, ["Other", "AwsLambdaFunction"]);
+        assert!(!format!("{f:?}").contains("sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+        assert!(f.title().is_some_and(|t| t.len() <= 256));
+        assert!(f.description().is_some_and(|d| d.len() <= 1024));
+    }
+}
