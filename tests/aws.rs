@@ -1150,3 +1150,239 @@ async fn shared_windows_cost_one_request_per_window_per_batch() {
         second.window_requests, first.window_requests
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Findings sinks (Security Hub, EventBridge) and the fingerprint key (Secrets Manager).
+
+/// A queue and its ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("bus"))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url()
+        .unwrap_or_default()
+        .to_owned();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .unwrap_or_default();
+    (url, arn)
+}
+
+/// Every alert becomes one Security Hub finding (its id the alert id; a retry updates, never
+/// duplicates) and one OCSF Detection Finding on the bus (routed by a rule to a queue), with
+/// no planted value anywhere.
+/// (On a thread with a large stack: the SDK's Security Hub finding type is deep, and a
+/// debug build deserialises it in one frame that overflows a test thread's 2 MiB.)
+#[test]
+fn findings_reach_security_hub_and_an_event_bus() {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(findings_reach_security_hub_and_an_event_bus_body())
+        })
+        .expect("thread")
+        .join()
+        .expect("the test body");
+}
+
+async fn findings_reach_security_hub_and_an_event_bus_body() {
+    let config = sdk_config(&endpoint()).await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let bus = unique("soc-bus");
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("bus");
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let (url, qarn) = queue(&sqs).await;
+    events
+        .put_rule()
+        .name(unique("to-queue"))
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["logwarden"],"detail-type":["Detection Finding"]}"#)
+        .send()
+        .await
+        .expect("rule");
+    let rule_name = events
+        .list_rules()
+        .event_bus_name(&bus)
+        .send()
+        .await
+        .expect("rules")
+        .rules()
+        .first()
+        .and_then(|r| r.name())
+        .unwrap_or_default()
+        .to_owned();
+    events
+        .put_targets()
+        .rule(&rule_name)
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(&qarn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("targets");
+    let mut s = settings(None);
+    s.securityhub_findings = true;
+    s.event_bus_name = Some(bus.clone());
+    let h = Handler::new(Box::pin(parts(&config, &s)).await);
+    let report = Box::pin(h.handle(&sample("node-worker.json")))
+        .await
+        .expect("invocation succeeds");
+    assert!(report.alerts >= 6, "{report:?}");
+    assert_eq!(
+        report.published,
+        2 * report.alerts,
+        "one finding and one event per alert"
+    );
+    let again = Box::pin(h.handle(&sample("node-worker.json")))
+        .await
+        .expect("retry succeeds");
+    assert_eq!(again.published, 2 * again.alerts);
+    let hub = aws_sdk_securityhub::Client::new(&config);
+    let findings = hub
+        .get_findings()
+        .max_results(100)
+        .send()
+        .await
+        .expect("findings");
+    let ours: Vec<_> = findings
+        .findings()
+        .iter()
+        .filter(|f| {
+            f.product_fields()
+                .is_some_and(|p| p.contains_key("ProviderName"))
+        })
+        .collect();
+    let ids: std::collections::BTreeSet<&str> = ours.iter().filter_map(|f| f.id()).collect();
+    assert!(ids.len() as u64 >= report.alerts, "{} findings", ids.len());
+    assert_eq!(ids.len(), ours.len(), "a retry updates, never duplicates");
+    let secrets = planted();
+    let dump = format!("{ours:?}");
+    for p in &secrets {
+        assert!(
+            !dump.contains(p.as_str()),
+            "a planted value reached Security Hub"
+        );
+    }
+    let delivered = drain_raw(&sqs, &url).await;
+    assert_eq!(delivered.len() as u64, report.alerts + again.alerts);
+    for e in &delivered {
+        assert_eq!(e["detail-type"], "Detection Finding");
+        assert_eq!(e["source"], "logwarden");
+        let problems = logwarden::sink::eventbridge::ocsf_problems(&e["detail"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        for p in &secrets {
+            assert!(
+                !e.to_string().contains(p.as_str()),
+                "a planted value reached EventBridge"
+            );
+        }
+    }
+}
+
+/// Every message body of a queue as JSON (drains it).
+async fn drain_raw(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let r = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        if r.messages().is_empty() {
+            return out;
+        }
+        for m in r.messages() {
+            out.push(serde_json::from_str(m.body().unwrap_or_default()).expect("event JSON"));
+            if let Some(h) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(h)
+                    .send()
+                    .await
+                    .ok();
+            }
+        }
+    }
+}
+
+/// The fingerprint key comes from Secrets Manager (FINGERPRINT_KEY_SECRET, and
+/// `--fingerprint-key-secret` in the CLI): alerts carry HMAC-SHA256 under that key, and
+/// `logwarden fingerprint` gives the same value for a suspected secret.
+#[tokio::test(flavor = "current_thread")]
+async fn the_fingerprint_key_comes_from_secrets_manager() {
+    let endpoint = endpoint();
+    let config = sdk_config(&endpoint).await;
+    let name = unique("logwarden-fingerprint-key");
+    let key = "a2f1c9e4b7d3085f6a1e2c4b9d7f3a5e";
+    aws_sdk_secretsmanager::Client::new(&config)
+        .create_secret()
+        .name(&name)
+        .secret_string(key)
+        .send()
+        .await
+        .expect("secret");
+    let mut s = settings(None);
+    s.fingerprint_key_secret = Some(name.clone());
+    let p = Parts::from_settings(&s, &config).await.expect("parts");
+    let secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let expected =
+        logwarden::alert::Fingerprinter::new(key.as_bytes()).fingerprint(secret.as_bytes());
+    assert_eq!(p.fingerprints.fingerprint(secret.as_bytes()), expected);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_logwarden"))
+        .args(["fingerprint", "--fingerprint-key-secret", &name])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    if let Some(mut i) = child.stdin.take() {
+        use tokio::io::AsyncWriteExt;
+        i.write_all(secret.as_bytes()).await.expect("stdin");
+    }
+    let out = child.wait_with_output().await.expect("output");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected);
+    // A missing secret is a clear start-up error naming it.
+    s.fingerprint_key_secret = Some("no-such-secret".into());
+    let e = Parts::from_settings(&s, &config)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("no-such-secret") && e.contains("not found"),
+        "{e}"
+    );
+}
