@@ -180,6 +180,29 @@ pub struct Batch<'a> {
     pub origin: Origin,
 }
 
+impl Batch<'_> {
+    /// The batch with everything it borrows copied (to hand it to another thread).
+    pub fn into_owned(self) -> Batch<'static> {
+        Batch {
+            message_type: self.message_type,
+            owner: Cow::Owned(self.owner.into_owned()),
+            log_group: Cow::Owned(self.log_group.into_owned()),
+            log_stream: Cow::Owned(self.log_stream.into_owned()),
+            events: self
+                .events
+                .into_iter()
+                .map(|e| LogEvent {
+                    id: Cow::Owned(e.id.into_owned()),
+                    timestamp: e.timestamp,
+                    message: Cow::Owned(e.message.into_owned()),
+                    truncated: e.truncated,
+                })
+                .collect(),
+            origin: self.origin,
+        }
+    }
+}
+
 /// Where a batch or a failed record sits in its input: its index (a Kinesis record, an array
 /// item or a document of a stream) and, for a Kinesis record, its sequence number (what a
 /// partial batch response reports).

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::alert::Alert;
 use crate::correlate::{SharedWindowStore, StoreError};
 use crate::decode::{DecodeError, Origin, RecordError, TextSource};
-use crate::pipeline::{Pipeline, Stats};
+use crate::pipeline::{Pipeline, Prepared, Stats};
 use crate::sink::metrics::{CloudWatchPublisher, MetricsError, emf_lines, of_stats};
 use crate::sink::sns::SnsPublisher;
 use crate::sink::{PublishError, Publisher};
@@ -256,11 +256,31 @@ impl Driver {
         source: &TextSource,
         local: &mut (dyn FnMut(&Alert) + Send),
     ) -> InputOutcome {
+        self.analyse_with(|p, emit| p.process_input(input, source, emit), local)
+            .await
+    }
+
+    /// [`Driver::analyse`] for an input decoded and scanned ahead
+    /// ([`crate::pipeline::prepare`]): the same outcome as analysing its bytes.
+    pub async fn analyse_prepared(
+        &mut self,
+        prepared: Prepared,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> InputOutcome {
+        self.analyse_with(|p, emit| p.process_prepared(prepared, emit), local)
+            .await
+    }
+
+    async fn analyse_with(
+        &mut self,
+        run: impl FnOnce(&mut Pipeline, &mut dyn FnMut(Alert)) -> Result<Vec<RecordError>, DecodeError>,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> InputOutcome {
         self.in_progress = true;
         let started = Instant::now();
         let mut out = InputOutcome::default();
         let mut kept = Vec::new();
-        let result = self.pipeline.process_input(input, source, &mut |a| {
+        let result = run(&mut self.pipeline, &mut |a| {
             local(&a);
             kept.push(a);
         });

@@ -13,6 +13,29 @@ use crate::decode::{Limits, TextSource, decode_input};
 use crate::detect::{DetectorSet, FindingKind, Scratch, Verdict};
 use crate::record::{Parser, Record};
 
+/// Explains every event of every input to `out`, each read in pieces like replay does;
+/// returns how many events would alert.
+pub fn explain_inputs(
+    set: &DetectorSet,
+    fp: &Fingerprinter,
+    inputs: &[crate::input::Input],
+    out: &mut dyn Write,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut alerting = 0;
+    for inp in inputs {
+        let mut pieces = crate::input::open(inp)?;
+        while let Some(piece) = pieces.next_piece()? {
+            let source = TextSource {
+                log_group: inp.default_log_group(),
+                log_stream: inp.default_log_stream(),
+                first_line: piece.first_line,
+            };
+            alerting += explain(set, fp, &piece.bytes, &source, out)?;
+        }
+    }
+    Ok(alerting)
+}
+
 /// Explains every event of `input` to `out`; returns how many events would alert.
 pub fn explain(
     set: &DetectorSet,

@@ -5,7 +5,8 @@
 //! [`alert`] ([`Alert`], secrets masked, fields bounded) → [`sink`]. [`Pipeline`] runs the
 //! flow for one input; the [`driver`] runs an invocation (analyse, flush shared windows,
 //! finish, publish, report) for both front ends: the `logwarden` CLI ([`input`] reads its
-//! files) and the Lambda ([`lambda`]).
+//! files, [`replay`] feeds them to the driver on one thread or several) and the Lambda
+//! ([`lambda`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,6 +40,7 @@ pub mod lambda;
 pub mod logging;
 pub mod pipeline;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod settings;
 pub mod sink;

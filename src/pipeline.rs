@@ -268,6 +268,16 @@ impl Pipeline {
         &self.detectors
     }
 
+    /// The detector set, shared (for threads that scan ahead: [`prepare`]).
+    pub fn shared_detectors(&self) -> Arc<DetectorSet> {
+        Arc::clone(&self.detectors)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// Decodes one input (any format of [`decode::decode_input`]) and processes every batch
     /// in it. Fails when nothing of the input could be decoded; errors of single records are
     /// returned in the `Ok` list while the rest is still processed.
@@ -277,12 +287,37 @@ impl Pipeline {
         text_source: &TextSource,
         emit: &mut dyn FnMut(Alert),
     ) -> Result<Vec<RecordError>, DecodeError> {
-        self.stats.inputs += 1;
-        self.stats.input_bytes += input.len() as u64;
         let limits = self.config.limits;
         let result = decode::decode_input(input, text_source, &limits, &mut |batch| {
             self.process_batch(&batch, emit);
         });
+        self.input_done(input.len(), result)
+    }
+
+    /// Processes an input [`prepare`]d on another thread: exactly what [`process_input`]
+    /// does with the same bytes (same alerts, state and counters), without decoding again
+    /// and without scanning again the events the preparation found nothing in.
+    ///
+    /// [`process_input`]: Pipeline::process_input
+    pub fn process_prepared(
+        &mut self,
+        prepared: Prepared,
+        emit: &mut dyn FnMut(Alert),
+    ) -> Result<Vec<RecordError>, DecodeError> {
+        for (batch, quiet) in &prepared.batches {
+            self.process_batch_with(batch, Some(quiet), emit);
+        }
+        self.input_done(prepared.input_len, prepared.result)
+    }
+
+    /// Counts a decoded input.
+    fn input_done(
+        &mut self,
+        len: usize,
+        result: Result<decode::DecodeReport, DecodeError>,
+    ) -> Result<Vec<RecordError>, DecodeError> {
+        self.stats.inputs += 1;
+        self.stats.input_bytes += len as u64;
         match result {
             Ok(report) => {
                 self.stats.events_received += report.counts.control_events;
@@ -335,6 +370,16 @@ impl Pipeline {
 
     /// Processes one decoded batch, calling `emit` for every alert.
     pub fn process_batch(&mut self, batch: &Batch<'_>, emit: &mut dyn FnMut(Alert)) {
+        self.process_batch_with(batch, None, emit);
+    }
+
+    /// [`Pipeline::process_batch`], skipping the scan of the events `quiet` marks.
+    fn process_batch_with(
+        &mut self,
+        batch: &Batch<'_>,
+        quiet: Option<&[bool]>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
         let n = batch.events.len() as u64;
         self.stats.events_received += n;
         if batch.message_type == MessageType::Control {
@@ -363,8 +408,9 @@ impl Pipeline {
             ));
         }
         let detectors = Arc::clone(&self.detectors);
-        for event in &batch.events {
-            self.process_event(&detectors, batch, event, emit);
+        for (i, event) in batch.events.iter().enumerate() {
+            let quiet = quiet.and_then(|q| q.get(i)).copied().unwrap_or(false);
+            self.process_event(&detectors, batch, event, quiet, emit);
         }
         // The batch's correlation matches, in event-time order.
         let mut crossings = std::mem::take(&mut self.crossings);
@@ -381,12 +427,18 @@ impl Pipeline {
         detectors: &DetectorSet,
         batch: &Batch<'_>,
         event: &LogEvent<'_>,
+        quiet: bool,
         emit: &mut dyn FnMut(Alert),
     ) {
         self.stats.events_processed += 1;
         self.stats.message_bytes += event.message.len() as u64;
         if event.truncated {
             self.stats.events_truncated += 1;
+        }
+        // Scanned ahead and found empty: nothing below would happen unless a multi-line block
+        // is open (it reads every event of its stream).
+        if quiet && self.blocks.is_empty() {
+            return;
         }
         let msg = event.message.as_bytes();
         self.matches.clear();
@@ -630,6 +682,66 @@ impl Pipeline {
     }
 }
 
+/// An input decoded and scanned ahead of the pipeline, on any thread ([`prepare`]).
+pub struct Prepared {
+    /// The batches, owned, each with per event whether the scan found nothing in it.
+    batches: Vec<(Batch<'static>, Vec<bool>)>,
+    /// What decoding reported.
+    result: Result<decode::DecodeReport, DecodeError>,
+    /// The input's size.
+    input_len: usize,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("batches", &self.batches.len())
+            .field("input_len", &self.input_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes `input` as [`Pipeline::process_input`] would and runs the content scan over every
+/// event, marking the events it finds nothing in (no match, no event-rule candidate, no
+/// multi-line opener): the part of the work that needs no state, so that replay can do it
+/// for several inputs at once and hand the results to one pipeline in input order
+/// ([`Pipeline::process_prepared`]).
+pub fn prepare(
+    detectors: &DetectorSet,
+    config: &Config,
+    input: &[u8],
+    text_source: &TextSource,
+) -> Prepared {
+    let mut scratch = Scratch::default();
+    let mut matches = Vec::new();
+    let mut batches = Vec::new();
+    let ignored = |g: &str| config.ignore_log_groups.iter().any(|i| i == g);
+    let result = decode::decode_input(input, text_source, &config.limits, &mut |batch| {
+        let quiet = if batch.message_type == MessageType::Control || ignored(&batch.log_group) {
+            Vec::new()
+        } else {
+            batch
+                .events
+                .iter()
+                .map(|e| {
+                    matches.clear();
+                    let candidate =
+                        detectors.scan(e.message.as_bytes(), &mut scratch, &mut matches);
+                    !candidate
+                        && matches.is_empty()
+                        && !detectors.content().opens_block(&scratch, &matches)
+                })
+                .collect()
+        };
+        batches.push((batch.into_owned(), quiet));
+    });
+    Prepared {
+        batches,
+        result,
+        input_len: input.len(),
+    }
+}
+
 /// Most log streams with a multi-line block open at once.
 const MAX_BLOCKS: usize = 256;
 /// Most events one block collects.
@@ -834,6 +946,10 @@ impl Groups {
                     .is_some_and(|l| now.millis_since(l) <= 24 * 3_600_000)
             });
         }
+        // In a stable order (the map's is random per process): replays must repeat.
+        out.sort_by(|a, b| {
+            (&a.timestamp, &a.rule_id, &a.id).cmp(&(&b.timestamp, &b.rule_id, &b.id))
+        });
         out
     }
 }

@@ -5,6 +5,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 fn logwarden(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logwarden"))
         .args(args)
@@ -402,4 +404,111 @@ fn detectors_list_and_check() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 failed"));
+}
+
+/// `replay --threads N` gives the same output as one thread: same alerts in the same order,
+/// same ids, same correlation episodes (a burst spread over many files), storm control and
+/// multi-line blocks (a private key split across two files), errors in the same order.
+#[test]
+fn replay_threads_give_the_same_output_as_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t0 = 1_795_600_800_000i64;
+    let fail = |ip: &str, k: usize| {
+        format!(
+            r#"{{"timestamp":"2026-11-25T10:00:{:02}.000Z","eventType":"security","type":"authentication_failed","severity":"medium","details":{{"reason":"invalid_password","sourceIp":"{ip}","userId":"u-{k}","endpoint":"/v1/auth/login"}}}}"#,
+            k % 60
+        )
+    };
+    // 40 payloads of one log stream, each with two failed logins from one address and a
+    // leaked key (the storm limiter holds most of them back), a minute apart.
+    for f in 0..40usize {
+        let mut msgs: Vec<String> = (0..2).map(|k| fail("198.51.100.23", 2 * f + k)).collect();
+        msgs.push(format!(
+            "2026-11-25T10:00:00.000Z\tr-{f}\tINFO\tcharge sk_live_{:024}",
+            f * 7919
+        ));
+        let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+        let json = common::payload_json("/aws/lambda/auth", "s1", t0 + 60_000 * f as i64, &refs);
+        std::fs::write(
+            dir.path().join(format!("p{f:02}.json.gz")),
+            common::gzip(json.as_bytes()),
+        )
+        .expect("write");
+    }
+    // A PEM key logged line by line, split across two files of one stream.
+    let key: Vec<String> =
+        std::iter::once("-----BEGIN RSA PRIVATE KEY-----".to_owned())
+            .chain((0..10).map(|i| {
+                format!("MIIEo{}", "QIBAAKCAQEA7bq9".repeat(4)).replace('Q', &i.to_string())
+            }))
+            .chain(std::iter::once("-----END RSA PRIVATE KEY-----".to_owned()))
+            .collect();
+    for (n, part) in [&key[..4], &key[4..]].iter().enumerate() {
+        let refs: Vec<&str> = part.iter().map(String::as_str).collect();
+        let json = common::payload_json("/aws/lambda/keys", "k1", t0 + 1000 * n as i64, &refs);
+        std::fs::write(dir.path().join(format!("q{n}.json")), json).expect("write");
+    }
+    std::fs::write(
+        dir.path().join("p20-bad.json"),
+        br#"{"awslogs":{"data":"@@@"}}"#,
+    )
+    .expect("write");
+    // A text file of several blocks (over 4 MiB), secrets near both ends.
+    let mut big = String::from("token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n");
+    while big.len() < 9 << 20 {
+        big.push_str("2026-11-25T10:00:00.000Z INFO request served in 12 ms for /v1/orders\n");
+    }
+    big.push_str("contact maria.keller84@mailbox.org\n");
+    std::fs::write(dir.path().join("r-big.log"), big).expect("write");
+    let d = dir.path().to_str().unwrap_or_default();
+    let run = |threads: &str| {
+        let out = logwarden(
+            &[
+                "replay",
+                "--format",
+                "json",
+                "--threads",
+                threads,
+                d,
+                "samples",
+                "tests/fixtures/cloudtrail",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "the bad file is an error");
+        out
+    };
+    let one = run("1");
+    let all = alerts(&one);
+    let rules: Vec<&str> = all.iter().filter_map(|a| a["rule_id"].as_str()).collect();
+    for r in [
+        "auth-failure-burst",
+        "private-key-rsa",
+        "github-pat-classic",
+        "email-address",
+    ] {
+        assert!(rules.contains(&r), "the corpus exercises {r}: {rules:?}");
+    }
+    assert!(
+        all.iter()
+            .any(|a| a["suppressed"].as_u64().unwrap_or(0) > 0),
+        "the storm limiter held some alerts back"
+    );
+    for threads in ["2", "3", "8"] {
+        let many = run(threads);
+        let (a, b) = (
+            String::from_utf8_lossy(&one.stdout),
+            String::from_utf8_lossy(&many.stdout),
+        );
+        let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+        assert_eq!(
+            (a.lines().count(), first_difference),
+            (b.lines().count(), None),
+            "--threads {threads}: alerts differ (line counts, first differing line)"
+        );
+        assert_eq!(
+            one.stderr, many.stderr,
+            "--threads {threads}: errors differ"
+        );
+    }
 }

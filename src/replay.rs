@@ -1,0 +1,280 @@
+//! Replay: local inputs through the invocation driver, on one thread or several.
+//!
+//! With one thread every piece of every input ([`crate::input::Pieces`]) goes through
+//! [`Driver::analyse`] in order. With more, a reader thread reads the pieces in the same order
+//! and hands them to worker threads that decode and scan them ([`pipeline::prepare`]: the part
+//! of the work that needs no state); the driver then takes the prepared pieces in input order
+//! ([`Driver::analyse_prepared`]). Correlation windows, the storm limiter, multi-line blocks
+//! and alert ids live in the one driver and see the events in the same order either way, so
+//! the output is the same whatever the number of threads. At most `2 × threads` pieces are in
+//! flight, which bounds memory.
+
+use std::sync::{Arc, Mutex, mpsc};
+
+use crate::decode::TextSource;
+use crate::driver::{Driver, InputOutcome, MetricsOut, OutputChoice, Outputs};
+use crate::input::{Input, open};
+use crate::pipeline::{self, Config, Pipeline, Prepared};
+use crate::sink::PublishError;
+use crate::{Alert, DetectorSet};
+
+/// How the text lines of replayed inputs are named (`--log-group`, `--log-stream`).
+#[derive(Debug, Clone, Default)]
+pub struct Naming {
+    /// Log group of every input's text lines (default: its file name).
+    pub log_group: Option<String>,
+    /// Log stream of every input's text lines (default: its path).
+    pub log_stream: Option<String>,
+}
+
+impl Naming {
+    /// The text source of a piece of `input` starting at line `first_line`.
+    fn source(&self, input: &Input, first_line: usize) -> TextSource {
+        TextSource {
+            log_group: self
+                .log_group
+                .clone()
+                .unwrap_or_else(|| input.default_log_group()),
+            log_stream: self
+                .log_stream
+                .clone()
+                .unwrap_or_else(|| input.default_log_stream()),
+            first_line,
+        }
+    }
+}
+
+/// What a replay reaches on AWS besides its local output (each optional).
+#[derive(Debug, Clone, Default)]
+pub struct Connections {
+    /// Publishers: SNS, Security Hub, EventBridge.
+    pub outputs: OutputChoice,
+    /// CloudWatch namespace for `PutMetricData`.
+    pub metrics_namespace: Option<String>,
+    /// DynamoDB table sharing the correlation windows.
+    pub window_table: Option<String>,
+}
+
+impl Connections {
+    /// The driver over `pipeline` with these connections (the AWS configuration is loaded
+    /// from the environment only when one is asked for).
+    pub async fn driver(&self, pipeline: Pipeline) -> Result<Driver, PublishError> {
+        let o = &self.outputs;
+        let wanted = o.sns_topic.is_some()
+            || o.securityhub
+            || o.event_bus.is_some()
+            || self.metrics_namespace.is_some()
+            || self.window_table.is_some();
+        if !wanted {
+            return Ok(Driver::new(pipeline, Outputs::default()));
+        }
+        let aws = aws_config::load_from_env().await;
+        let metrics = self
+            .metrics_namespace
+            .as_deref()
+            .map_or(MetricsOut::None, |ns| Outputs::put_metrics(&aws, ns));
+        let tags = pipeline.detectors().tags_by_rule();
+        let driver = Driver::new(pipeline, Outputs::build(&aws, o, tags, metrics).await?);
+        Ok(match &self.window_table {
+            Some(table) => driver.with_store(Arc::new(crate::correlate::DynamoWindowStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                table,
+            ))),
+            None => driver,
+        })
+    }
+}
+
+/// Replays `inputs` through `driver` with `threads` threads (0 or 1: the calling thread
+/// only): each input read in pieces, each piece analysed in input order (alerts go to `local`
+/// at once), the alerts published after each input. Every problem (unreadable input,
+/// undecodable record, failed flush or publish) goes to `error` as one line naming the input;
+/// the other inputs are still processed.
+pub async fn replay(
+    driver: &mut Driver,
+    inputs: &[Input],
+    naming: &Naming,
+    threads: usize,
+    local: &mut (dyn FnMut(&Alert) + Send),
+    error: &mut (dyn FnMut(String) + Send),
+) {
+    if threads > 1 && !inputs.is_empty() {
+        return parallel(driver, inputs, naming, threads, local, error).await;
+    }
+    for input in inputs {
+        let name = input.display();
+        let mut pieces = match open(input) {
+            Ok(p) => p,
+            Err(e) => {
+                error(e.to_string());
+                continue;
+            }
+        };
+        loop {
+            let piece = match pieces.next_piece() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    error(e.to_string());
+                    break;
+                }
+            };
+            let source = naming.source(input, piece.first_line);
+            let outcome = driver.analyse(&piece.bytes, &source, local).await;
+            report(&name, outcome, error);
+        }
+        end_input(driver, &name, pieces.stats().long_lines, error).await;
+    }
+}
+
+/// Reports what analysing a piece of input `name` found wrong.
+fn report(name: &str, outcome: InputOutcome, error: &mut (dyn FnMut(String) + Send)) {
+    for e in outcome.record_errors {
+        error(format!(
+            "{name}: record {}: {}",
+            e.origin.index + 1,
+            e.error
+        ));
+    }
+    if let Some(e) = outcome.error {
+        error(format!("{name}: {e}"));
+    }
+}
+
+/// After the last piece of an input: warns about cut lines and publishes its alerts.
+async fn end_input(
+    driver: &mut Driver,
+    name: &str,
+    long_lines: u64,
+    error: &mut (dyn FnMut(String) + Send),
+) {
+    if long_lines > 0 {
+        tracing::warn!(input = %name, lines = long_lines, "lines longer than a block were scanned in part");
+    }
+    if let Err(e) = driver.publish_pending().await {
+        error(format!("{name}: {e}"));
+    }
+}
+
+/// What the reader thread hands on, in input order.
+enum Item {
+    /// A piece being prepared by a worker.
+    Piece {
+        name: String,
+        prepared: tokio::sync::oneshot::Receiver<Prepared>,
+    },
+    /// An input or a piece that could not be read.
+    Error(String),
+    /// The end of an input.
+    End { name: String, long_lines: u64 },
+}
+
+/// A piece for a worker: its bytes, its text source and where to send the result.
+type Job = (Vec<u8>, TextSource, tokio::sync::oneshot::Sender<Prepared>);
+
+async fn parallel(
+    driver: &mut Driver,
+    inputs: &[Input],
+    naming: &Naming,
+    threads: usize,
+    local: &mut (dyn FnMut(&Alert) + Send),
+    error: &mut (dyn FnMut(String) + Send),
+) {
+    let detectors: Arc<DetectorSet> = driver.pipeline().shared_detectors();
+    let config: Config = driver.pipeline().config().clone();
+    let (jobs, job_queue) = mpsc::sync_channel::<Job>(threads);
+    let job_queue = Arc::new(Mutex::new(job_queue));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let queue = Arc::clone(&job_queue);
+            let (detectors, config) = (Arc::clone(&detectors), config.clone());
+            std::thread::spawn(move || {
+                loop {
+                    // A poisoned queue means another worker panicked: stop too (the pieces
+                    // left are reported as not analysed).
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((bytes, source, reply)) = job else {
+                        return;
+                    };
+                    let _ = reply.send(pipeline::prepare(&detectors, &config, &bytes, &source));
+                }
+            })
+        })
+        .collect();
+    let (items, mut ordered) = tokio::sync::mpsc::channel::<Item>(threads);
+    let reader = {
+        let (inputs, naming) = (inputs.to_vec(), naming.clone());
+        std::thread::spawn(move || read_all(&inputs, &naming, &jobs, &items))
+    };
+    while let Some(item) = ordered.recv().await {
+        match item {
+            Item::Piece { name, prepared } => match prepared.await {
+                Ok(p) => report(&name, driver.analyse_prepared(p, local).await, error),
+                Err(_) => error(format!("{name}: internal error: a piece was not analysed")),
+            },
+            Item::Error(e) => error(e),
+            Item::End { name, long_lines } => end_input(driver, &name, long_lines, error).await,
+        }
+    }
+    for t in workers.into_iter().chain(std::iter::once(reader)) {
+        if t.join().is_err() {
+            error("internal error: a replay thread panicked".to_owned());
+        }
+    }
+}
+
+/// The reader thread: every piece of every input, in order, to the workers and (as a promise
+/// of its result) to the driver. Stops when the driver stops listening.
+fn read_all(
+    inputs: &[Input],
+    naming: &Naming,
+    jobs: &mpsc::SyncSender<Job>,
+    items: &tokio::sync::mpsc::Sender<Item>,
+) {
+    for input in inputs {
+        let name = input.display();
+        let mut pieces = match open(input) {
+            Ok(p) => p,
+            Err(e) => {
+                if items.blocking_send(Item::Error(e.to_string())).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        loop {
+            let piece = match pieces.next_piece() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    if items.blocking_send(Item::Error(e.to_string())).is_err() {
+                        return;
+                    }
+                    break;
+                }
+            };
+            let (reply, prepared) = tokio::sync::oneshot::channel();
+            let source = naming.source(input, piece.first_line);
+            if jobs.send((piece.bytes, source, reply)).is_err() {
+                return;
+            }
+            let item = Item::Piece {
+                name: name.clone(),
+                prepared,
+            };
+            if items.blocking_send(item).is_err() {
+                return;
+            }
+        }
+        let end = Item::End {
+            name,
+            long_lines: pieces.stats().long_lines,
+        };
+        if items.blocking_send(end).is_err() {
+            return;
+        }
+    }
+}
