@@ -156,12 +156,7 @@ fn hex16(digest: &[u8]) -> String {
 /// The same rule, stream and event (or episode) always give the same id, so a retried batch
 /// can be deduplicated downstream.
 pub fn alert_id(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    let d = h.finalize();
+    let d = crate::hash::of(parts).finish();
     let mut s = hex16(&d[..8]);
     s.push_str(&hex16(&d[8..16]));
     s

@@ -428,41 +428,7 @@ fn try_json_documents(
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<Option<()>, DecodeError> {
     if input.first() == Some(&b'[') {
-        let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(input) {
-            Ok(items) => items,
-            Err(e) => {
-                return if looks_like_envelope(input) {
-                    Err(DecodeError::json("JSON array of events", e))
-                } else {
-                    Ok(None)
-                };
-            }
-        };
-        let mut any = false;
-        for (i, item) in items.iter().enumerate() {
-            let doc: Doc<'_> = match serde_json::from_str(item.get()) {
-                Ok(doc) => doc,
-                Err(e) => {
-                    if looks_like_envelope(item.get().as_bytes()) {
-                        report.fail(Origin::at(i), DecodeError::json("array item", e));
-                        any = true;
-                        continue;
-                    }
-                    return Ok(None);
-                }
-            };
-            if !doc.is_envelope() {
-                return Ok(None);
-            }
-            any = true;
-            if let Err(e) = deliver_doc(doc, Origin::at(i), limits, report, visit) {
-                report.fail(Origin::at(i), e);
-            }
-        }
-        if !any {
-            return Ok(None);
-        }
-        return Ok(Some(()));
+        return try_json_array(input, limits, report, visit);
     }
     // One document or a stream of documents (JSON Lines of envelopes).
     let mut stream = serde_json::Deserializer::from_slice(input).into_iter::<Doc<'_>>();
@@ -502,6 +468,50 @@ fn try_json_documents(
                 break;
             }
         }
+    }
+    Ok(Some(()))
+}
+
+/// [`try_json_documents`] for a JSON array of events or payloads (one per item).
+fn try_json_array(
+    input: &[u8],
+    limits: &Limits,
+    report: &mut DecodeReport,
+    visit: &mut dyn FnMut(Batch<'_>),
+) -> Result<Option<()>, DecodeError> {
+    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(input) {
+        Ok(items) => items,
+        Err(e) => {
+            return if looks_like_envelope(input) {
+                Err(DecodeError::json("JSON array of events", e))
+            } else {
+                Ok(None)
+            };
+        }
+    };
+    let mut any = false;
+    for (i, item) in items.iter().enumerate() {
+        let doc: Doc<'_> = match serde_json::from_str(item.get()) {
+            Ok(doc) => doc,
+            Err(e) => {
+                if looks_like_envelope(item.get().as_bytes()) {
+                    report.fail(Origin::at(i), DecodeError::json("array item", e));
+                    any = true;
+                    continue;
+                }
+                return Ok(None);
+            }
+        };
+        if !doc.is_envelope() {
+            return Ok(None);
+        }
+        any = true;
+        if let Err(e) = deliver_doc(doc, Origin::at(i), limits, report, visit) {
+            report.fail(Origin::at(i), e);
+        }
+    }
+    if !any {
+        return Ok(None);
     }
     Ok(Some(()))
 }

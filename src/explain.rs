@@ -129,38 +129,28 @@ fn explain_event(
         }
     }
     if candidate {
-        let events = set.events();
-        let mut matched = Vec::new();
-        events.evaluate(record, &mut matched);
-        for r in matched {
-            let rule = &events.rules()[r];
-            let feeds: Vec<&str> = events
-                .fed_by_rule(r)
-                .iter()
-                .map(|&(c, _)| events.correlations()[c].meta.id.as_str())
-                .collect();
-            let what = if rule.generate {
-                alerts.push(Alert::event(&rule.meta, events.severity(r, record), ev));
-                format!("alert ({})", events.severity(r, record))
-            } else {
-                "no alert of its own".to_owned()
-            };
-            let fed = if feeds.is_empty() {
-                String::new()
-            } else {
-                format!("; counted by {}", feeds.join(", "))
-            };
-            writeln!(out, "  event rule {}: matched, {what}{fed}", rule.meta.id)?;
-        }
+        explain_event_rules(set, record, ev, &mut alerts, out)?;
     } else {
         writeln!(
             out,
             "  event rules: no rule's literals occur (not evaluated)"
         )?;
     }
+    let sent = explain_suppressions(set, record, &alerts, out)?;
+    Ok(sent > 0)
+}
+
+/// Which of `alerts` a suppression entry drops (named with its owner and expiry), and the
+/// verdict; returns how many are sent.
+fn explain_suppressions(
+    set: &DetectorSet,
+    record: &Record<'_>,
+    alerts: &[Alert],
+    out: &mut dyn Write,
+) -> std::io::Result<usize> {
     let now = crate::suppress::wall_clock();
     let mut sent = 0;
-    for a in &alerts {
+    for a in alerts {
         match set.suppressions().matching(a, Some(record), now) {
             Some(s) => writeln!(
                 out,
@@ -183,5 +173,40 @@ fn explain_event(
             "no alert".to_owned()
         }
     )?;
-    Ok(sent > 0)
+    Ok(sent)
+}
+
+/// The event rules `record` matched, each with its alert (added to `alerts`) and the
+/// correlations it feeds.
+fn explain_event_rules(
+    set: &DetectorSet,
+    record: &Record<'_>,
+    ev: &EventRef<'_>,
+    alerts: &mut Vec<Alert>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let events = set.events();
+    let mut matched = Vec::new();
+    events.evaluate(record, &mut matched);
+    for r in matched {
+        let rule = &events.rules()[r];
+        let feeds: Vec<&str> = events
+            .fed_by_rule(r)
+            .iter()
+            .map(|&(c, _)| events.correlations()[c].meta.id.as_str())
+            .collect();
+        let what = if rule.generate {
+            alerts.push(Alert::event(&rule.meta, events.severity(r, record), ev));
+            format!("alert ({})", events.severity(r, record))
+        } else {
+            "no alert of its own".to_owned()
+        };
+        let fed = if feeds.is_empty() {
+            String::new()
+        } else {
+            format!("; counted by {}", feeds.join(", "))
+        };
+        writeln!(out, "  event rule {}: matched, {what}{fed}", rule.meta.id)?;
+    }
+    Ok(())
 }

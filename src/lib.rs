@@ -34,6 +34,7 @@ pub mod driver;
 pub mod error;
 pub mod explain;
 pub mod fs;
+pub mod hash;
 pub mod input;
 pub mod keys;
 pub mod lambda;

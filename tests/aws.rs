@@ -136,19 +136,6 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
     }
 }
 
-fn planted() -> Vec<String> {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/planted.txt"
-    ))
-    .expect("planted.txt")
-    .lines()
-    .map(str::trim)
-    .filter(|l| !l.is_empty())
-    .map(str::to_owned)
-    .collect()
-}
-
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample")
 }
@@ -189,7 +176,7 @@ async fn handler_with_store(
 }
 
 fn check_envelopes(envelopes: &[Value]) -> Vec<Value> {
-    let secrets = planted();
+    let secrets = common::planted();
     envelopes
         .iter()
         .map(|env| {
@@ -475,7 +462,7 @@ async fn lambda_runtime_end_to_end() {
     assert!(alerts.len() >= 5, "{response}");
     assert!(alerts.iter().any(|a| a["rule_id"] == "stripe-secret-key"));
     // Its logs carry counts, ids and EMF metrics, never a planted value.
-    for s in planted() {
+    for s in common::planted() {
         assert!(
             !fn_out.contains(s.as_str()),
             "a planted value reached the function's logs"
@@ -1283,7 +1270,7 @@ async fn findings_reach_security_hub_and_an_event_bus_body() {
     let ids: std::collections::BTreeSet<&str> = ours.iter().filter_map(|f| f.id()).collect();
     assert!(ids.len() as u64 >= report.alerts, "{} findings", ids.len());
     assert_eq!(ids.len(), ours.len(), "a retry updates, never duplicates");
-    let secrets = planted();
+    let secrets = common::planted();
     let dump = format!("{ours:?}");
     for p in &secrets {
         assert!(

@@ -34,17 +34,6 @@ fn alerts(out: &Output) -> Vec<Value> {
         .collect()
 }
 
-fn planted() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/planted.txt");
-    std::fs::read_to_string(path)
-        .expect("planted.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Every (log group, rule) pair the samples must produce, with how many alerts.
 const EXPECTED: &[(&str, &str, usize)] = &[
     ("/aws/lambda/billing-worker", "aws-access-key-id", 1),
@@ -239,7 +228,7 @@ fn replay_samples_gives_the_expected_alerts_and_leaks_nothing() {
     assert_eq!(ids.len(), alerts.len(), "alert ids are unique");
 
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for secret in planted() {
+    for secret in common::planted() {
         assert!(
             !stdout.contains(&secret),
             "planted value leaked to stdout: {}…",

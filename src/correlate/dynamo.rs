@@ -516,20 +516,7 @@ impl DynamoWindowStore {
         let pk = item_key(&k.rule_id, k.key.group);
         let item = self.count(&pk, &k, &mut out).await?;
         self.remember_stale(&pk, &item, &k.spec);
-        // The spans ending at this flush's own events.
-        let mut times: Vec<(EventTime, &Arc<Witness>)> = k
-            .points
-            .iter()
-            .map(|p| (p.point.time, &p.witness))
-            .collect();
-        times.sort_by_key(|(t, _)| *t);
-        times.dedup_by_key(|(t, _)| *t);
-        let mut hot: Vec<(EventTime, f64, EventTime, &Arc<Witness>)> = Vec::new();
-        for (t, w) in times {
-            if let Some((measure, start)) = hot_at(&item, &k.spec, t) {
-                hot.push((t, measure, start, w));
-            }
-        }
+        let hot = hot_points(&item, &k);
         let (Some(first), Some(last)) = (hot.first().copied(), hot.last().copied()) else {
             return Ok(out);
         };
@@ -542,12 +529,6 @@ impl DynamoWindowStore {
                 witness: Arc::clone(w),
             });
         }
-        let ep = |item: &Item| {
-            Some(Episode {
-                start: EventTime::from_millis(number(item, EP_START)? as i64)?,
-                last_hot: EventTime::from_millis(number(item, EP_LAST)? as i64)?,
-            })
-        };
         let ours: Vec<BatchId> = {
             let mut b: Vec<BatchId> = k.points.iter().map(|p| p.batch).collect();
             b.sort_unstable();
@@ -564,7 +545,7 @@ impl DynamoWindowStore {
             key: k.key,
             witness: (**first.3).clone(),
         };
-        let open = ep(&item).filter(|e| {
+        let open = episode(&item).filter(|e| {
             first.0.millis_since(e.last_hot) <= span && e.start.millis_since(first.0) <= span
         });
         if let Some(e) = open {
@@ -592,7 +573,7 @@ impl DynamoWindowStore {
             }
             Err(now) => {
                 // Another process opened or extended it a moment ago: extend.
-                if ep(&now).is_some_and(|e| last.0 > e.last_hot) {
+                if episode(&now).is_some_and(|e| last.0 > e.last_hot) {
                     out.requests += 1;
                     self.send(&pk, plan_extend(last.0)).await?.ok();
                 }
@@ -600,6 +581,36 @@ impl DynamoWindowStore {
         }
         Ok(out)
     }
+}
+
+/// The spans ending at a flush's own events that are over the threshold: (event time,
+/// measure, span start, witness), in time order, one per time.
+fn hot_points<'a>(
+    item: &Item,
+    k: &'a SharedKey,
+) -> Vec<(EventTime, f64, EventTime, &'a Arc<Witness>)> {
+    let mut times: Vec<(EventTime, &Arc<Witness>)> = k
+        .points
+        .iter()
+        .map(|p| (p.point.time, &p.witness))
+        .collect();
+    times.sort_by_key(|(t, _)| *t);
+    times.dedup_by_key(|(t, _)| *t);
+    let mut hot: Vec<(EventTime, f64, EventTime, &Arc<Witness>)> = Vec::new();
+    for (t, w) in times {
+        if let Some((measure, start)) = hot_at(item, &k.spec, t) {
+            hot.push((t, measure, start, w));
+        }
+    }
+    hot
+}
+
+/// The episode an item records, if any.
+fn episode(item: &Item) -> Option<Episode> {
+    Some(Episode {
+        start: EventTime::from_millis(number(item, EP_START)? as i64)?,
+        last_hot: EventTime::from_millis(number(item, EP_LAST)? as i64)?,
+    })
 }
 
 impl SharedWindowStore for DynamoWindowStore {

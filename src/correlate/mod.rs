@@ -446,13 +446,7 @@ pub struct StoreError {
 
 /// A stable 64-bit hash (first 8 bytes of SHA-256), the same in every process and version.
 pub fn stable_hash(parts: &[&str]) -> u64 {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    let d = h.finalize();
-    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    crate::hash::of(parts).finish_u64()
 }
 
 /// The identity of one log batch (one CloudWatch Logs subscription payload: a Lambda event,
@@ -468,20 +462,14 @@ pub fn batch_id<'a>(
     log_stream: &str,
     events: impl ExactSizeIterator<Item = (&'a str, Option<EventTime>, usize)>,
 ) -> BatchId {
-    let mut h = Sha256::new();
-    for p in [owner, log_group, log_stream] {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    h.update((events.len() as u64).to_le_bytes());
+    let mut h = crate::hash::of(&[owner, log_group, log_stream]);
+    h.fixed(&(events.len() as u64).to_le_bytes());
     for (id, ts, len) in events {
-        h.update(id.as_bytes());
-        h.update([0]);
-        h.update(ts.map_or(i64::MIN, EventTime::as_millis).to_le_bytes());
-        h.update((len as u64).to_le_bytes());
+        h.part(id.as_bytes());
+        h.fixed(&ts.map_or(i64::MIN, EventTime::as_millis).to_le_bytes());
+        h.fixed(&(len as u64).to_le_bytes());
     }
-    let d = h.finalize();
-    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    h.finish_u64()
 }
 
 /// One match waiting to be flushed to a shared store.

@@ -650,6 +650,30 @@ fn content_meta(spec: &RuleSpec, location: Location) -> Result<RuleMeta, String>
     })
 }
 
+/// A content rule's regex: built-in rules (checked in CI) are neither parsed nor compiled
+/// here, so a cold start pays only for the rules its logs need; user rules are (translated
+/// from RE2 where needed, compiled, costed), so their errors show at once.
+fn rule_regex(
+    pattern: &str,
+    spec: &RuleSpec,
+    location: &Location,
+    lazy: bool,
+    warnings: &mut Vec<String>,
+    err: &dyn Fn(String) -> DetectorError,
+) -> Result<(RuleRegex, Option<Option<usize>>, usize), DetectorError> {
+    if lazy {
+        return Ok((RuleRegex::lazy(pattern), None, 0));
+    }
+    let pattern = translated(pattern, location, spec.id.get_ref(), warnings);
+    let (regex, shape) = compile_checked(&pattern, spec.secret_group).map_err(err)?;
+    let cost = limits::regex_cost(&pattern).map_err(err)?;
+    Ok((
+        RuleRegex::compiled(&pattern, regex),
+        Some(shape.max_len),
+        cost,
+    ))
+}
+
 fn compile_rule(
     spec: RuleSpec,
     location: Location,
@@ -676,26 +700,7 @@ fn compile_rule(
         return Ok(None);
     };
     let meta = content_meta(&spec, location.clone()).map_err(&err)?;
-    let translated_pattern;
-    let pattern = if lazy {
-        pattern
-    } else {
-        translated_pattern = translated(pattern, &location, &id, warnings);
-        &translated_pattern
-    };
-    // Built-in rules (checked in CI) are neither parsed nor compiled here: a cold start pays
-    // only for the rules its logs need. User rules are, so their errors show at once.
-    let (regex, max_len, cost) = if lazy {
-        (RuleRegex::lazy(pattern), None, 0)
-    } else {
-        let (regex, shape) = compile_checked(pattern, spec.secret_group).map_err(&err)?;
-        let cost = limits::regex_cost(pattern).map_err(&err)?;
-        (
-            RuleRegex::compiled(pattern, regex),
-            Some(shape.max_len),
-            cost,
-        )
-    };
+    let (regex, max_len, cost) = rule_regex(pattern, &spec, &location, lazy, warnings, &err)?;
     let validator = parse_validator(spec.validate.as_deref()).map_err(&err)?;
     let gate = parse_gate(spec.gate.as_deref()).map_err(&err)?;
     if spec.keywords.iter().all(|k| k.is_empty()) && gate.is_none() {

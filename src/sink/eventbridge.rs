@@ -81,36 +81,7 @@ pub fn ocsf_finding(
     region: Option<&str>,
 ) -> Value {
     let time = EventTime::parse_iso(&alert.timestamp).map_or(0, EventTime::as_millis);
-    let mut observables = Vec::new();
-    if let Some(g) = &alert.group {
-        let ip = g.value.parse::<std::net::IpAddr>().is_ok();
-        observables.push(json!({
-            "name": format!("unmapped.group.{}", g.field),
-            "type_id": if ip { 2 } else if g.field.to_ascii_lowercase().contains("user") || g.field.contains("arn") { 4 } else { 99 },
-            "value": g.value,
-        }));
-    }
-    if let Some(e) = &alert.evidence {
-        observables.push(
-            json!({"name": "evidences[0].data.fingerprint", "type_id": 30, "value": e.fingerprint}),
-        );
-    }
-    let resource =
-        json!({"uid": alert.log_group, "type": "AWS::Logs::LogGroup", "name": alert.log_group});
-    let mut resources = vec![resource];
-    if let Some(name) = alert.log_group.strip_prefix("/aws/lambda/") {
-        resources.push(json!({"name": name, "type": "AWS::Lambda::Function"}));
-    }
-    let mut data = json!({"log_group": alert.log_group, "log_stream": alert.log_stream, "event_ids": alert.event_ids});
-    if let Some(e) = &alert.evidence {
-        data["masked"] = json!(e.masked);
-        data["fingerprint"] = json!(e.fingerprint);
-        data["matches"] = json!(e.matches);
-    }
-    if let (Some(g), Some(c)) = (&alert.group, alert.count) {
-        data["group"] = json!({"field": g.field, "value": g.value});
-        data["count"] = json!(c);
-    }
+    let (observables, resources, data) = ocsf_parts(alert);
     let mut finding = json!({
         "activity_id": 1,
         "activity_name": "Create",
@@ -164,6 +135,41 @@ pub fn ocsf_finding(
     finding
 }
 
+/// The observables, resources and evidence data of an alert's OCSF finding.
+fn ocsf_parts(alert: &Alert) -> (Vec<Value>, Vec<Value>, Value) {
+    let mut observables = Vec::new();
+    if let Some(g) = &alert.group {
+        let ip = g.value.parse::<std::net::IpAddr>().is_ok();
+        observables.push(json!({
+            "name": format!("unmapped.group.{}", g.field),
+            "type_id": if ip { 2 } else if g.field.to_ascii_lowercase().contains("user") || g.field.contains("arn") { 4 } else { 99 },
+            "value": g.value,
+        }));
+    }
+    if let Some(e) = &alert.evidence {
+        observables.push(
+            json!({"name": "evidences[0].data.fingerprint", "type_id": 30, "value": e.fingerprint}),
+        );
+    }
+    let resource =
+        json!({"uid": alert.log_group, "type": "AWS::Logs::LogGroup", "name": alert.log_group});
+    let mut resources = vec![resource];
+    if let Some(name) = alert.log_group.strip_prefix("/aws/lambda/") {
+        resources.push(json!({"name": name, "type": "AWS::Lambda::Function"}));
+    }
+    let mut data = json!({"log_group": alert.log_group, "log_stream": alert.log_stream, "event_ids": alert.event_ids});
+    if let Some(e) = &alert.evidence {
+        data["masked"] = json!(e.masked);
+        data["fingerprint"] = json!(e.fingerprint);
+        data["matches"] = json!(e.matches);
+    }
+    if let (Some(g), Some(c)) = (&alert.group, alert.count) {
+        data["group"] = json!({"field": g.field, "value": g.value});
+        data["count"] = json!(c);
+    }
+    (observables, resources, data)
+}
+
 /// Puts alerts on one event bus.
 #[derive(Debug, Clone)]
 pub struct EventBridgePublisher {
@@ -212,11 +218,9 @@ impl EventBridgePublisher {
         (e, size)
     }
 
-    async fn put(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
-        let mut report = PublishReport::default();
-        let mut unpublished = Vec::new();
-        let mut last = (AwsErrorKind::Other, String::new());
-        // Calls of at most 10 entries and 256 KB.
+    /// The alerts in calls of at most 10 entries and 256 KB; an alert too large alone is
+    /// set aside as undeliverable.
+    fn batches<'a>(&self, alerts: &'a [Alert], report: &mut PublishReport) -> Vec<Vec<&'a Alert>> {
         let mut batches: Vec<Vec<&Alert>> = Vec::new();
         let mut bytes = 0;
         for a in alerts {
@@ -239,6 +243,14 @@ impl EventBridgePublisher {
                 }
             }
         }
+        batches
+    }
+
+    async fn put(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
+        let mut report = PublishReport::default();
+        let mut unpublished = Vec::new();
+        let mut last = (AwsErrorKind::Other, String::new());
+        let batches = self.batches(alerts, &mut report);
         for batch in batches {
             let mut pending = batch;
             for attempt in 0..MAX_ATTEMPTS {
@@ -364,6 +376,13 @@ pub fn ocsf_problems(v: &Value) -> Vec<String> {
             p.push(format!("{} missing", path.join(".")));
         }
     }
+    p.extend(part_problems(v));
+    p
+}
+
+/// [`ocsf_problems`] of the observables, evidences, cloud profile and analytic.
+fn part_problems(v: &Value) -> Vec<String> {
+    let mut p = Vec::new();
     for o in v
         .get("observables")
         .and_then(Value::as_array)

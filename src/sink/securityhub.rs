@@ -268,6 +268,12 @@ impl SecurityHubPublisher {
         }
     }
 
+    /// The finding of one alert.
+    fn finding(&self, a: &Alert, now: &str) -> Result<AwsSecurityFinding, String> {
+        let tags = self.tags.get(&a.rule_id).map(Vec::as_slice).unwrap_or(&[]);
+        asff_finding(a, tags, &self.account, now)
+    }
+
     async fn import(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
         let now = crate::time::EventTime::clamped(
             std::time::SystemTime::now()
@@ -278,23 +284,27 @@ impl SecurityHubPublisher {
         let mut report = PublishReport::default();
         let mut unpublished = Vec::new();
         let mut last = (AwsErrorKind::Other, String::new());
-        for chunk in alerts.chunks(MAX_FINDINGS_PER_CALL) {
-            let mut pending: Vec<&Alert> = chunk.iter().collect();
+        // Alerts that cannot become a finding are set aside once, before any call.
+        let mut convertible = Vec::new();
+        for a in alerts {
+            match self.finding(a, &now) {
+                Ok(_) => convertible.push(a),
+                Err(reason) => report.undeliverable.push(Undeliverable {
+                    id: a.id.clone(),
+                    reason,
+                }),
+            }
+        }
+        for chunk in convertible.chunks(MAX_FINDINGS_PER_CALL) {
+            let mut pending: Vec<&Alert> = chunk.to_vec();
             for attempt in 0..MAX_ATTEMPTS {
                 if attempt > 0 {
                     tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
                 }
-                let mut findings = Vec::new();
-                for a in &pending {
-                    let tags = self.tags.get(&a.rule_id).map(Vec::as_slice).unwrap_or(&[]);
-                    match asff_finding(a, tags, &self.account, &now) {
-                        Ok(f) => findings.push(f),
-                        Err(reason) => report.undeliverable.push(Undeliverable {
-                            id: a.id.clone(),
-                            reason,
-                        }),
-                    }
-                }
+                let findings = pending
+                    .iter()
+                    .filter_map(|a| self.finding(a, &now).ok())
+                    .collect();
                 let out = match self
                     .client
                     .batch_import_findings()
@@ -311,26 +321,7 @@ impl SecurityHubPublisher {
                         break;
                     }
                 };
-                let failed: Vec<_> = out.failed_findings().to_vec();
-                report.published += pending.len() - failed.len();
-                let mut retry = Vec::new();
-                for f in failed {
-                    let code = f.error_code().unwrap_or("Unknown").to_owned();
-                    let reason = format!("{code}: {}", f.error_message().unwrap_or("no message"));
-                    let kind = AwsErrorKind::from_code(Some(&code));
-                    let Some(a) = pending.iter().find(|a| Some(a.id.as_str()) == f.id()) else {
-                        continue;
-                    };
-                    if kind.retryable() {
-                        last = (kind, reason);
-                        retry.push(*a);
-                    } else {
-                        report.undeliverable.push(Undeliverable {
-                            id: a.id.clone(),
-                            reason,
-                        });
-                    }
-                }
+                let retry = sort_failed(out.failed_findings(), &pending, &mut report, &mut last);
                 pending = retry;
                 if pending.is_empty() {
                     break;
@@ -350,6 +341,37 @@ impl SecurityHubPublisher {
             })
         }
     }
+}
+
+/// Sorts the findings a call reported failed: the retryable ones are returned (`last` takes
+/// their error), the others set aside as undeliverable; the rest of `pending` is counted as
+/// published.
+fn sort_failed<'a>(
+    failed: &[aws_sdk_securityhub::types::ImportFindingsError],
+    pending: &[&'a Alert],
+    report: &mut PublishReport,
+    last: &mut (AwsErrorKind, String),
+) -> Vec<&'a Alert> {
+    report.published += pending.len() - failed.len().min(pending.len());
+    let mut retry = Vec::new();
+    for f in failed {
+        let code = f.error_code().unwrap_or("Unknown").to_owned();
+        let reason = format!("{code}: {}", f.error_message().unwrap_or("no message"));
+        let kind = AwsErrorKind::from_code(Some(&code));
+        let Some(a) = pending.iter().find(|a| Some(a.id.as_str()) == f.id()) else {
+            continue;
+        };
+        if kind.retryable() {
+            *last = (kind, reason);
+            retry.push(*a);
+        } else {
+            report.undeliverable.push(Undeliverable {
+                id: a.id.clone(),
+                reason,
+            });
+        }
+    }
+    retry
 }
 
 impl Publisher for SecurityHubPublisher {

@@ -74,3 +74,16 @@ pub fn kinesis_event(gzipped: &[Vec<u8>]) -> String {
 
 /// 2026-11-25T10:00:00Z in epoch ms.
 pub const T0: i64 = 1_795_600_800_000;
+
+/// The planted secret values (`tests/fixtures/planted.txt`: one per line, `#` comments): no
+/// alert, log line, error or snapshot may contain any of them.
+pub fn planted() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/planted.txt");
+    std::fs::read_to_string(path)
+        .expect("planted.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
