@@ -168,6 +168,9 @@ pub struct InvocationReport {
     pub published: u64,
     /// Alerts a sink refused for good (set aside, their ids logged).
     pub undeliverable: u64,
+    /// Alerts a failing sink could not keep for the next run: more than [`MAX_CARRY`] were
+    /// waiting (their ids logged; the EMF metric `AlertsDropped`).
+    pub carry_dropped: u64,
     /// Alerts dropped by a suppression entry (counted per rule in the metrics).
     pub suppressed: u64,
     /// Records of the input that failed to decode (reported, the rest processed).
@@ -345,11 +348,14 @@ impl Driver {
                 Err(e) => {
                     let left: std::collections::HashSet<&String> = e.unpublished.iter().collect();
                     self.report.published += (batch.len() - left.len()) as u64;
-                    self.carry[i] = batch
-                        .into_iter()
-                        .filter(|a| left.contains(&a.id))
-                        .take(MAX_CARRY)
-                        .collect();
+                    let mut kept: Vec<Alert> =
+                        batch.into_iter().filter(|a| left.contains(&a.id)).collect();
+                    for a in kept.iter().skip(MAX_CARRY) {
+                        tracing::error!(sink = p.name(), alert = %a.id, "alert dropped: too many waiting for a failing sink");
+                    }
+                    self.report.carry_dropped += kept.len().saturating_sub(MAX_CARRY) as u64;
+                    kept.truncate(MAX_CARRY);
+                    self.carry[i] = kept;
                     tracing::error!(sink = p.name(), error = %e, "publishing failed; the run fails so it is retried");
                     first_error.get_or_insert(e);
                 }
@@ -377,7 +383,7 @@ impl Driver {
         let stats = self.pipeline.take_stats();
         let mut report = std::mem::take(&mut self.report);
         fill_report(&mut report, &stats);
-        let metrics = self.send_metrics(&stats).await;
+        let metrics = self.send_metrics(&stats, report.carry_dropped).await;
         self.last = stats;
         self.in_progress = false;
         published?;
@@ -385,8 +391,13 @@ impl Driver {
         Ok(report)
     }
 
-    async fn send_metrics(&self, stats: &Stats) -> Result<(), MetricsError> {
+    async fn send_metrics(&self, stats: &Stats, dropped: u64) -> Result<(), MetricsError> {
         let mut metrics = of_stats(stats);
+        metrics.push(crate::sink::metrics::Metric::total(
+            "AlertsDropped",
+            dropped,
+            crate::sink::metrics::Unit::Count,
+        ));
         metrics.push(crate::sink::metrics::Metric::total(
             "AlertsCarried",
             self.carry.iter().map(Vec::len).sum::<usize>() as u64,

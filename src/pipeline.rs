@@ -600,7 +600,14 @@ impl Pipeline {
                 }
                 match &rule.grouping {
                     Some(g) => {
-                        if let Some(a) = self.groups.admit(r, g, record, alert, ev) {
+                        let scratch = &mut self.scratch;
+                        let mut redact = |v: &str| detectors.redact(v, scratch);
+                        let first = self.groups.admit(r, g, record, alert, ev, &mut redact);
+                        for a in std::mem::take(&mut self.groups.ready) {
+                            let t = EventTime::parse_iso(&a.timestamp);
+                            self.emit_alert(a, t, None, emit);
+                        }
+                        if let Some(a) = first {
                             self.emit_alert(a, ev.time, Some(record), emit);
                         }
                     }
@@ -829,7 +836,7 @@ fn lower(s: Severity) -> Severity {
     }
 }
 
-/// Most open groups kept (the oldest are summarised and dropped past this).
+/// Most open groups kept (past this, every open group is summarised and closed).
 const MAX_GROUPS: usize = 10_000;
 
 /// One open group of a grouped event rule: its first alert was sent; later matches are
@@ -841,12 +848,53 @@ struct OpenGroup {
     changes: std::collections::BTreeMap<String, u64>,
     held_ids: Vec<String>,
     template: Alert,
+    /// The group value as alerts show it (masked where it holds a secret).
+    shown: String,
+}
+
+impl OpenGroup {
+    /// The summary of the matches held since the first alert (none if there are none); the
+    /// group starts counting again.
+    fn summary(&mut self) -> Option<Alert> {
+        if self.held == 0 {
+            return None;
+        }
+        let mut a = self.template.clone();
+        let list: Vec<String> = self
+            .changes
+            .iter()
+            .filter(|(c, _)| !c.is_empty())
+            .map(|(c, n)| format!("{c}×{n}"))
+            .collect();
+        a.title = format!(
+            "{}: {} matching call(s) by {} in this burst, {} after the first alert{}",
+            self.template.title.split(" by ").next().unwrap_or_default(),
+            self.held + 1,
+            self.shown,
+            self.held,
+            if list.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", list.join(", "))
+            }
+        );
+        a.suppressed = self.held;
+        a.event_ids = std::mem::take(&mut self.held_ids);
+        a.timestamp = self.last.map(EventTime::to_rfc3339).unwrap_or_default();
+        a.id = crate::alert::alert_id(&[&a.rule_id, &self.shown, &a.timestamp, "summary"]);
+        self.held = 0;
+        self.changes.clear();
+        Some(a)
+    }
 }
 
 /// Grouped event rules' open groups, per (rule, group value).
 #[derive(Debug, Default)]
 struct Groups {
     open: std::collections::HashMap<(usize, String), OpenGroup>,
+    /// Summaries due before the end of the invocation (a group closed early: its burst ended
+    /// and a new one began, or the table was full).
+    ready: Vec<Alert>,
 }
 
 impl Groups {
@@ -859,6 +907,7 @@ impl Groups {
         record: &Record<'_>,
         mut alert: Alert,
         ev: &EventRef<'_>,
+        redact: &mut dyn FnMut(&str) -> String,
     ) -> Option<Alert> {
         let Some(value) = record.field(&g.field).and_then(|v| v.to_text()) else {
             return Some(alert);
@@ -886,11 +935,21 @@ impl Groups {
                 open.last = open.last.max(ev.time);
                 return None;
             }
+            // The burst ended and a new one begins: the old one's summary now.
+            self.ready.extend(open.summary());
         }
         if self.open.len() >= MAX_GROUPS {
-            self.open.clear();
+            // Full (a flood of principals): every open group's summary now, none lost.
+            let mut keys: Vec<_> = self.open.keys().cloned().collect();
+            keys.sort();
+            for k in keys {
+                if let Some(mut g) = self.open.remove(&k) {
+                    self.ready.extend(g.summary());
+                }
+            }
         }
-        alert.title = format!("{} by {value}", alert.title);
+        let shown = redact(&value);
+        alert.title = format!("{} by {shown}", alert.title);
         let mut changes = std::collections::BTreeMap::new();
         changes.insert(change, 1);
         self.open.insert(
@@ -901,6 +960,7 @@ impl Groups {
                 changes,
                 held_ids: Vec::new(),
                 template: alert.clone(),
+                shown,
             },
         );
         Some(alert)
@@ -909,37 +969,8 @@ impl Groups {
     /// At the end of an invocation: for every group with matches since its alert, a summary
     /// listing them (`suppressed` counts them); groups whose window has passed are closed.
     fn summaries(&mut self, now: Option<EventTime>) -> Vec<Alert> {
-        let mut out = Vec::new();
-        for ((_, value), g) in &mut self.open {
-            if g.held == 0 {
-                continue;
-            }
-            let mut a = g.template.clone();
-            let list: Vec<String> = g
-                .changes
-                .iter()
-                .filter(|(c, _)| !c.is_empty())
-                .map(|(c, n)| format!("{c}×{n}"))
-                .collect();
-            a.title = format!(
-                "{}: {} matching call(s) by {value} in this burst, {} after the first alert{}",
-                g.template.title.split(" by ").next().unwrap_or_default(),
-                g.held + 1,
-                g.held,
-                if list.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", list.join(", "))
-                }
-            );
-            a.suppressed = g.held;
-            a.event_ids = std::mem::take(&mut g.held_ids);
-            a.timestamp = g.last.map(EventTime::to_rfc3339).unwrap_or_default();
-            a.id = crate::alert::alert_id(&[&a.rule_id, value, &a.timestamp, "summary"]);
-            out.push(a);
-            g.held = 0;
-            g.changes.clear();
-        }
+        let mut out = std::mem::take(&mut self.ready);
+        out.extend(self.open.values_mut().filter_map(OpenGroup::summary));
         if let Some(now) = now {
             self.open.retain(|_, g| {
                 g.last

@@ -18,17 +18,21 @@ const GENERIC: &[&str] = &[
 
 /// The alerts of one fixture file (one record per line), as JSON.
 fn replay(path: &str) -> Vec<serde_json::Value> {
+    replay_bytes(path, &std::fs::read(path).expect("fixture"))
+}
+
+/// The alerts of records given as bytes (`name` is their log stream).
+fn replay_bytes(path: &str, bytes: &[u8]) -> Vec<serde_json::Value> {
     static SET: OnceLock<Arc<DetectorSet>> = OnceLock::new();
     let set = SET.get_or_init(|| Arc::new(DetectorSet::builtin().expect("built-in")));
     let mut p = Pipeline::new(Arc::clone(set), Config::default());
     let mut alerts = Vec::new();
-    let bytes = std::fs::read(path).expect("fixture");
     let source = TextSource {
         log_group: "aws-cloudtrail-logs".into(),
         log_stream: path.into(),
         first_line: 1,
     };
-    p.process_input(&bytes, &source, &mut |a| alerts.push(a))
+    p.process_input(bytes, &source, &mut |a| alerts.push(a))
         .expect("decodes");
     p.finish(&mut |a| alerts.push(a));
     alerts
@@ -37,16 +41,20 @@ fn replay(path: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn every_stratus_technique_is_caught_by_a_specific_rule() {
-    let mut missed = Vec::new();
+fn technique_files() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(format!("{FIXTURES}/stratus"))
         .expect("fixtures")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     files.sort();
     assert!(files.len() >= 40, "{} technique files", files.len());
-    for f in &files {
+    files
+}
+
+#[test]
+fn every_stratus_technique_is_caught_by_a_specific_rule() {
+    let mut missed = Vec::new();
+    for f in &technique_files() {
         let rules: BTreeSet<String> = replay(f.to_str().unwrap_or_default())
             .iter()
             .filter_map(|a| a["rule_id"].as_str().map(str::to_owned))
@@ -79,5 +87,38 @@ fn a_deploying_account_stays_quiet_and_aws_issued_identifiers_are_not_secrets() 
     assert!(
         content.is_empty(),
         "AWS-issued identifiers reported: {content:?}"
+    );
+}
+
+/// The user agent is chosen by the caller: an attacker with stolen keys who sends Terraform's
+/// (or Packer's) agent string must not silence a rule that spares deployment pipelines.
+#[test]
+fn claiming_to_be_terraform_silences_no_technique() {
+    const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.76.0 aws-sdk-go-v2/1.32.4 os/linux lang/go#1.23.2 HashiCorp/1.0 Packer/1.11.2";
+    let mut missed = Vec::new();
+    for f in &technique_files() {
+        let text = std::fs::read_to_string(f).expect("fixture");
+        let forged: String = text
+            .lines()
+            .map(|l| match serde_json::from_str::<serde_json::Value>(l) {
+                Ok(mut v) if v.get("userAgent").is_some() => {
+                    v["userAgent"] = TERRAFORM.into();
+                    v.to_string() + "\n"
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        let name = f.to_str().unwrap_or_default();
+        let specific = replay_bytes(name, forged.as_bytes())
+            .iter()
+            .filter_map(|a| a["rule_id"].as_str().map(str::to_owned))
+            .any(|r| !GENERIC.contains(&r.as_str()));
+        if !specific {
+            missed.push(f.file_name().map(|n| n.to_string_lossy().into_owned()));
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "silenced by a forged user agent: {missed:?}"
     );
 }

@@ -492,3 +492,52 @@ fn change_bursts_are_grouped_per_principal_and_cloudformation_ranked_lower() {
     assert!(cfn[0].title.contains("(via CloudFormation)"), "{cfn:?}");
     assert_eq!(cfn[0].severity, logwarden::Severity::Low);
 }
+
+/// Two bursts of changes by one principal an hour apart: each gets its first alert and its
+/// own summary (the first burst's summary used to be dropped when the second began).
+#[test]
+fn each_change_burst_gets_its_summary() {
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let record = |minute: usize, second: usize| {
+        json!({"eventVersion": "1.10", "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE",
+            "arn": "arn:aws:iam::123456789012:user/ops", "accountId": "123456789012", "accessKeyId": "AKIAEXAMPLEEXAMPLE12"},
+            "eventTime": format!("2026-11-25T10:{minute:02}:{second:02}Z"), "eventSource": "ec2.amazonaws.com",
+            "eventName": "CreateRoute", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.5",
+            "userAgent": "aws-cli/2.22.0", "requestParameters": {"routeTableId": "rtb-0123"},
+            "responseElements": {"_return": true}, "eventID": format!("e-{minute}-{second}"), "readOnly": false,
+            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012",
+            "eventCategory": "Management"})
+        .to_string()
+    };
+    let lines: Vec<String> = (0..4)
+        .map(|s| record(0, s))
+        .chain((0..3).map(|s| record(59, s)))
+        .collect();
+    let mut p = Pipeline::new(set, Config::default());
+    let mut alerts = Vec::new();
+    p.process_input(
+        lines.join("\n").as_bytes(),
+        &TextSource::default(),
+        &mut |a| alerts.push(a),
+    )
+    .expect("decodes");
+    p.finish(&mut |a| alerts.push(a));
+    let titles: Vec<&str> = alerts
+        .iter()
+        .filter(|a| a.rule_id == "cis-cloudwatch-13-route-table-changes")
+        .map(|a| a.title.as_str())
+        .collect();
+    assert_eq!(
+        titles.len(),
+        4,
+        "two first alerts and two summaries: {titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.contains("4 matching call(s)")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.contains("3 matching call(s)")),
+        "{titles:?}"
+    );
+}

@@ -260,7 +260,10 @@ impl SnsPublisher {
             .collect();
         let mut failure: Option<PublishError> = None;
         for batch in plan_batches(&messages) {
-            match self.publish_batch(&messages, &batch, &mut report).await {
+            match self
+                .publish_batch(alerts, &messages, &batch, &mut report)
+                .await
+            {
                 Ok(()) => {}
                 Err((kind, cause, left)) => {
                     let e = failure.get_or_insert_with(|| PublishError {
@@ -283,6 +286,7 @@ impl SnsPublisher {
 
     async fn publish_batch(
         &self,
+        alerts: &[Alert],
         messages: &[SnsMessage],
         batch: &[usize],
         report: &mut PublishReport,
@@ -299,7 +303,7 @@ impl SnsPublisher {
                 match entry(&format!("a{i}"), &messages[i]) {
                     Ok(e) => entries.push(e),
                     Err(reason) => report.undeliverable.push(Undeliverable {
-                        id: format!("a{i}"),
+                        id: alerts[i].id.clone(),
                         reason,
                     }),
                 }
@@ -332,7 +336,7 @@ impl SnsPublisher {
                 if f.sender_fault() {
                     // Retrying cannot help: set it aside, count it, go on with the others.
                     report.undeliverable.push(Undeliverable {
-                        id: format!("a{i}"),
+                        id: alerts[i].id.clone(),
                         reason,
                     });
                 } else {
