@@ -50,7 +50,7 @@ pub fn event_rule_matches(set: &DetectorSet, parser: &Parser, rule: usize, line:
     let ev = event("1".into(), Some(TEST_T0_MS), line);
     let record = parser.parse(&ev, EXAMPLE_LOG_GROUP);
     let mut out = Vec::new();
-    events.evaluate(&record, &mut out);
+    events.evaluate(&record, Some(scratch.literal_hits()), &mut out);
     out.contains(&rule)
 }
 
@@ -58,6 +58,14 @@ pub fn event_rule_matches(set: &DetectorSet, parser: &Parser, rule: usize, line:
 /// A rule with no test of each polarity fails too.
 pub fn check(set: &Arc<DetectorSet>) -> Vec<CheckFailure> {
     let mut failures = check_content(set);
+    let events = set.events();
+    for (rule, why) in events.compile_all() {
+        failures.push(CheckFailure {
+            rule: rule.meta.id.clone(),
+            location: rule.meta.location.to_string(),
+            problem: format!("does not compile: {why}"),
+        });
+    }
     failures.extend(check_events(set));
     failures.extend(check_correlations(set));
     failures

@@ -129,7 +129,7 @@ fn explain_event(
         }
     }
     if candidate {
-        explain_event_rules(set, record, ev, &mut alerts, out)?;
+        explain_event_rules(set, record, ev, scratch.literal_hits(), &mut alerts, out)?;
     } else {
         writeln!(
             out,
@@ -182,12 +182,13 @@ fn explain_event_rules(
     set: &DetectorSet,
     record: &Record<'_>,
     ev: &EventRef<'_>,
+    hits: &[u64],
     alerts: &mut Vec<Alert>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let events = set.events();
     let mut matched = Vec::new();
-    events.evaluate(record, &mut matched);
+    events.evaluate(record, Some(hits), &mut matched);
     for r in matched {
         let rule = &events.rules()[r];
         let feeds: Vec<&str> = events

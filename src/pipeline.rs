@@ -582,7 +582,11 @@ impl Pipeline {
     ) {
         let events = detectors.events();
         self.event_matches.clear();
-        events.evaluate(record, &mut self.event_matches);
+        events.evaluate(
+            record,
+            Some(self.scratch.literal_hits()),
+            &mut self.event_matches,
+        );
         let mut witness: Option<Arc<Witness>> = None;
         for k in 0..self.event_matches.len() {
             let r = self.event_matches[k];

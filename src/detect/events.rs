@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use rsigma_eval::{Engine, Event, EventValue};
+use rsigma_eval::{CompiledRule, Event, EventValue};
 use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule, LowerOptions};
 use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationType, Level, Quantifier, SelectorPattern,
@@ -430,7 +430,10 @@ fn visit_json_strings(v: &serde_json::Value, visit: &mut dyn FnMut(&str)) {
 
 /// The compiled event and correlation rules.
 pub struct EventDetectors {
-    engine: Engine,
+    /// Per detection rule, its compiled form: built-in rules are compiled on first use (a
+    /// cold start pays only for the rules its logs reach; `detectors check` compiles them all
+    /// in CI), user rules at load so that their errors show at once.
+    compiled: Vec<LazyRule>,
     rules: Vec<EventRule>,
     /// Per detection rule, its prefilter clauses over `literals` (ids): all must hit.
     clauses: Vec<Vec<Vec<u32>>>,
@@ -443,15 +446,22 @@ pub struct EventDetectors {
     fed_by_correlation: Vec<Vec<(usize, u8)>>,
 }
 
-/// The engine-side id of the `i`-th detection rule: each rule is added to the rsigma engine
-/// under an id of its own, so a match maps back to exactly one rule (two rules with one title
-/// and no id never collide).
-fn engine_id(i: usize) -> String {
-    format!("logwarden-rule-{i}")
+/// A detection rule's compiled form, made on first use from its lowered form.
+struct LazyRule {
+    ir: IrRule,
+    compiled: std::sync::OnceLock<Result<CompiledRule, String>>,
 }
 
-fn rule_of_engine_id(id: &str) -> Option<usize> {
-    id.strip_prefix("logwarden-rule-")?.parse().ok()
+impl LazyRule {
+    fn compiled(&self) -> &Result<CompiledRule, String> {
+        self.compiled.get_or_init(|| {
+            rsigma_eval::compile_to_compiled(&self.ir).map_err(|e| one_line(&e.to_string()))
+        })
+    }
+
+    fn get(&self) -> Option<&CompiledRule> {
+        self.compiled().as_ref().ok()
+    }
 }
 
 impl std::fmt::Debug for EventDetectors {
@@ -505,7 +515,8 @@ fn line_of_value(text: &str, value: &str) -> usize {
 /// Parsed Sigma files, before compilation.
 #[derive(Default)]
 pub struct EventSources {
-    files: Vec<(String, String)>,
+    /// Path, text, and whether its rules may be compiled on first use (built-in files).
+    files: Vec<(String, String, bool)>,
 }
 
 /// A Sigma rule's id for alerts: its `name`, else `id`, else title.
@@ -516,7 +527,7 @@ fn rule_name(name: Option<&String>, id: Option<&String>, title: &str) -> String 
 /// What [`EventSources::compile`] builds up.
 #[derive(Default)]
 struct Compiling {
-    engine: Engine,
+    compiled: Vec<LazyRule>,
     rules: Vec<EventRule>,
     /// name, id and title → rule; a key two rules share resolves to neither.
     keys: HashMap<String, Option<usize>>,
@@ -529,6 +540,7 @@ impl Compiling {
         &mut self,
         path: &str,
         text: &str,
+        lazy: bool,
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
@@ -548,7 +560,7 @@ impl Compiling {
             ));
         }
         for rule in coll.rules {
-            self.add_rule(rule, path, text, warnings, ids)?;
+            self.add_rule(rule, path, text, lazy, warnings, ids)?;
         }
         for corr in coll.correlations {
             self.correlations
@@ -559,9 +571,10 @@ impl Compiling {
 
     fn add_rule(
         &mut self,
-        mut rule: SigmaRule,
+        rule: SigmaRule,
         path: &str,
         text: &str,
+        lazy: bool,
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
@@ -596,11 +609,17 @@ impl Compiling {
                 })
                 .or_insert(Some(idx));
         }
-        rule.id = Some(engine_id(idx));
-        self.engine
-            .add_rule(&rule)
-            .map_err(|e| err(one_line(&e.to_string())))?;
         self.lits.push(rule_lits(&ir));
+        let compiled_form = std::sync::OnceLock::new();
+        if !lazy {
+            let c =
+                rsigma_eval::compile_to_compiled(&ir).map_err(|e| err(one_line(&e.to_string())))?;
+            let _ = compiled_form.set(Ok(c));
+        }
+        self.compiled.push(LazyRule {
+            ir,
+            compiled: compiled_form,
+        });
         self.rules.push(compiled);
         Ok(())
     }
@@ -663,9 +682,10 @@ fn sigma_cost(rule: &SigmaRule) -> Result<(), String> {
 }
 
 impl EventSources {
-    /// Adds one Sigma YAML file's text.
-    pub fn add(&mut self, path: String, text: String) {
-        self.files.push((path, text));
+    /// Adds one Sigma YAML file's text; `lazy`: compile its rules on first use (built-in
+    /// files, which CI checks), else at once.
+    pub fn add(&mut self, path: String, text: String, lazy: bool) {
+        self.files.push((path, text, lazy));
     }
 
     /// Whether there is nothing to compile.
@@ -680,8 +700,8 @@ impl EventSources {
         ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
-        for (path, text) in &self.files {
-            c.add_file(path, text, warnings, ids)?;
+        for (path, text, lazy) in &self.files {
+            c.add_file(path, text, *lazy, warnings, ids)?;
         }
         let (correlations, fed_by_rule, fed_by_correlation) =
             link_correlations(&mut c, warnings, ids)?;
@@ -700,7 +720,7 @@ impl EventSources {
             .map(|cnf| cnf.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
             .collect();
         Ok(EventDetectors {
-            engine: c.engine,
+            compiled: c.compiled,
             rules: c.rules,
             clauses,
             literals,
@@ -997,7 +1017,7 @@ impl EventDetectors {
     /// An empty set.
     pub fn empty() -> Self {
         EventDetectors {
-            engine: Engine::new(),
+            compiled: Vec::new(),
             rules: Vec::new(),
             clauses: Vec::new(),
             literals: Vec::new(),
@@ -1065,16 +1085,32 @@ impl EventDetectors {
             .is_none_or(|cl| cl.iter().all(|c| c.iter().any(|&l| hit(l))))
     }
 
-    /// Evaluates a record, appending the indices of the matching detection rules.
-    pub fn evaluate(&self, record: &Record<'_>, out: &mut Vec<usize>) {
-        for m in self.engine.evaluate(&RecordEvent(record)) {
-            if let Some(i) = m.header.rule_id.as_deref().and_then(rule_of_engine_id)
-                && i < self.rules.len()
+    /// Evaluates a record, appending the indices of the matching detection rules. With the
+    /// literal `hits` of its line ([`EventDetectors::candidate`]), only the rules whose
+    /// prefilter it passes are evaluated; `None` evaluates every rule.
+    pub fn evaluate(&self, record: &Record<'_>, hits: Option<&[u64]>, out: &mut Vec<usize>) {
+        let event = RecordEvent(record);
+        for (i, lazy) in self.compiled.iter().enumerate() {
+            if hits.is_some_and(|h| !self.rule_candidate(i, h)) {
+                continue;
+            }
+            if let Some(rule) = lazy.get()
+                && rsigma_eval::evaluate_rule(rule, &event).is_some()
                 && !out.contains(&i)
             {
                 out.push(i);
             }
         }
+    }
+
+    /// Compiles every rule not compiled yet; returns the rules that do not compile, with
+    /// why (`detectors check` fails on them).
+    pub fn compile_all(&self) -> Vec<(&EventRule, String)> {
+        self.compiled
+            .iter()
+            .zip(&self.rules)
+            .filter_map(|(lazy, r)| lazy.compiled().as_ref().err().map(|e| (r, e.clone())))
+            .collect()
     }
 
     /// The severity of an alert of rule `rule` on `record`.

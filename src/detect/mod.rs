@@ -342,7 +342,7 @@ impl DetectorSetBuilder {
         link_required(&mut rules, &mut self.warnings);
         let mut sigma = EventSources::default();
         for file in self.sigma {
-            sigma.add(file.name, file.text);
+            sigma.add(file.name, file.text, file.builtin);
         }
         let events = if sigma.is_empty() {
             EventDetectors::empty()
