@@ -155,11 +155,7 @@ pub struct AllowlistSpec {
 
 /// 1-based line number of byte offset `pos` in `text`.
 pub fn line_of(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..pos.min(text.len())]).count() + 1
 }
 
 /// gitleaks `[extend]`.
