@@ -1,5 +1,6 @@
 //! Runs the full pipeline over the benchmark corpus in a loop, for profilers:
-//! `cargo build --profile bench --example profile && perf record -g target/release/examples/profile 200`
+//! `CARGO_PROFILE_BENCH_DEBUG=line-tables-only cargo build --profile bench --example profile` and
+//! `perf record --call-graph dwarf target/release/examples/profile 200`
 //! (`profile N build` loops over building the detector set instead).
 #[path = "../benches/corpus.rs"]
 mod corpus;
