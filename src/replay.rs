@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use crate::decode::TextSource;
 use crate::driver::{Driver, InputOutcome, MetricsOut, OutputChoice, Outputs};
-use crate::input::{Input, open};
+use crate::input::{Input, Pieces, open};
 use crate::pipeline::{self, Config, Pipeline, Prepared};
 use crate::sink::PublishError;
 use crate::{Alert, DetectorSet};
@@ -101,29 +101,98 @@ pub async fn replay(
     if threads > 1 && !inputs.is_empty() {
         return parallel(driver, inputs, naming, threads, local, error).await;
     }
-    for input in inputs {
-        let name = input.display();
-        let mut pieces = match open(input) {
-            Ok(p) => p,
-            Err(e) => {
-                error(e.to_string());
-                continue;
+    for read in ReadPieces::new(inputs, naming) {
+        match read {
+            Read::Piece {
+                name,
+                bytes,
+                source,
+            } => {
+                let outcome = driver.analyse(&bytes, &source, local).await;
+                report(&name, outcome, error);
             }
-        };
-        loop {
-            let piece = match pieces.next_piece() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                Err(e) => {
-                    error(e.to_string());
-                    break;
-                }
-            };
-            let source = naming.source(input, piece.first_line);
-            let outcome = driver.analyse(&piece.bytes, &source, local).await;
-            report(&name, outcome, error);
+            Read::Error(e) => error(e),
+            Read::End { name, long_lines } => end_input(driver, &name, long_lines, error).await,
         }
-        end_input(driver, &name, pieces.stats().long_lines, error).await;
+    }
+}
+
+/// What reading the inputs gives, in input order: pieces (with their text source), what could
+/// not be read, and the end of each input. One reader for both the serial and the parallel
+/// replay, so they cannot differ in what they read.
+enum Read {
+    /// A piece of input `name`.
+    Piece {
+        name: String,
+        bytes: Vec<u8>,
+        source: TextSource,
+    },
+    /// An input, or the rest of one, that could not be read.
+    Error(String),
+    /// The end of input `name` (`long_lines`: lines scanned in part).
+    End { name: String, long_lines: u64 },
+}
+
+/// Every piece of every input, in order (an unreadable input or piece is an error and the
+/// next input follows).
+struct ReadPieces<'a> {
+    inputs: std::slice::Iter<'a, Input>,
+    naming: &'a Naming,
+    current: Option<(&'a Input, String, Pieces)>,
+    /// The end of an input whose read error was just given.
+    pending_end: Option<Read>,
+}
+
+impl<'a> ReadPieces<'a> {
+    fn new(inputs: &'a [Input], naming: &'a Naming) -> Self {
+        ReadPieces {
+            inputs: inputs.iter(),
+            naming,
+            current: None,
+            pending_end: None,
+        }
+    }
+}
+
+impl Iterator for ReadPieces<'_> {
+    type Item = Read;
+
+    fn next(&mut self) -> Option<Read> {
+        if let Some(end) = self.pending_end.take() {
+            return Some(end);
+        }
+        let Some((input, name, pieces)) = &mut self.current else {
+            let input = self.inputs.next()?;
+            match open(input) {
+                Ok(pieces) => self.current = Some((input, input.display(), pieces)),
+                Err(e) => return Some(Read::Error(e.to_string())),
+            }
+            return self.next();
+        };
+        // A read error ends the input (the pieces before it were given).
+        let error = match pieces.next_piece() {
+            Ok(Some(piece)) => {
+                return Some(Read::Piece {
+                    name: name.clone(),
+                    source: self.naming.source(input, piece.first_line),
+                    bytes: piece.bytes,
+                });
+            }
+            Ok(None) => None,
+            Err(e) => Some(Read::Error(e.to_string())),
+        };
+        let (_, name, pieces) = self.current.take()?;
+        let end = Read::End {
+            name,
+            long_lines: pieces.stats().long_lines,
+        };
+        Some(match error {
+            Some(error) => {
+                self.pending_end = Some(end);
+                error
+            }
+            None => end,
+        })
     }
 }
 
@@ -234,46 +303,23 @@ fn read_all(
     jobs: &mpsc::SyncSender<Job>,
     items: &tokio::sync::mpsc::Sender<Item>,
 ) {
-    for input in inputs {
-        let name = input.display();
-        let mut pieces = match open(input) {
-            Ok(p) => p,
-            Err(e) => {
-                if items.blocking_send(Item::Error(e.to_string())).is_err() {
+    for read in ReadPieces::new(inputs, naming) {
+        let item = match read {
+            Read::Piece {
+                name,
+                bytes,
+                source,
+            } => {
+                let (reply, prepared) = tokio::sync::oneshot::channel();
+                if jobs.send((bytes, source, reply)).is_err() {
                     return;
                 }
-                continue;
+                Item::Piece { name, prepared }
             }
+            Read::Error(e) => Item::Error(e),
+            Read::End { name, long_lines } => Item::End { name, long_lines },
         };
-        loop {
-            let piece = match pieces.next_piece() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                Err(e) => {
-                    if items.blocking_send(Item::Error(e.to_string())).is_err() {
-                        return;
-                    }
-                    break;
-                }
-            };
-            let (reply, prepared) = tokio::sync::oneshot::channel();
-            let source = naming.source(input, piece.first_line);
-            if jobs.send((piece.bytes, source, reply)).is_err() {
-                return;
-            }
-            let item = Item::Piece {
-                name: name.clone(),
-                prepared,
-            };
-            if items.blocking_send(item).is_err() {
-                return;
-            }
-        }
-        let end = Item::End {
-            name,
-            long_lines: pieces.stats().long_lines,
-        };
-        if items.blocking_send(end).is_err() {
+        if items.blocking_send(item).is_err() {
             return;
         }
     }

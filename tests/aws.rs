@@ -63,28 +63,7 @@ async fn topic(config: &SdkConfig) -> Topic {
         .to_owned();
     let mut urls = Vec::new();
     for filter in [None, Some(r#"{"severity":["critical"]}"#)] {
-        let url = sqs
-            .create_queue()
-            .queue_name(unique("soc"))
-            .send()
-            .await
-            .expect("create queue")
-            .queue_url()
-            .unwrap_or_default()
-            .to_owned();
-        let qarn = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .unwrap_or_default();
+        let (url, qarn) = queue(&sqs, "soc").await;
         let mut sub = sns
             .subscribe()
             .topic_arn(&arn)
@@ -1142,11 +1121,11 @@ async fn shared_windows_cost_one_request_per_window_per_batch() {
 // ---------------------------------------------------------------------------------------
 // Findings sinks (Security Hub, EventBridge) and the fingerprint key (Secrets Manager).
 
-/// A queue and its ARN.
-async fn queue(sqs: &aws_sdk_sqs::Client) -> (String, String) {
+/// A new queue (its name starting with `prefix`) and its ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) {
     let url = sqs
         .create_queue()
-        .queue_name(unique("bus"))
+        .queue_name(unique(prefix))
         .send()
         .await
         .expect("create queue")
@@ -1201,7 +1180,7 @@ async fn findings_reach_security_hub_and_an_event_bus_body() {
         .await
         .expect("bus");
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let (url, qarn) = queue(&sqs).await;
+    let (url, qarn) = queue(&sqs, "bus").await;
     events
         .put_rule()
         .name(unique("to-queue"))
