@@ -471,8 +471,19 @@ impl LazyRule {
         })
     }
 
-    fn get(&self) -> Option<&CompiledRule> {
-        self.compiled().as_ref().ok()
+    /// The compiled rule; a built-in rule that does not compile (which `detectors check`, run
+    /// by CI, refuses) is logged once, naming `id`, and never matches.
+    fn get(&self, id: &str) -> Option<&CompiledRule> {
+        let first = self.compiled.get().is_none();
+        match self.compiled() {
+            Ok(rule) => Some(rule),
+            Err(e) => {
+                if first {
+                    tracing::error!(rule = id, error = %e, "built-in event rule does not compile: disabled");
+                }
+                None
+            }
+        }
     }
 }
 
@@ -1112,7 +1123,7 @@ impl EventDetectors {
             if hits.is_some_and(|h| !self.rule_candidate(i, h)) {
                 continue;
             }
-            if let Some(rule) = lazy.get()
+            if let Some(rule) = lazy.get(&self.rules[i].meta.id)
                 && rsigma_eval::evaluate_rule(rule, &event).is_some()
                 && !out.contains(&i)
             {
