@@ -7,11 +7,14 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::alert::Fingerprinter;
+use crate::clock::Clock;
 use crate::decode::{Batch, LogEvent, MessageType, Origin};
 use crate::detect::{DetectorSet, FindingKind, Scratch};
+use crate::engine::{Engine, Workspace};
+use crate::mask::Fingerprinter;
 use crate::pipeline::{Config, Pipeline};
-use crate::record::Parser;
+use crate::policy::PolicyConfig;
+use crate::record::{SourceKind, Sources};
 use crate::time::EventTime;
 
 /// One failed check of a rule.
@@ -27,6 +30,12 @@ pub struct CheckFailure {
 
 /// Log group the examples are parsed under (so `function` is `example-fn`).
 pub const EXAMPLE_LOG_GROUP: &str = "/aws/lambda/example-fn";
+/// Log group the examples of CloudTrail rules are read from (a CloudTrail source).
+pub const EXAMPLE_CLOUDTRAIL_LOG_GROUP: &str = "aws-cloudtrail-logs-example";
+/// Log group the examples of WAF rules are read from (AWS requires the prefix).
+pub const EXAMPLE_WAF_LOG_GROUP: &str = "aws-waf-logs-example";
+/// Log stream of a CloudTrail source.
+pub const EXAMPLE_CLOUDTRAIL_STREAM: &str = "123456789012_CloudTrail_us-east-1";
 /// 2026-11-25T10:00:00Z, the origin of correlation test times.
 pub const TEST_T0_MS: i64 = 1_795_600_800_000;
 
@@ -39,19 +48,33 @@ fn event(id: String, ts: Option<i64>, message: &str) -> LogEvent<'_> {
     }
 }
 
-/// Whether event rule `rule` matches the raw line `line` (prefilter included).
-pub fn event_rule_matches(set: &DetectorSet, parser: &Parser, rule: usize, line: &str) -> bool {
-    let events = set.events();
-    let mut scratch = Scratch::default();
-    set.scan(line.as_bytes(), &mut scratch, &mut Vec::new());
-    if !events.rule_candidate(rule, scratch.literal_hits()) {
-        return false;
-    }
+/// The engine `detectors check` runs examples through.
+pub fn example_engine(set: &Arc<DetectorSet>) -> Engine {
+    Engine::new(
+        Arc::clone(set),
+        Arc::new(Fingerprinter::new(b"detectors check key")),
+        Sources::default(),
+    )
+}
+
+/// Whether event rule `rule` matches the raw line `line` through the engine (prefilter,
+/// parser and evaluation). A rule for CloudTrail records is tried on a CloudTrail source,
+/// other rules on an application's log group (so `function` is `example-fn`).
+pub fn event_rule_matches(engine: &Engine, rule: usize, line: &str) -> bool {
     let ev = event("1".into(), Some(TEST_T0_MS), line);
-    let record = parser.parse(&ev, EXAMPLE_LOG_GROUP);
-    let mut out = Vec::new();
-    events.evaluate(&record, Some(scratch.literal_hits()), &mut out);
-    out.contains(&rule)
+    let r = &engine.detectors().events().rules()[rule];
+    let source = if r.for_cloudtrail() {
+        crate::record::Source {
+            log_group: EXAMPLE_CLOUDTRAIL_LOG_GROUP,
+            kind: SourceKind::CloudTrail,
+        }
+    } else if r.kinds == [crate::record::RecordKind::Waf] {
+        engine.source(EXAMPLE_WAF_LOG_GROUP, "test")
+    } else {
+        engine.source(EXAMPLE_LOG_GROUP, "test")
+    };
+    let (_, findings) = engine.analyse(&ev, &source, &mut Workspace::default());
+    findings.events.iter().any(|m| m.rule.index() == rule)
 }
 
 /// Runs every rule's tests: content examples, event rule examples, correlation tests.
@@ -152,9 +175,9 @@ pub fn example_contexts(ex: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn check_events(set: &DetectorSet) -> Vec<CheckFailure> {
+fn check_events(set: &Arc<DetectorSet>) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
-    let parser = Parser::new();
+    let engine = example_engine(set);
     let events = set.events();
     for (i, rule) in events.rules().iter().enumerate() {
         let fail = |problem: String| CheckFailure {
@@ -169,12 +192,12 @@ fn check_events(set: &DetectorSet) -> Vec<CheckFailure> {
             failures.push(fail("has no logwarden.negative_examples".into()));
         }
         for (n, ex) in rule.examples.iter().enumerate() {
-            if !event_rule_matches(set, &parser, i, ex) {
+            if !event_rule_matches(&engine, i, ex) {
                 failures.push(fail(format!("example #{} does not match", n + 1)));
             }
         }
         for (n, ex) in rule.negative_examples.iter().enumerate() {
-            if event_rule_matches(set, &parser, i, ex) {
+            if event_rule_matches(&engine, i, ex) {
                 failures.push(fail(format!("negative example #{} matches", n + 1)));
             }
         }
@@ -213,7 +236,7 @@ fn check_correlations(set: &Arc<DetectorSet>) -> Vec<CheckFailure> {
 fn run_correlation_test(
     set: &Arc<DetectorSet>,
     rule: &str,
-    test: &crate::detect::events::CorrelationTest,
+    test: &crate::detect::sigma::CorrelationTest,
 ) -> u64 {
     let mut lines = Vec::new();
     for e in &test.events {
@@ -222,11 +245,20 @@ fn run_correlation_test(
             lines.push((t, e.message.replace("{n}", &n.to_string())));
         }
     }
+    // A correlation of CloudTrail rules is tested on a CloudTrail source.
+    let cloudtrail = test_is_cloudtrail(set, test);
+    let (group, stream) = if cloudtrail {
+        (EXAMPLE_CLOUDTRAIL_LOG_GROUP, EXAMPLE_CLOUDTRAIL_STREAM)
+    } else if test_is_waf(test) {
+        (EXAMPLE_WAF_LOG_GROUP, "test")
+    } else {
+        (EXAMPLE_LOG_GROUP, "test")
+    };
     let batch = Batch {
         message_type: MessageType::Data,
         owner: Cow::Borrowed("123456789012"),
-        log_group: Cow::Borrowed(EXAMPLE_LOG_GROUP),
-        log_stream: Cow::Borrowed("test"),
+        log_group: Cow::Borrowed(group),
+        log_stream: Cow::Borrowed(stream),
         events: lines
             .iter()
             .enumerate()
@@ -235,7 +267,10 @@ fn run_correlation_test(
         origin: Origin::default(),
     };
     let config = Config {
-        throttle: None,
+        policy: PolicyConfig {
+            storm: None,
+            ..PolicyConfig::default()
+        },
         ..Config::default()
     };
     let fp = Arc::new(Fingerprinter::new(b"detectors check key"));
@@ -249,9 +284,27 @@ fn run_correlation_test(
     fired
 }
 
+/// Whether a correlation test's events are CloudTrail records (its first event is
+/// CloudTrail-shaped): then they are read from a CloudTrail source.
+fn test_is_cloudtrail(set: &DetectorSet, test: &crate::detect::sigma::CorrelationTest) -> bool {
+    let _ = set;
+    test.events.first().is_some_and(|e| {
+        e.message.trim_start().starts_with('{')
+            && e.message.contains("\"eventVersion\"")
+            && e.message.contains("\"eventSource\"")
+    })
+}
+
+/// Whether a correlation test's events are WAF records.
+fn test_is_waf(test: &crate::detect::sigma::CorrelationTest) -> bool {
+    test.events
+        .first()
+        .is_some_and(|e| e.message.contains("\"webaclId\""))
+}
+
 /// `detectors check`: prints every failure and a summary line; returns the exit code (0 all
 /// passed, 1 some failed).
-pub fn run(set: &Arc<DetectorSet>, out: &mut dyn Write) -> u8 {
+pub fn run(set: &Arc<DetectorSet>, clock: &dyn Clock, out: &mut dyn Write) -> u8 {
     let failures = check(set);
     let rules = set.rules();
     let examples: usize = rules.iter().map(|r| r.examples).sum();
@@ -259,7 +312,7 @@ pub fn run(set: &Arc<DetectorSet>, out: &mut dyn Write) -> u8 {
     for f in &failures {
         eprintln!("FAIL {} ({}): {}", f.rule, f.location, f.problem);
     }
-    for w in suppression_warnings(set) {
+    for w in suppression_warnings(set, clock) {
         eprintln!("WARN {w}");
     }
     let failed: std::collections::BTreeSet<&str> =
@@ -277,8 +330,8 @@ pub fn run(set: &Arc<DetectorSet>, out: &mut dyn Write) -> u8 {
 }
 
 /// Suppression entries past their date, and entries that name a rule the set does not have.
-pub fn suppression_warnings(set: &DetectorSet) -> Vec<String> {
-    let now = crate::suppress::wall_clock();
+pub fn suppression_warnings(set: &DetectorSet, clock: &dyn Clock) -> Vec<String> {
+    let now = clock.now();
     let mut out = set.suppressions().expired_notices(now);
     for s in set.suppressions().entries() {
         if let Some(r) = &s.rule_id

@@ -59,6 +59,8 @@ pub struct Outputs {
 pub struct OutputChoice {
     /// SNS topic ARN.
     pub sns_topic: Option<String>,
+    /// The SNS message body's format.
+    pub sns_format: crate::sink::sns::SnsFormat,
     /// Import findings into Security Hub.
     pub securityhub: bool,
     /// EventBridge bus (name or ARN) for OCSF findings.
@@ -77,10 +79,10 @@ impl Outputs {
     ) -> Result<Self, PublishError> {
         let mut publishers: Vec<Arc<dyn Publisher>> = Vec::new();
         if let Some(t) = &choice.sns_topic {
-            publishers.push(Arc::new(SnsPublisher::new(
-                aws_sdk_sns::Client::new(aws),
-                t.clone(),
-            )));
+            publishers.push(Arc::new(
+                SnsPublisher::new(aws_sdk_sns::Client::new(aws), t.clone())
+                    .with_format(choice.sns_format),
+            ));
         }
         if choice.securityhub || choice.event_bus.is_some() {
             let account = crate::sink::securityhub::caller_account(aws).await?;
@@ -433,7 +435,7 @@ fn fill_report(report: &mut InvocationReport, stats: &Stats) {
     report.events = stats.events_received;
     report.processed = stats.events_processed;
     report.alerts = stats.alerts;
-    report.suppressed = stats.alerts_suppressed_by_rule.values().sum();
+    report.suppressed = stats.alerts_suppressed;
     report.failed_records = stats.records_failed;
     report.open_episodes = stats.open_episodes;
     report.window_evictions = stats.window_evictions;

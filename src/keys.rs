@@ -15,8 +15,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::alert::Fingerprinter;
 use crate::error::AwsErrorKind;
+use crate::mask::Fingerprinter;
 
 /// The shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 16;

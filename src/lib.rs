@@ -1,17 +1,19 @@
 //! logwarden: a security log analyzer and alerting pipeline for AWS CloudWatch Logs.
 //!
-//! Data flows one way: [`decode`] (bytes → [`Batch`]) → [`record`] (event → [`Record`]) →
-//! [`detect`] (compiled [`DetectorSet`]) → [`correlate`] (sliding windows, episodes) →
-//! [`alert`] ([`Alert`], secrets masked, fields bounded) → [`sink`]. [`Pipeline`] runs the
-//! flow for one input; the [`driver`] runs an invocation (analyse, flush shared windows,
-//! finish, publish, report) for both front ends: the `logwarden` CLI ([`input`] reads its
-//! files, [`replay`] feeds them to the driver on one thread or several) and the Lambda
-//! ([`lambda`]).
+//! Data flows one way, each stage a module that imports nothing from a later one:
+//! [`decode`] (bytes → [`Batch`]) → [`record`] (event → [`Record`], by what its source says it
+//! is) → [`engine`] (one event → [`engine::Findings`], through the compiled [`DetectorSet`] of
+//! [`detect`]) → [`multiline`] (secrets logged over several events) → [`correlate`] (sliding
+//! windows, episodes) → [`policy`] (severity rules, change bursts, suppressions, storm
+//! control) → [`sink`]. [`Pipeline`] runs the flow for one input; the [`driver`] runs an
+//! invocation (analyse, flush shared windows, finish, publish, report) for both front ends,
+//! configured by one [`settings`] model: the `logwarden` CLI ([`replay`], [`explain`],
+//! [`check`]) and the Lambda ([`lambda`]).
 //!
 //! ```
 //! use std::sync::Arc;
 //! use logwarden::{Config, DetectorSet, Pipeline, TextSource};
-//! use logwarden::alert::Fingerprinter;
+//! use logwarden::mask::Fingerprinter;
 //!
 //! let detectors = Arc::new(DetectorSet::builtin().expect("built-in detectors compile"));
 //! let key = Arc::new(Fingerprinter::new(b"a key of at least sixteen bytes"));
@@ -27,10 +29,12 @@
 
 pub mod alert;
 pub mod check;
+pub mod clock;
 pub mod correlate;
 pub mod decode;
 pub mod detect;
 pub mod driver;
+pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod fs;
@@ -39,14 +43,16 @@ pub mod input;
 pub mod keys;
 pub mod lambda;
 pub mod logging;
+pub mod mask;
+pub mod multiline;
 pub mod pipeline;
+pub mod policy;
 pub mod record;
 pub mod replay;
 pub mod report;
 pub mod settings;
+pub mod severity;
 pub mod sink;
-pub mod suppress;
-pub mod throttle;
 pub mod time;
 
 pub use alert::{Alert, Evidence};

@@ -1,6 +1,6 @@
-//! `logwarden`: replay logs through the same invocation driver the Lambda runs, and manage
-//! detectors. This file is wiring only: arguments in ([`cli`]), the library called, an exit
-//! code out.
+//! `logwarden`: replay logs through the same invocation driver the Lambda runs, explain what
+//! it does, and manage detectors. This file is wiring only: arguments in ([`cli`]), the
+//! library called, an exit code out.
 
 mod cli;
 
@@ -10,12 +10,17 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use cli::{Cli, Command, DetectorArgs, DetectorsCommand, ExplainArgs, Format, KeyArgs, ReplayArgs};
-use logwarden::driver::OutputChoice;
+use cli::{
+    Cli, Command, DetectorArgs, DetectorsCommand, ExplainArgs, Format, KeyArgs, NamingArgs,
+    ReplayArgs,
+};
+use logwarden::DetectorSet;
+use logwarden::clock::{Clock, SystemClock};
+use logwarden::driver::MetricsOut;
 use logwarden::input;
-use logwarden::replay::{Connections, Naming};
+use logwarden::replay::Naming;
+use logwarden::settings::{Parts, Settings};
 use logwarden::sink::{AlertSink, JsonLinesSink, TableSink};
-use logwarden::{Config, DetectorSet, Pipeline};
 
 /// Exit code: alerts at or above `--fail-on`.
 const EXIT_ALERTS: u8 = 1;
@@ -39,7 +44,9 @@ fn main() -> ExitCode {
                 detectors: paths,
                 suppressions: Vec::new(),
             };
-            load(&args).map(|set| logwarden::check::run(&Arc::new(set), &mut std::io::stdout()))
+            load(&args).map(|set| {
+                logwarden::check::run(&Arc::new(set), &SystemClock, &mut std::io::stdout())
+            })
         }
         Command::Detectors(DetectorsCommand::List { format, detectors }) => {
             load(&detectors).map(|set| {
@@ -66,11 +73,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .build()?)
 }
 
-fn load(args: &DetectorArgs) -> Result<DetectorSet, Failure> {
-    let set = DetectorSet::load(&args.detectors, !args.no_builtin, &args.suppressions)?;
+/// Prints what loading a detector set warned about.
+fn warn_about(set: &DetectorSet) {
     set.warnings()
         .iter()
+        .chain(&set.suppressions().expired_notices(SystemClock.now()))
         .for_each(|w| eprintln!("warning: {w}"));
+}
+
+fn load(args: &DetectorArgs) -> Result<DetectorSet, Failure> {
+    let set = DetectorSet::load(&args.detectors, !args.no_builtin, &args.suppressions)?;
+    warn_about(&set);
     Ok(set)
 }
 
@@ -87,44 +100,71 @@ async fn fingerprint(key: KeyArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// The parts of a run from its settings: the detector set and key always, the AWS clients
+/// only when the settings reach AWS.
+async fn parts(settings: &Settings) -> Result<Parts, Failure> {
+    let detectors = Arc::new(settings.detectors()?);
+    warn_about(&detectors);
+    let fingerprints = logwarden::keys::resolve(settings.fingerprint_key_secret.as_deref()).await?;
+    let wanted = settings.sns_topic_arn.is_some()
+        || settings.securityhub
+        || settings.event_bus.is_some()
+        || settings.metrics_namespace.is_some()
+        || settings.window_table.is_some();
+    if !wanted {
+        return Ok(Parts::local(settings, detectors, fingerprints));
+    }
+    let aws = aws_config::load_from_env().await;
+    let metrics = settings
+        .metrics_namespace
+        .as_deref()
+        .map_or(MetricsOut::None, |ns| {
+            logwarden::driver::Outputs::put_metrics(&aws, ns)
+        });
+    Ok(Parts::build(settings, &aws, detectors, fingerprints, metrics).await?)
+}
+
+fn naming(args: NamingArgs) -> Naming {
+    Naming {
+        log_group: args.log_group,
+        log_stream: args.log_stream,
+    }
+}
+
+fn inputs(paths: &[std::path::PathBuf]) -> (Vec<input::Input>, usize) {
+    let found = input::collect(paths);
+    found.errors.iter().for_each(|e| eprintln!("error: {e}"));
+    found.skipped.iter().for_each(|w| eprintln!("warning: {w}"));
+    (found.inputs, found.errors.len())
+}
+
 async fn explain(args: ExplainArgs) -> Result<u8, Failure> {
-    let set = load(&args.detectors)?;
-    let fp = logwarden::keys::resolve(args.key.fingerprint_key_secret.as_deref()).await?;
-    let found = input::collect(&args.paths);
-    found
+    let settings = args.settings.settings()?;
+    let parts = Parts::local(
+        &settings,
+        Arc::new(settings.detectors()?),
+        logwarden::keys::resolve(settings.fingerprint_key_secret.as_deref()).await?,
+    );
+    warn_about(&parts.detectors);
+    let (inputs, errors) = inputs(&args.paths);
+    let explained =
+        logwarden::explain::explain(parts.pipeline(), &inputs, &naming(args.naming)).await;
+    explained
         .errors
         .iter()
-        .chain(&found.skipped)
-        .for_each(|e| eprintln!("warning: {e}"));
-    let alerting = logwarden::explain::explain_inputs(
-        &set,
-        &fp,
-        &found.inputs,
-        &mut std::io::stdout().lock(),
-    )?;
-    Ok(u8::from(alerting > 0))
+        .for_each(|e| eprintln!("error: {e}"));
+    explained.write(args.format == Format::Json, &mut std::io::stdout().lock())?;
+    Ok(if errors + explained.errors.len() > 0 {
+        EXIT_ERROR
+    } else {
+        u8::from(explained.alerts() > 0)
+    })
 }
 
 async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
-    let detectors = Arc::new(load(&args.detectors)?);
-    let config = Config {
-        min_severity: args.min_severity,
-        ..Config::default()
-    };
-    let fingerprints =
-        Arc::new(logwarden::keys::resolve(args.key.fingerprint_key_secret.as_deref()).await?);
-    let connections = Connections {
-        outputs: OutputChoice {
-            sns_topic: args.sns_topic_arn,
-            securityhub: args.securityhub,
-            event_bus: args.event_bus,
-        },
-        metrics_namespace: args.metrics_namespace,
-        window_table: args.window_table,
-    };
-    let pipeline = Pipeline::with_fingerprints(detectors, config, fingerprints);
-    let mut driver = connections.driver(pipeline).await?;
+    let settings = args.settings.settings()?;
+    let mut driver = parts(&settings).await?.driver();
     let out = std::io::LineWriter::new(std::io::stdout());
     let terminal = std::io::stdout().is_terminal();
     let mut sink: Box<dyn AlertSink + Send> = match args.format {
@@ -133,18 +173,9 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         None if terminal => Box::new(TableSink::new(out)),
         None => Box::new(JsonLinesSink::new(out)),
     };
-    let (mut worst, mut sink_error, mut errors) = (None, None, 0usize);
-    let found = input::collect(&args.paths);
-    found.errors.iter().for_each(|e| eprintln!("error: {e}"));
-    found.skipped.iter().for_each(|w| eprintln!("warning: {w}"));
-    errors += found.errors.len();
-    let naming = Naming {
-        log_group: args.log_group,
-        log_stream: args.log_stream,
-    };
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let (mut worst, mut sink_error) = (None, None);
+    let (inputs, mut errors) = inputs(&args.paths);
+    let naming = naming(args.naming);
     let finished = {
         let mut local = |a: &logwarden::Alert| {
             worst = worst.max(Some(a.severity));
@@ -156,12 +187,11 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
             eprintln!("error: {e}");
             errors += 1;
         };
-        let inputs = &found.inputs;
         logwarden::replay::replay(
             &mut driver,
-            inputs,
+            &inputs,
             &naming,
-            threads,
+            settings.threads(),
             &mut local,
             &mut error,
         )

@@ -1,21 +1,32 @@
-//! The data flow for one input: decode → parse → detect → correlate → alert.
+//! The data flow for one input, stage by stage:
 //!
-//! Each stage owns its logic; this module only hands data from one to the next and counts
-//! what went by ([`Stats`]). Per log event: the content scan gives secret and PII alerts, the
-//! event rules give event alerts and correlation matches; at the end of each batch the
-//! [`Correlator`] counts the batch's matches and reports the episodes they opened, which
-//! become threshold alerts. Every alert goes through the severity filter and the storm limiter
-//! before `emit`.
+//! ```text
+//! decode ─ records ─ engine ─ multi-line ─ correlate ─ policy ─ emit
+//! Batch    Source,   Findings  blocks      windows,    fates:
+//!          Record                          crossings   sent, held back, grouped, suppressed
+//! ```
+//!
+//! Each stage is a type of its own module ([`crate::decode`], [`crate::record`],
+//! [`Engine`], [`Multiline`], [`Correlator`], [`Policy`]); this module only hands data from
+//! one to the next and counts what went by ([`Stats`]). Per log event the engine gives the
+//! content findings and event rule matches; they become candidate alerts and correlation
+//! matches; at the end of each batch the correlator counts the batch's matches and reports
+//! the episodes they opened, which become threshold alerts. Every candidate goes through the
+//! policy, which gives it its [`Fate`]. An [`Observer`] sees every event's findings and every
+//! decision (that is how `explain` reports what replay sends).
 //!
 //! With shared correlation windows ([`Pipeline::share_windows`]) the matches are collected
 //! instead, and the invocation driver flushes them to the shared store
 //! ([`Pipeline::take_pending`], then [`Pipeline::apply_flush`]).
 
+mod stats;
+
 use std::sync::Arc;
 
-use serde::Serialize;
+pub use stats::Stats;
 
-use crate::alert::{Alert, EventRef, Fingerprinter};
+use crate::alert::{Alert, EventRef};
+use crate::clock::{Clock, SystemClock};
 use crate::correlate::{
     Correlator, CorrelatorCounters, Crossing, FlushReport, Limits as StateLimits, SharedBatch,
     SharedWindowStore, StoreError, Witness, batch_id,
@@ -23,147 +34,58 @@ use crate::correlate::{
 use crate::decode::{
     self, Batch, DecodeError, Limits, LogEvent, MessageType, RecordError, TextSource,
 };
-use crate::detect::{ContentMatch, DetectorSet, Scratch, Severity};
-use crate::record::{Parser, Record};
-use crate::throttle::{Throttle, ThrottleConfig};
+use crate::detect::DetectorSet;
+use crate::engine::{Engine, Findings, Workspace};
+use crate::mask::Fingerprinter;
+use crate::multiline::{BlockFinding, Multiline};
+use crate::policy::{Decide, Fate, Policy, PolicyConfig, RuleTraits};
+use crate::record::{Record, Source, Sources};
+use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
 
 /// Most rounds of a shared flush (correlations of correlations feed the next round).
 const MAX_FLUSH_ROUNDS: usize = 4;
 
 /// Pipeline settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Decoding limits.
     pub limits: Limits,
-    /// Alerts below this severity are dropped (and counted).
-    pub min_severity: Severity,
     /// Log groups whose events are skipped (the function's own log group).
     pub ignore_log_groups: Vec<String>,
-    /// Alert-storm control; `None` lets every alert through.
-    pub throttle: Option<ThrottleConfig>,
+    /// The policy stage: minimum severity and storm control.
+    pub policy: PolicyConfig,
     /// Bounds of the in-process correlation state.
     pub state: StateLimits,
+    /// Which log groups hold CloudTrail records (besides CloudTrail's own stream names).
+    pub sources: Sources,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            limits: Limits::default(),
-            min_severity: Severity::Low,
-            ignore_log_groups: Vec::new(),
-            throttle: Some(ThrottleConfig::default()),
-            state: StateLimits::default(),
-        }
-    }
+/// Sees what the pipeline does, event by event (`explain`).
+pub trait Observer {
+    /// An event was analysed: its id, record (when parsed) and findings.
+    fn event(&mut self, ev: &EventRef<'_>, record: Option<&Record<'_>>, findings: &Findings);
+    /// A candidate alert was decided.
+    fn decision(&mut self, alert: &Alert, fate: &Fate);
 }
 
-/// What the pipeline saw. For events: `events_received == events_processed +
-/// events_skipped_control + events_skipped_ignored_group` always holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    /// Inputs (files, Lambda events) given.
-    pub inputs: u64,
-    /// Inputs that could not be decoded at all.
-    pub inputs_failed: u64,
-    /// Records inside an input (Kinesis records, array items) that could not be decoded.
-    pub records_failed: u64,
-    /// Inputs read as UTF-16 (they had a byte-order mark).
-    pub inputs_utf16: u64,
-    /// Bytes of input, as given (compressed where compressed).
-    pub input_bytes: u64,
-    /// Bytes of log messages scanned.
-    pub message_bytes: u64,
-    /// Data batches decoded.
-    pub batches: u64,
-    /// Log events received (including those skipped).
-    pub events_received: u64,
-    /// Log events scanned.
-    pub events_processed: u64,
-    /// Events in CONTROL_MESSAGE batches (skipped).
-    pub events_skipped_control: u64,
-    /// Events of ignored log groups (skipped).
-    pub events_skipped_ignored_group: u64,
-    /// Events scanned only up to the message limit.
-    pub events_truncated: u64,
-    /// Records that passed the event rules' literal prefilter (and were evaluated).
-    pub event_rule_candidates: u64,
-    /// Content matches dropped as identifiers AWS issues and logs by design.
-    pub content_aws_issued: u64,
-    /// Event rule matches per rule (every matching record, grouped or not).
-    pub event_matches_by_rule: std::collections::BTreeMap<String, u64>,
-    /// Correlation matches without an event time (not counted).
-    pub correlation_untimed: u64,
-    /// Correlation matches missing a group-by or value field (not counted).
-    pub correlation_ungrouped: u64,
-    /// Correlation matches later than the lateness bound (not counted).
-    pub correlation_late: u64,
-    /// Correlation keys evicted under pressure (a flood of distinct keys).
-    pub window_evictions: u64,
-    /// Correlation keys in an open episode at the end.
-    pub open_episodes: u64,
-    /// Correlation keys held at the end.
-    pub window_keys: u64,
-    /// Shared windows: requests sent to the shared store.
-    pub window_store_requests: u64,
-    /// Shared windows: keys updated in the shared store.
-    pub window_store_keys: u64,
-    /// Shared windows: batch parts the store had counted before (retries), not counted again.
-    pub window_parts_already_counted: u64,
-    /// Alerts held back by the storm limiter (reported in later alerts' `suppressed`).
-    pub alerts_suppressed: u64,
-    /// Alerts dropped by a suppression entry, per rule.
-    pub alerts_suppressed_by_rule: std::collections::BTreeMap<String, u64>,
-    /// Alerts dropped per suppression entry (`file: suppression #n`).
-    pub alerts_suppressed_by_entry: std::collections::BTreeMap<String, u64>,
-    /// Alerts emitted.
-    pub alerts: u64,
-    /// Alerts dropped by the minimum severity.
-    pub alerts_below_min_severity: u64,
-    /// Alerts emitted per rule.
-    pub alerts_by_rule: std::collections::BTreeMap<String, u64>,
-    /// Alerts emitted per (rule, severity).
-    #[serde(skip)]
-    pub alerts_by_rule_severity: std::collections::BTreeMap<(String, Severity), u64>,
-}
-
-impl Stats {
-    fn count_alert(&mut self, alert: &Alert) {
-        self.alerts += 1;
-        *self
-            .alerts_by_rule
-            .entry(alert.rule_id.clone())
-            .or_default() += 1;
-        *self
-            .alerts_by_rule_severity
-            .entry((alert.rule_id.clone(), alert.severity))
-            .or_default() += 1;
-    }
-}
-
-/// The analysis pipeline: the compiled detectors plus per-thread state (scratch buffers,
-/// correlation state, the storm limiter). Build once per process (or thread) and reuse for
-/// every input: state carries across warm Lambda invocations.
+/// The analysis pipeline: the engine plus per-thread state (buffers, multi-line blocks,
+/// correlation state, the policy's bursts and storm control). Build once per process (or
+/// thread) and reuse for every input: state carries across warm Lambda invocations.
 pub struct Pipeline {
-    detectors: Arc<DetectorSet>,
-    parser: Parser,
+    engine: Engine,
     config: Config,
-    fingerprints: Arc<Fingerprinter>,
-    scratch: Scratch,
-    matches: Vec<ContentMatch>,
-    event_matches: Vec<usize>,
+    ws: Workspace,
+    multiline: Multiline,
     correlator: Correlator,
     crossings: Vec<Crossing>,
-    throttle: Option<Throttle>,
+    policy: Policy,
     stats: Stats,
-    /// The latest event time seen (dates the state-pressure warning).
+    /// The latest event time seen (dates the state-pressure warning and closes old bursts).
     now: Option<EventTime>,
     /// The correlator's counters already added to `stats`.
     counted: CorrelatorCounters,
-    /// Multi-line blocks being collected, per (log group, log stream).
-    blocks: Blocks,
-    /// Open groups of grouped event rules (change bursts per principal).
-    groups: Groups,
+    observer: Option<Box<dyn Observer + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -175,38 +97,65 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// Counts a decision and hands a sent alert to `emit` (a free function so that the
+/// pipeline's other fields stay borrowable while the policy decides).
+fn record_decision(
+    stats: &mut Stats,
+    observer: &mut Option<Box<dyn Observer + Send + Sync>>,
+    emit: &mut dyn FnMut(Alert),
+    alert: Alert,
+    fate: &Fate,
+) {
+    if let Some(o) = observer {
+        o.decision(&alert, fate);
+    }
+    stats.count_decision(&alert, fate);
+    if *fate == Fate::Sent {
+        emit(alert);
+    }
+}
+
 impl Pipeline {
     /// A pipeline over a shared detector set, with in-process correlation state, whose
-    /// fingerprints use a random key made once per process ([`Fingerprinter::ephemeral`]).
+    /// fingerprints use a fresh random key ([`Fingerprinter::random`]).
     pub fn new(detectors: Arc<DetectorSet>, config: Config) -> Self {
-        Self::with_fingerprints(detectors, config, Fingerprinter::ephemeral())
+        Self::with_fingerprints(detectors, config, Fingerprinter::random())
     }
 
-    /// A pipeline whose evidence fingerprints are keyed by `fingerprints`.
+    /// A pipeline whose evidence fingerprints are keyed by `fingerprints`, on the system
+    /// clock.
     pub fn with_fingerprints(
         detectors: Arc<DetectorSet>,
         config: Config,
         fingerprints: Arc<Fingerprinter>,
     ) -> Self {
-        let throttle = config.throttle.map(Throttle::new);
-        let correlator = Correlator::new(detectors.events(), config.state);
+        let engine = Engine::new(detectors, fingerprints, config.sources.clone());
+        Self::with_engine(engine, config, Arc::new(SystemClock))
+    }
+
+    /// A pipeline over `engine` whose policy reads `clock` (suppression expiry).
+    pub fn with_engine(engine: Engine, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let set = engine.detectors();
+        let correlator = Correlator::new(set.events(), config.state);
+        let policy = Policy::new(config.policy.clone(), set.suppressions().clone(), clock);
         Pipeline {
-            detectors,
-            parser: Parser::new(),
+            engine,
             config,
-            fingerprints,
-            scratch: Scratch::default(),
-            matches: Vec::new(),
-            event_matches: Vec::new(),
+            ws: Workspace::default(),
+            multiline: Multiline::default(),
             correlator,
             crossings: Vec::new(),
-            throttle,
+            policy,
             stats: Stats::default(),
             now: None,
             counted: CorrelatorCounters::default(),
-            blocks: Blocks::default(),
-            groups: Groups::default(),
+            observer: None,
         }
+    }
+
+    /// Sets the observer that sees every event and decision.
+    pub fn observe(&mut self, observer: Box<dyn Observer + Send + Sync>) {
+        self.observer = Some(observer);
     }
 
     /// Shares correlation windows across processes: from now on matches are collected and
@@ -225,16 +174,16 @@ impl Pipeline {
         self.correlator.take_shared()
     }
 
-    /// Emits the threshold alerts of a flush (through the severity filter and the storm
-    /// limiter, like every alert), counts what the flush did, and feeds its hot points to
-    /// the correlations that reference theirs (flushed in the next round).
+    /// Emits the threshold alerts of a flush (through the policy, like every alert), counts
+    /// what the flush did, and feeds its hot points to the correlations that reference theirs
+    /// (flushed in the next round).
     pub fn apply_flush(&mut self, report: FlushReport, emit: &mut dyn FnMut(Alert)) {
         self.stats.window_store_requests += report.requests;
         self.stats.window_store_keys += report.keys;
         self.stats.window_parts_already_counted += report.parts_already_counted;
         self.stats.correlation_late += report.late;
-        self.correlator
-            .feed_hot(self.detectors.events(), &report.hot);
+        let set = Arc::clone(self.engine.detectors());
+        self.correlator.feed_hot(set.events(), &report.hot);
         for c in &report.crossings {
             self.emit_crossing(c, emit);
         }
@@ -265,12 +214,12 @@ impl Pipeline {
 
     /// The detector set.
     pub fn detectors(&self) -> &DetectorSet {
-        &self.detectors
+        self.engine.detectors()
     }
 
-    /// The detector set, shared (for threads that scan ahead: [`prepare`]).
-    pub fn shared_detectors(&self) -> Arc<DetectorSet> {
-        Arc::clone(&self.detectors)
+    /// The engine (shared with threads that scan ahead: [`prepare`]).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The settings.
@@ -333,26 +282,20 @@ impl Pipeline {
         }
     }
 
-    /// Ends an invocation (or a replay): emits, for every key whose alerts the storm limiter
-    /// is still holding back, its latest alert with the count of the others, and a warning
-    /// when correlation state was under pressure.
+    /// Ends an invocation (or a replay): every open burst's summary, a warning when
+    /// correlation state was under pressure, and for every storm key still holding alerts
+    /// back its latest one with the count of the others.
     pub fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
-        for alert in self.groups.summaries(self.now) {
-            let t = EventTime::parse_iso(&alert.timestamp);
-            self.emit_alert(alert, t, None, emit);
-        }
         if self.correlator.take_pressure() {
             let c = self.correlator.counters();
             let (keys, _) = self.correlator.size();
-            let alert = Alert::state_pressure(c.evicted_keys, keys, self.now);
-            self.emit_alert(alert, self.now, None, emit);
+            let alert = state_pressure(c.evicted_keys, keys, self.now);
+            self.decide(alert, None, emit);
         }
-        if let Some(t) = &mut self.throttle {
-            for alert in t.digest() {
-                self.stats.count_alert(&alert);
-                emit(alert);
-            }
-        }
+        let (stats, observer) = (&mut self.stats, &mut self.observer);
+        self.policy.finish(self.now, &mut |a, fate| {
+            record_decision(stats, observer, emit, a, fate)
+        });
         self.update_state_stats();
     }
 
@@ -368,12 +311,12 @@ impl Pipeline {
         self.stats.window_keys = self.correlator.size().0 as u64;
     }
 
-    /// Processes one decoded batch, calling `emit` for every alert.
+    /// Processes one decoded batch, calling `emit` for every alert sent.
     pub fn process_batch(&mut self, batch: &Batch<'_>, emit: &mut dyn FnMut(Alert)) {
         self.process_batch_with(batch, None, emit);
     }
 
-    /// [`Pipeline::process_batch`], skipping the scan of the events `quiet` marks.
+    /// [`Pipeline::process_batch`], skipping the analysis of the events `quiet` marks.
     fn process_batch_with(
         &mut self,
         batch: &Batch<'_>,
@@ -407,14 +350,27 @@ impl Pipeline {
                     .map(|e| (e.id.as_ref(), e.timestamp, e.message.len())),
             ));
         }
-        let detectors = Arc::clone(&self.detectors);
+        let source = self.engine.source(&batch.log_group, &batch.log_stream);
+        // The names alerts show: a secret in a log group or stream name is masked too.
+        let (group, stream) = (
+            self.redact(&batch.log_group),
+            self.redact(&batch.log_stream),
+        );
         for (i, event) in batch.events.iter().enumerate() {
             let quiet = quiet.and_then(|q| q.get(i)).copied().unwrap_or(false);
-            self.process_event(&detectors, batch, event, quiet, emit);
+            self.process_event(
+                &source,
+                (&group, &stream),
+                &batch.log_stream,
+                event,
+                quiet,
+                emit,
+            );
         }
         // The batch's correlation matches, in event-time order.
         let mut crossings = std::mem::take(&mut self.crossings);
-        self.correlator.settle(detectors.events(), &mut crossings);
+        let set = Arc::clone(self.engine.detectors());
+        self.correlator.settle(set.events(), &mut crossings);
         for c in crossings.drain(..) {
             self.emit_crossing(&c, emit);
         }
@@ -424,8 +380,9 @@ impl Pipeline {
 
     fn process_event(
         &mut self,
-        detectors: &DetectorSet,
-        batch: &Batch<'_>,
+        source: &Source<'_>,
+        shown: (&str, &str),
+        log_stream: &str,
         event: &LogEvent<'_>,
         quiet: bool,
         emit: &mut dyn FnMut(Alert),
@@ -437,159 +394,103 @@ impl Pipeline {
         }
         // Scanned ahead and found empty: nothing below would happen unless a multi-line block
         // is open (it reads every event of its stream).
-        if quiet && self.blocks.is_empty() {
+        if quiet && self.multiline.is_idle() {
             return;
         }
-        let msg = event.message.as_bytes();
-        self.matches.clear();
-        let candidate = detectors.scan(msg, &mut self.scratch, &mut self.matches);
-        if !self.blocks.is_empty()
-            || detectors
-                .content()
-                .opens_block(&self.scratch, &self.matches)
-        {
-            self.multiline(detectors, batch, event, emit);
-        }
-        if self.matches.is_empty() && !candidate {
-            return;
-        }
-        let record = self.parser.parse(event, &batch.log_group);
+        let engine = self.engine.clone();
+        let (record, findings) = engine.analyse(event, source, &mut self.ws);
+        let time = record.as_ref().map_or(event.timestamp, Record::time);
         let ev = EventRef {
-            log_group: &batch.log_group,
-            log_stream: &batch.log_stream,
+            log_group: shown.0,
+            log_stream: shown.1,
             id: &event.id,
-            time: record.time(),
+            time,
+        };
+        if let Some(o) = &mut self.observer {
+            o.event(&ev, record.as_ref(), &findings);
+        }
+        if findings.opens_block || self.multiline.is_open(source.log_group, log_stream) {
+            let found = self.multiline.feed(
+                &engine,
+                source,
+                log_stream,
+                event,
+                findings.opens_block,
+                record.as_ref(),
+            );
+            if let Some(f) = found {
+                let ev = EventRef {
+                    time: event.timestamp.or(self.now),
+                    ..ev
+                };
+                self.block_alert(f, &ev, record.as_ref(), emit);
+            }
+        }
+        let Some(record) = record else {
+            return;
         };
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
-        let cloudtrail = record.kind() == crate::record::RecordKind::CloudTrail;
-        let scratch = std::mem::take(&mut self.scratch);
-        let text = scratch.text(msg);
-        self.stats.content_aws_issued +=
-            detectors.drop_aws_issued(msg, text, cloudtrail, &mut self.matches) as u64;
-        self.content_alerts(detectors, text, &ev, &record, emit);
-        self.scratch = scratch;
-        if candidate {
-            self.stats.event_rule_candidates += 1;
-            self.event_rules(detectors, &record, &ev, emit);
-        }
-    }
-
-    /// Multi-line secrets: a block opened by a multi-line rule's keyword (a PEM header logged
-    /// on its own) collects the next events of its stream, across batches, until its end
-    /// marker or a bound; the joined text then goes through the multi-line rules, and a
-    /// match that spans several events alerts on the last one, listing them all.
-    fn multiline(
-        &mut self,
-        detectors: &DetectorSet,
-        batch: &Batch<'_>,
-        event: &LogEvent<'_>,
-        emit: &mut dyn FnMut(Alert),
-    ) {
-        let key = (batch.log_group.to_string(), batch.log_stream.to_string());
-        let opens = detectors
-            .content()
-            .opens_block(&self.scratch, &self.matches);
-        if !opens && !self.blocks.open.contains_key(&key) {
-            return;
-        }
-        // The logged text itself: a runtime line's or a JSON log line's message, else the line.
-        let record = self.parser.parse(event, &batch.log_group);
-        let part = match record.field("message").as_ref().and_then(|v| v.as_str()) {
-            Some(m) if m.len() < event.message.len() => {
-                let mut hay = crate::detect::unescape::Haystack::default();
-                hay.prepare(m.as_bytes());
-                hay.text(m.as_bytes()).to_vec()
-            }
-            _ => self.scratch.text(event.message.as_bytes()).to_vec(),
-        };
-        let text = part;
-        let Some(block) = self.blocks.add(key, &event.id, &text, opens) else {
-            return;
-        };
-        let mut found = Vec::new();
-        let mut scratch = Scratch::default();
-        detectors
-            .content()
-            .scan_multiline(&block.text, &mut scratch, &mut found);
-        let last_start = block.starts.last().copied().unwrap_or(0);
-        let Some(m) = found.into_iter().find(|m| m.start < last_start) else {
-            return;
-        };
-        let ids: Vec<&str> = block
-            .starts
-            .iter()
-            .zip(&block.ids)
-            .filter(|(s, _)| **s < m.end)
-            .map(|(_, id)| id.as_str())
-            .collect();
-        let rule = &detectors.content().rules()[m.rule].meta;
-        let ev = EventRef {
-            log_group: &batch.log_group,
-            log_stream: &batch.log_stream,
-            id: &event.id,
-            time: event.timestamp.or(self.now),
-        };
-        let mut alert = Alert::content(
-            rule,
-            &ev,
-            &block.text[m.start..m.end],
-            1,
-            &self.fingerprints,
-        );
-        alert.event_ids = ids.iter().map(|s| (*s).to_owned()).collect();
-        self.emit_alert(alert, ev.time, Some(&record), emit);
-    }
-
-    /// One alert per content rule per event (the first match shown, the others counted).
-    fn content_alerts(
-        &mut self,
-        detectors: &DetectorSet,
-        msg: &[u8],
-        ev: &EventRef<'_>,
-        record: &Record<'_>,
-        emit: &mut dyn FnMut(Alert),
-    ) {
-        self.matches.sort_by_key(|m| (m.rule, m.start));
-        let mut i = 0;
-        while i < self.matches.len() {
-            let first = self.matches[i];
-            let n = self.matches[i..]
-                .iter()
-                .take_while(|m| m.rule == first.rule)
-                .count();
-            i += n;
-            let rule = &detectors.content().rules()[first.rule].meta;
+        self.stats.content_aws_issued += findings.aws_issued;
+        self.stats.content_values_over_bound += findings.values_over_bound;
+        let set = Arc::clone(engine.detectors());
+        let rules = set.content().rules();
+        for f in findings.content {
+            let meta = &rules[f.rule.index()].meta;
             let alert = Alert::content(
-                rule,
-                ev,
-                &msg[first.start..first.end],
-                n,
-                &self.fingerprints,
+                &meta.id,
+                &meta.title,
+                meta.severity,
+                meta.kind,
+                &ev,
+                f.ordinal,
+                f.evidence,
             );
-            self.emit_alert(alert, ev.time, Some(record), emit);
+            self.decide(alert, Some(&record), emit);
         }
+        if findings.candidate {
+            self.stats.event_rule_candidates += 1;
+        }
+        self.event_alerts(&set, &findings.events, &record, &ev, emit);
+    }
+
+    /// The alert of a secret found across several events.
+    fn block_alert(
+        &mut self,
+        f: BlockFinding,
+        ev: &EventRef<'_>,
+        record: Option<&Record<'_>>,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        let set = Arc::clone(self.engine.detectors());
+        let meta = &set.content().rules()[f.rule.index()].meta;
+        let mut alert = Alert::content(
+            &meta.id,
+            &meta.title,
+            meta.severity,
+            meta.kind,
+            ev,
+            0,
+            f.evidence,
+        );
+        alert.event_ids = f.event_ids;
+        self.decide(alert, record, emit);
     }
 
     /// Event rule alerts, and the matches their correlations count.
-    fn event_rules(
+    fn event_alerts(
         &mut self,
-        detectors: &DetectorSet,
+        set: &DetectorSet,
+        matches: &[crate::engine::EventMatch],
         record: &Record<'_>,
         ev: &EventRef<'_>,
         emit: &mut dyn FnMut(Alert),
     ) {
-        let events = detectors.events();
-        self.event_matches.clear();
-        events.evaluate(
-            record,
-            Some(self.scratch.literal_hits()),
-            &mut self.event_matches,
-        );
+        let events = set.events();
         let mut witness: Option<Arc<Witness>> = None;
-        for k in 0..self.event_matches.len() {
-            let r = self.event_matches[k];
+        for m in matches {
+            let r = m.rule.index();
             let rule = &events.rules()[r];
             *self
                 .stats
@@ -597,26 +498,19 @@ impl Pipeline {
                 .entry(rule.meta.id.clone())
                 .or_default() += 1;
             if rule.generate {
-                let mut alert = Alert::event(&rule.meta, events.severity(r, record), ev);
-                if rule.deployment_aware && via_cloudformation(record) {
-                    alert.severity = lower(alert.severity);
-                    alert.title.push_str(" (via CloudFormation)");
-                }
-                match &rule.grouping {
-                    Some(g) => {
-                        let scratch = &mut self.scratch;
-                        let mut redact = |v: &str| detectors.redact(v, scratch);
-                        let first = self.groups.admit(r, g, record, alert, ev, &mut redact);
-                        for a in std::mem::take(&mut self.groups.ready) {
-                            let t = EventTime::parse_iso(&a.timestamp);
-                            self.emit_alert(a, t, None, emit);
-                        }
-                        if let Some(a) = first {
-                            self.emit_alert(a, ev.time, Some(record), emit);
-                        }
-                    }
-                    None => self.emit_alert(alert, ev.time, Some(record), emit),
-                }
+                let alert = Alert::event(&rule.meta.id, &rule.meta.title, m.severity, ev);
+                let traits = RuleTraits {
+                    grouping: rule.grouping.as_ref(),
+                    deployment_aware: rule.deployment_aware,
+                    about_failures: rule.about_failures,
+                };
+                let (stats, observer) = (&mut self.stats, &mut self.observer);
+                let ws = &mut self.ws;
+                let mut redact = |v: &str| set.redact(v, ws.scratch_mut());
+                self.policy
+                    .decide_event(alert, record, ev, traits, &mut redact, &mut |a, fate| {
+                        record_decision(stats, observer, emit, a, fate)
+                    });
             }
             for &(c, pos) in events.fed_by_rule(r) {
                 let w = witness.get_or_insert_with(|| {
@@ -634,56 +528,28 @@ impl Pipeline {
         }
     }
 
-    /// The threshold alert of an episode, its group value masked where it holds a secret.
-    fn emit_crossing(&mut self, c: &Crossing, emit: &mut dyn FnMut(Alert)) {
-        let Some(rule) = self.detectors.events().correlations().get(c.corr) else {
-            return;
-        };
-        let group = self.detectors.redact(&c.group, &mut self.scratch);
-        let alert = Alert::threshold(rule, c, &group);
-        self.emit_alert(alert, Some(c.episode.start), None, emit);
+    /// Decides an alert that no change burst applies to.
+    fn decide(&mut self, alert: Alert, record: Option<&Record<'_>>, emit: &mut dyn FnMut(Alert)) {
+        let (stats, observer) = (&mut self.stats, &mut self.observer);
+        let out: &mut Decide<'_> = &mut |a, fate| record_decision(stats, observer, emit, a, fate);
+        self.policy.decide(alert, record, false, out);
     }
 
-    fn emit_alert(
-        &mut self,
-        mut alert: Alert,
-        time: Option<EventTime>,
-        record: Option<&Record<'_>>,
-        emit: &mut dyn FnMut(Alert),
-    ) {
-        if alert.severity < self.config.min_severity {
-            self.stats.alerts_below_min_severity += 1;
+    /// `text` with the secrets and personal data in it masked.
+    fn redact(&mut self, text: &str) -> String {
+        let set = Arc::clone(self.engine.detectors());
+        set.redact(text, self.ws.scratch_mut())
+    }
+
+    /// The threshold alert of an episode, its group value masked where it holds a secret.
+    fn emit_crossing(&mut self, c: &Crossing, emit: &mut dyn FnMut(Alert)) {
+        let set = Arc::clone(self.engine.detectors());
+        let Some(rule) = set.events().correlations().get(c.corr) else {
             return;
-        }
-        let suppressions = self.detectors.suppressions();
-        if !suppressions.is_empty()
-            && let Some(s) = suppressions.matching(&alert, record, crate::suppress::wall_clock())
-        {
-            *self
-                .stats
-                .alerts_suppressed_by_rule
-                .entry(alert.rule_id.clone())
-                .or_default() += 1;
-            *self
-                .stats
-                .alerts_suppressed_by_entry
-                .entry(s.location.clone())
-                .or_default() += 1;
-            return;
-        }
-        alert.bound();
-        let alert = match &mut self.throttle {
-            Some(t) => match t.admit(alert, time) {
-                Some(a) => a,
-                None => {
-                    self.stats.alerts_suppressed += 1;
-                    return;
-                }
-            },
-            None => alert,
         };
-        self.stats.count_alert(&alert);
-        emit(alert);
+        let group = self.redact(&c.group);
+        let alert = c.alert(rule, &group);
+        self.decide(alert, None, emit);
     }
 
     /// Returns the counters and starts new ones (per-invocation metrics).
@@ -691,6 +557,32 @@ impl Pipeline {
         self.update_state_stats();
         std::mem::take(&mut self.stats)
     }
+}
+
+/// A warning that correlation state was under pressure (keys evicted to stay within bounds:
+/// a flood may be hiding a burst). `evicted` keys so far; dated `now`.
+fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
+    let ev = EventRef {
+        log_group: "logwarden",
+        log_stream: "correlation-state",
+        id: "",
+        time: now,
+    };
+    let title = format!(
+        "Correlation state under pressure: {evicted} group key(s) evicted ({keys} held); a flood of distinct keys may hide a burst"
+    );
+    let mut a = Alert::at(
+        "logwarden-correlation-state-pressure",
+        &title,
+        Severity::Medium,
+        FindingKind::Event,
+        &ev,
+    );
+    let hour = now
+        .map(|t| t.as_millis().div_euclid(3_600_000))
+        .unwrap_or(0);
+    a.id = crate::hash::id(&[&a.rule_id, &hour.to_string()]);
+    a
 }
 
 /// An input decoded and scanned ahead of the pipeline, on any thread ([`prepare`]).
@@ -712,19 +604,18 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
-/// Decodes `input` as [`Pipeline::process_input`] would and runs the content scan over every
-/// event, marking the events it finds nothing in (no match, no event-rule candidate, no
-/// multi-line opener): the part of the work that needs no state, so that replay can do it
-/// for several inputs at once and hand the results to one pipeline in input order
+/// Decodes `input` as [`Pipeline::process_input`] would and runs the engine's first pass over
+/// every event, marking the events nothing can come of (no match, no event-rule candidate, no
+/// multi-line opener): the part of the work that needs no state, so that replay can do it for
+/// several inputs at once and hand the results to one pipeline in input order
 /// ([`Pipeline::process_prepared`]).
 pub fn prepare(
-    detectors: &DetectorSet,
+    engine: &Engine,
     config: &Config,
     input: &[u8],
     text_source: &TextSource,
 ) -> Prepared {
-    let mut scratch = Scratch::default();
-    let mut matches = Vec::new();
+    let mut ws = Workspace::default();
     let mut batches = Vec::new();
     let ignored = |g: &str| config.ignore_log_groups.iter().any(|i| i == g);
     let result = decode::decode_input(input, text_source, &config.limits, &mut |batch| {
@@ -734,14 +625,7 @@ pub fn prepare(
             batch
                 .events
                 .iter()
-                .map(|e| {
-                    matches.clear();
-                    let candidate =
-                        detectors.scan(e.message.as_bytes(), &mut scratch, &mut matches);
-                    !candidate
-                        && matches.is_empty()
-                        && !detectors.content().opens_block(&scratch, &matches)
-                })
+                .map(|e| !engine.worth_analysing(e.message.as_bytes(), &mut ws))
                 .collect()
         };
         batches.push((batch.into_owned(), quiet));
@@ -750,241 +634,5 @@ pub fn prepare(
         batches,
         result,
         input_len: input.len(),
-    }
-}
-
-/// Most log streams with a multi-line block open at once.
-const MAX_BLOCKS: usize = 256;
-/// Most events one block collects.
-const MAX_BLOCK_EVENTS: usize = 200;
-/// Most bytes one block collects.
-const MAX_BLOCK_BYTES: usize = 32 * 1024;
-
-/// A multi-line block being collected: the events' texts joined by newlines, where each
-/// starts, and their ids.
-#[derive(Debug, Default)]
-struct Block {
-    text: Vec<u8>,
-    starts: Vec<usize>,
-    ids: Vec<String>,
-}
-
-/// The open blocks, per (log group, log stream), bounded.
-#[derive(Debug, Default)]
-struct Blocks {
-    open: std::collections::HashMap<(String, String), Block>,
-    order: std::collections::VecDeque<(String, String)>,
-}
-
-impl Blocks {
-    fn is_empty(&self) -> bool {
-        self.open.is_empty()
-    }
-
-    /// Adds an event's text to its stream's block (opening one when `opens`); returns the
-    /// finished block when this event ends it (an end marker, or a bound reached).
-    fn add(&mut self, key: (String, String), id: &str, text: &[u8], opens: bool) -> Option<Block> {
-        if !self.open.contains_key(&key) {
-            if !opens {
-                return None;
-            }
-            if self.open.len() >= MAX_BLOCKS
-                && let Some(old) = self.order.pop_front()
-            {
-                self.open.remove(&old);
-            }
-            self.order.push_back(key.clone());
-        }
-        let block = self.open.entry(key.clone()).or_default();
-        if opens && !block.ids.is_empty() {
-            // A new header: the old block ended without its end marker.
-            *block = Block::default();
-        }
-        block.starts.push(block.text.len());
-        block
-            .text
-            .extend_from_slice(&text[..text.len().min(MAX_BLOCK_BYTES)]);
-        block.text.push(b'\n');
-        block.ids.push(id.to_owned());
-        let ended = memchr::memmem::find(text, b"-----END").is_some()
-            || block.ids.len() >= MAX_BLOCK_EVENTS
-            || block.text.len() >= MAX_BLOCK_BYTES;
-        if !ended {
-            return None;
-        }
-        self.order.retain(|k| *k != key);
-        self.open.remove(&key)
-    }
-}
-
-/// Whether a CloudTrail record's call was made by CloudFormation (a stack deployment).
-fn via_cloudformation(record: &Record<'_>) -> bool {
-    let is_cfn = |f: &str| {
-        record
-            .field(f)
-            .and_then(|v| {
-                v.as_str()
-                    .map(|s| s.contains("cloudformation.amazonaws.com"))
-            })
-            .unwrap_or(false)
-    };
-    is_cfn("userIdentity.invokedBy") || is_cfn("userAgent") || is_cfn("sourceIPAddress")
-}
-
-/// One severity lower (low stays low).
-fn lower(s: Severity) -> Severity {
-    match s {
-        Severity::Critical => Severity::High,
-        Severity::High => Severity::Medium,
-        _ => Severity::Low,
-    }
-}
-
-/// Most open groups kept (past this, every open group is summarised and closed).
-const MAX_GROUPS: usize = 10_000;
-
-/// One open group of a grouped event rule: its first alert was sent; later matches are
-/// counted and listed until the summary.
-#[derive(Debug)]
-struct OpenGroup {
-    last: Option<EventTime>,
-    held: u64,
-    changes: std::collections::BTreeMap<String, u64>,
-    held_ids: Vec<String>,
-    template: Alert,
-    /// The group value as alerts show it (masked where it holds a secret).
-    shown: String,
-}
-
-impl OpenGroup {
-    /// The summary of the matches held since the first alert (none if there are none); the
-    /// group starts counting again.
-    fn summary(&mut self) -> Option<Alert> {
-        if self.held == 0 {
-            return None;
-        }
-        let mut a = self.template.clone();
-        let list: Vec<String> = self
-            .changes
-            .iter()
-            .filter(|(c, _)| !c.is_empty())
-            .map(|(c, n)| format!("{c}×{n}"))
-            .collect();
-        a.title = format!(
-            "{}: {} matching call(s) by {} in this burst, {} after the first alert{}",
-            self.template.title.split(" by ").next().unwrap_or_default(),
-            self.held + 1,
-            self.shown,
-            self.held,
-            if list.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", list.join(", "))
-            }
-        );
-        a.suppressed = self.held;
-        a.event_ids = std::mem::take(&mut self.held_ids);
-        a.timestamp = self.last.map(EventTime::to_rfc3339).unwrap_or_default();
-        a.id = crate::alert::alert_id(&[&a.rule_id, &self.shown, &a.timestamp, "summary"]);
-        self.held = 0;
-        self.changes.clear();
-        Some(a)
-    }
-}
-
-/// Grouped event rules' open groups, per (rule, group value).
-#[derive(Debug, Default)]
-struct Groups {
-    open: std::collections::HashMap<(usize, String), OpenGroup>,
-    /// Summaries due before the end of the invocation (a group closed early: its burst ended
-    /// and a new one began, or the table was full).
-    ready: Vec<Alert>,
-}
-
-impl Groups {
-    /// The alert to send for a match (the first of a group, its title naming the group), or
-    /// `None` when the match joins an open group (it is listed in the summary).
-    fn admit(
-        &mut self,
-        rule: usize,
-        g: &crate::detect::events::Grouping,
-        record: &Record<'_>,
-        mut alert: Alert,
-        ev: &EventRef<'_>,
-        redact: &mut dyn FnMut(&str) -> String,
-    ) -> Option<Alert> {
-        let Some(value) = record.field(&g.field).and_then(|v| v.to_text()) else {
-            return Some(alert);
-        };
-        let value = crate::alert::bounded(&value, 256);
-        let change = g
-            .list_field
-            .as_deref()
-            .and_then(|f| record.field(f))
-            .and_then(|v| v.to_text())
-            .map(|c| crate::alert::bounded(&c, 64))
-            .unwrap_or_default();
-        let key = (rule, value.clone());
-        if let Some(open) = self.open.get_mut(&key) {
-            let near = match (open.last, ev.time) {
-                (Some(l), Some(t)) => t.millis_since(l).abs() <= g.window_ms,
-                _ => true,
-            };
-            if near {
-                open.held += 1;
-                *open.changes.entry(change).or_default() += 1;
-                if open.held_ids.len() < crate::alert::MAX_EVENT_IDS {
-                    open.held_ids.push(ev.id.to_owned());
-                }
-                open.last = open.last.max(ev.time);
-                return None;
-            }
-            // The burst ended and a new one begins: the old one's summary now.
-            self.ready.extend(open.summary());
-        }
-        if self.open.len() >= MAX_GROUPS {
-            // Full (a flood of principals): every open group's summary now, none lost.
-            let mut keys: Vec<_> = self.open.keys().cloned().collect();
-            keys.sort();
-            for k in keys {
-                if let Some(mut g) = self.open.remove(&k) {
-                    self.ready.extend(g.summary());
-                }
-            }
-        }
-        let shown = redact(&value);
-        alert.title = format!("{} by {shown}", alert.title);
-        let mut changes = std::collections::BTreeMap::new();
-        changes.insert(change, 1);
-        self.open.insert(
-            key,
-            OpenGroup {
-                last: ev.time,
-                held: 0,
-                changes,
-                held_ids: Vec::new(),
-                template: alert.clone(),
-                shown,
-            },
-        );
-        Some(alert)
-    }
-
-    /// At the end of an invocation: for every group with matches since its alert, a summary
-    /// listing them (`suppressed` counts them); groups whose window has passed are closed.
-    fn summaries(&mut self, now: Option<EventTime>) -> Vec<Alert> {
-        let mut out = std::mem::take(&mut self.ready);
-        out.extend(self.open.values_mut().filter_map(OpenGroup::summary));
-        if let Some(now) = now {
-            self.open.retain(|_, g| {
-                g.last
-                    .is_some_and(|l| now.millis_since(l) <= 24 * 3_600_000)
-            });
-        }
-        // In a stable order (the map's is random per process): replays must repeat.
-        out.sort_by(|a, b| {
-            (&a.timestamp, &a.rule_id, &a.id).cmp(&(&b.timestamp, &b.rule_id, &b.id))
-        });
-        out
     }
 }

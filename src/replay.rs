@@ -11,12 +11,12 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 
+use crate::Alert;
 use crate::decode::TextSource;
-use crate::driver::{Driver, InputOutcome, MetricsOut, OutputChoice, Outputs};
+use crate::driver::{Driver, InputOutcome};
+use crate::engine::Engine;
 use crate::input::{Input, Pieces, open};
-use crate::pipeline::{self, Config, Pipeline, Prepared};
-use crate::sink::PublishError;
-use crate::{Alert, DetectorSet};
+use crate::pipeline::{self, Config, Prepared};
 
 /// How the text lines of replayed inputs are named (`--log-group`, `--log-stream`).
 #[derive(Debug, Clone, Default)]
@@ -41,47 +41,6 @@ impl Naming {
                 .unwrap_or_else(|| input.default_log_stream()),
             first_line,
         }
-    }
-}
-
-/// What a replay reaches on AWS besides its local output (each optional).
-#[derive(Debug, Clone, Default)]
-pub struct Connections {
-    /// Publishers: SNS, Security Hub, EventBridge.
-    pub outputs: OutputChoice,
-    /// CloudWatch namespace for `PutMetricData`.
-    pub metrics_namespace: Option<String>,
-    /// DynamoDB table sharing the correlation windows.
-    pub window_table: Option<String>,
-}
-
-impl Connections {
-    /// The driver over `pipeline` with these connections (the AWS configuration is loaded
-    /// from the environment only when one is asked for).
-    pub async fn driver(&self, pipeline: Pipeline) -> Result<Driver, PublishError> {
-        let o = &self.outputs;
-        let wanted = o.sns_topic.is_some()
-            || o.securityhub
-            || o.event_bus.is_some()
-            || self.metrics_namespace.is_some()
-            || self.window_table.is_some();
-        if !wanted {
-            return Ok(Driver::new(pipeline, Outputs::default()));
-        }
-        let aws = aws_config::load_from_env().await;
-        let metrics = self
-            .metrics_namespace
-            .as_deref()
-            .map_or(MetricsOut::None, |ns| Outputs::put_metrics(&aws, ns));
-        let tags = pipeline.detectors().tags_by_rule();
-        let driver = Driver::new(pipeline, Outputs::build(&aws, o, tags, metrics).await?);
-        Ok(match &self.window_table {
-            Some(table) => driver.with_store(Arc::new(crate::correlate::DynamoWindowStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                table,
-            ))),
-            None => driver,
-        })
     }
 }
 
@@ -249,14 +208,14 @@ async fn parallel(
     local: &mut (dyn FnMut(&Alert) + Send),
     error: &mut (dyn FnMut(String) + Send),
 ) {
-    let detectors: Arc<DetectorSet> = driver.pipeline().shared_detectors();
+    let engine: Engine = driver.pipeline().engine().clone();
     let config: Config = driver.pipeline().config().clone();
     let (jobs, job_queue) = mpsc::sync_channel::<Job>(threads);
     let job_queue = Arc::new(Mutex::new(job_queue));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let queue = Arc::clone(&job_queue);
-            let (detectors, config) = (Arc::clone(&detectors), config.clone());
+            let (engine, config) = (engine.clone(), config.clone());
             std::thread::spawn(move || {
                 loop {
                     // A poisoned queue means another worker panicked: stop too (the pieces
@@ -268,7 +227,7 @@ async fn parallel(
                     let Ok((bytes, source, reply)) = job else {
                         return;
                     };
-                    let _ = reply.send(pipeline::prepare(&detectors, &config, &bytes, &source));
+                    let _ = reply.send(pipeline::prepare(&engine, &config, &bytes, &source));
                 }
             })
         })

@@ -52,8 +52,12 @@ pub fn summary(
     );
     let _ = writeln!(
         out,
-        "alerts: {} ({} below min severity, {} held back by the storm limiter)",
-        s.alerts, s.alerts_below_min_severity, s.alerts_suppressed
+        "alerts: {} sent ({} below min severity, {} held back by storm control, {} grouped into burst summaries, {} suppressed)",
+        s.alerts,
+        s.alerts_below_min_severity,
+        s.alerts_held_back,
+        s.alerts_grouped,
+        s.alerts_suppressed
     );
     let _ = writeln!(
         out,

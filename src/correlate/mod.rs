@@ -19,8 +19,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::detect::events::{CorrelationRule, EventDetectors};
+use crate::alert::{Alert, EventRef, Group, Window};
+use crate::detect::sigma::{CorrelationRule, EventDetectors};
 use crate::record::Record;
+use crate::severity::FindingKind;
 use crate::time::EventTime;
 
 pub mod dynamo;
@@ -426,11 +428,57 @@ pub fn group_key(corr: usize, group: &str) -> GroupKey {
 
 /// `s` cut to [`MAX_GROUP_DISPLAY`] bytes, with the cut marked.
 pub fn cut_display(s: &str) -> String {
-    if s.len() <= MAX_GROUP_DISPLAY {
-        return s.to_owned();
+    crate::mask::bounded(s, MAX_GROUP_DISPLAY)
+}
+
+impl Crossing {
+    /// The threshold alert of this episode of `rule`. `group` is the group value as it may be
+    /// shown (masked by the caller where it holds a secret).
+    ///
+    /// Its id depends only on the rule, the group value's key and the **slot** of the
+    /// episode's start: the timespan-long slot of the clock that holds it. Two episodes of one
+    /// key start more than a timespan apart, so they never share a slot (or an id); and where
+    /// events arrive in another order or spread over instances, the opening seen may be a
+    /// little later than the earliest possible one, but it falls in the same slot unless a
+    /// slot boundary lies between the two, so the alert keeps its id.
+    pub fn alert(&self, rule: &CorrelationRule, group: &str) -> Alert {
+        let field = rule.group_label();
+        let ev = EventRef {
+            log_group: &self.witness.log_group,
+            log_stream: &self.witness.log_stream,
+            id: &self.witness.event_id,
+            time: Some(self.episode.start),
+        };
+        let title = format!("{} ({field}={group})", rule.meta.title);
+        let mut a = Alert::at(
+            &rule.meta.id,
+            &title,
+            rule.meta.severity,
+            FindingKind::Threshold,
+            &ev,
+        );
+        let span = rule.timespan_ms.max(1);
+        let slot = EventTime::clamped(self.episode.start.as_millis().div_euclid(span) * span);
+        a.id = crate::hash::id(&[
+            &rule.meta.id,
+            &format!("{:032x}", self.key.group),
+            &slot.to_rfc3339(),
+        ]);
+        a.group = Some(Group {
+            field,
+            value: group.to_owned(),
+        });
+        a.count = Some(if self.measure.is_finite() && self.measure > 0.0 {
+            self.measure.round() as u64
+        } else {
+            0
+        });
+        a.window = Some(Window {
+            start: self.span_start,
+            end: self.episode.start,
+        });
+        a
     }
-    let cut = crate::decode::floor_char_boundary(s, MAX_GROUP_DISPLAY);
-    format!("{}…[+{} bytes]", &s[..cut], s.len() - cut)
 }
 
 /// Why a shared window store could not count: the kind of failure and what the service

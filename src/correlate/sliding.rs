@@ -22,45 +22,16 @@ use std::collections::HashMap;
 
 use crate::time::EventTime;
 
-/// How a correlation measures a span.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Measure {
-    /// `event_count`: events (each event counted once, however often it is delivered).
-    Count,
-    /// `value_count`: distinct values (each value counted at its latest occurrence).
-    Distinct,
-    /// `value_sum`: the sum of a numeric field.
-    Sum,
-    /// `value_avg`: the average of a numeric field.
-    Avg,
-    /// `temporal`: every one of `n` referenced rules matched in the span, in any order.
-    Temporal(usize),
-    /// `temporal_ordered`: the `n` referenced rules matched in the span in their listed order.
-    TemporalOrdered(usize),
-}
+pub use crate::detect::correlation::{MAX_COUNT_THRESHOLD, Measure, Spec};
 
-/// What the sliding engine needs to know of a correlation rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spec {
-    /// How a span is measured.
-    pub measure: Measure,
-    /// The value a span must reach (`gte`); ignored by the temporal measures.
-    pub threshold: f64,
-    /// Span length, ms.
-    pub timespan_ms: i64,
-}
-
-impl Spec {
-    /// Most points one key keeps: enough to decide the threshold exactly for the newest point.
-    fn key_cap(&self, limits: &Limits) -> usize {
-        let want = match self.measure {
-            Measure::Count | Measure::Distinct => {
-                (self.threshold.max(1.0) as usize).saturating_mul(2)
-            }
-            _ => limits.max_points_per_key,
-        };
-        want.clamp(64, limits.max_points_per_key)
-    }
+/// Most points one key of `spec` keeps: enough to decide the threshold exactly for the newest
+/// point.
+fn key_cap(spec: &Spec, limits: &Limits) -> usize {
+    let want = match spec.measure {
+        Measure::Count | Measure::Distinct => (spec.threshold.max(1.0) as usize).saturating_mul(2),
+        _ => limits.max_points_per_key,
+    };
+    want.clamp(64, limits.max_points_per_key)
 }
 
 /// Bounds of the in-process state.
@@ -75,10 +46,6 @@ pub struct Limits {
     /// Events older than their key's newest event by more than this are not counted.
     pub lateness_ms: i64,
 }
-
-/// The highest `event_count` / `value_count` threshold a rule may have: a key holds up to
-/// twice its threshold of points, so higher thresholds are refused at load.
-pub const MAX_COUNT_THRESHOLD: u64 = 100_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -344,7 +311,7 @@ impl KeyState {
         let Some(newest) = self.newest else { return 0 };
         let keep_from = newest.add_millis(-(spec.timespan_ms.saturating_add(limits.lateness_ms)));
         let old = self.points.partition_point(|q| q.time < keep_from);
-        let cap = spec.key_cap(limits);
+        let cap = key_cap(spec, limits);
         let over = (self.points.len() - old).saturating_sub(cap);
         for q in self.points.drain(..old + over) {
             if self.latest.get(&q.value) == Some(&q.time) {

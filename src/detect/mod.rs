@@ -3,21 +3,23 @@
 //! every scan.
 
 mod content;
-pub mod events;
+pub mod correlation;
 pub mod issued;
 pub mod limits;
 pub mod literals;
 pub mod re2;
 pub mod rules;
+pub mod sigma;
+pub mod suppressions;
 pub mod unescape;
 pub mod validate;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use crate::severity::{FindingKind, Severity};
 
 pub(crate) use content::one_line;
 pub use content::{
@@ -26,88 +28,18 @@ pub use content::{
     digit_runs, pattern_shape,
 };
 use content::{ContentParts, compile_checked};
-use events::{EventDetectors, EventSources};
 pub use rules::{AllowlistSpec, Location, RuleFile, RuleMeta, RuleSpec};
+use sigma::{EventDetectors, EventSources};
 use validate::Validator;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_detectors.rs"));
 }
 
-/// Alert severity, ordered from `Low` to `Critical`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Informational; worth a look.
-    #[default]
-    Low,
-    /// Needs attention.
-    Medium,
-    /// Act today.
-    High,
-    /// Act now.
-    Critical,
-}
-
-impl Severity {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "low" | "informational" | "info" => Ok(Severity::Low),
-            "medium" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            other => Err(format!(
-                "unknown severity `{other}` (expected low, medium, high or critical)"
-            )),
-        }
-    }
-}
-
-/// What kind of thing a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FindingKind {
-    /// A credential or key.
-    Secret,
-    /// Personal data.
-    Pii,
-    /// A security event matched by an event rule.
-    Event,
-    /// A correlation threshold crossed.
-    Threshold,
-}
-
-impl FindingKind {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::Secret => "secret",
-            FindingKind::Pii => "pii",
-            FindingKind::Event => "event",
-            FindingKind::Threshold => "threshold",
-        }
-    }
+/// The built-in detector files embedded in the binary: (path relative to the repository,
+/// contents).
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    builtin::BUILTIN_FILES
 }
 
 /// Why detector files could not be loaded. Every variant names the file, and the rule and
@@ -358,12 +290,10 @@ impl DetectorSetBuilder {
         }
         .check()?;
         let content = ContentMatcher::with_literals(rules, events.literals())?;
-        let mut suppressions = crate::suppress::Suppressions::default();
+        let mut suppressions = suppressions::Suppressions::default();
         for (name, text) in &self.suppressions {
             suppressions.load(name, text)?;
         }
-        self.warnings
-            .extend(suppressions.expired_notices(crate::suppress::wall_clock()));
         Ok(DetectorSet {
             content,
             events,
@@ -757,7 +687,7 @@ fn compile_rule(
 pub struct DetectorSet {
     content: ContentMatcher,
     events: EventDetectors,
-    suppressions: crate::suppress::Suppressions,
+    suppressions: suppressions::Suppressions,
     warnings: Vec<String>,
 }
 
@@ -841,7 +771,7 @@ impl DetectorSet {
     }
 
     /// The suppressions loaded with the set.
-    pub fn suppressions(&self) -> &crate::suppress::Suppressions {
+    pub fn suppressions(&self) -> &suppressions::Suppressions {
         &self.suppressions
     }
 
@@ -904,8 +834,8 @@ impl DetectorSet {
             out.push_str(&String::from_utf8_lossy(&bytes[at..m.start]));
             let secret = &bytes[m.start..m.end];
             out.push_str(&match self.content.rules()[m.rule].meta.kind {
-                FindingKind::Pii => crate::alert::mask_pii(secret),
-                _ => crate::alert::mask(secret),
+                FindingKind::Pii => crate::mask::mask_pii(secret),
+                _ => crate::mask::mask(secret),
             });
             at = m.end;
         }

@@ -80,7 +80,7 @@ pub fn ocsf_finding(
     account: Option<&str>,
     region: Option<&str>,
 ) -> Value {
-    let time = EventTime::parse_iso(&alert.timestamp).map_or(0, EventTime::as_millis);
+    let time = alert.timestamp.map_or(0, EventTime::as_millis);
     let (observables, resources, data) = ocsf_parts(alert);
     let mut finding = json!({
         "activity_id": 1,
@@ -97,7 +97,7 @@ pub fn ocsf_finding(
         "time": time,
         "timezone_offset": 0,
         "message": alert.title,
-        "count": alert.suppressed + 1,
+        "count": alert.held_back + 1,
         "metadata": {
             "version": OCSF_VERSION,
             "product": {"name": "logwarden", "vendor_name": "logwarden", "version": env!("CARGO_PKG_VERSION")},
@@ -118,10 +118,8 @@ pub fn ocsf_finding(
         "observables": observables,
     });
     if let (Some(w), Some(c)) = (&alert.window, alert.count) {
-        finding["start_time"] =
-            json!(EventTime::parse_iso(&w.start).map_or(time, EventTime::as_millis));
-        finding["end_time"] =
-            json!(EventTime::parse_iso(&w.end).map_or(time, EventTime::as_millis));
+        finding["start_time"] = json!(w.start.as_millis());
+        finding["end_time"] = json!(w.end.as_millis());
         finding["finding_info"]["desc"] = json!(format!("{c} at the crossing"));
     }
     if matches!(alert.kind, FindingKind::Secret | FindingKind::Pii) {
@@ -437,7 +435,8 @@ fn part_problems(v: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{Evidence, Fingerprinter, Group, Window};
+    use crate::alert::{Evidence, Group, Window};
+    use crate::mask::Fingerprinter;
 
     #[test]
     fn alerts_become_valid_ocsf_detection_findings_without_secrets() {
@@ -450,7 +449,7 @@ mod tests {
             log_group: "/aws/lambda/orders".into(),
             log_stream: "s".into(),
             event_ids: vec!["1".into()],
-            timestamp: "2026-11-25T10:00:00.000Z".into(),
+            timestamp: crate::time::EventTime::parse_iso("2026-11-25T10:00:00.000Z"),
             evidence: None,
             group: Some(Group {
                 field: "details.sourceIp".into(),
@@ -458,10 +457,16 @@ mod tests {
             }),
             count: Some(10),
             window: Some(Window {
-                start: "2026-11-25T09:58:00.000Z".into(),
-                end: "2026-11-25T10:00:00.000Z".into(),
+                start: crate::time::EventTime::clamped(
+                    crate::time::parse_iso_ms("2026-11-25T09:58:00.000Z").unwrap_or(0),
+                ),
+                end: crate::time::EventTime::clamped(
+                    crate::time::parse_iso_ms("2026-11-25T10:00:00.000Z").unwrap_or(0),
+                ),
             }),
-            suppressed: 0,
+            principal: None,
+            held_back: 0,
+            verified: None,
         };
         let v = ocsf_finding(
             &a,
@@ -476,7 +481,7 @@ mod tests {
         a.group = None;
         a.evidence = Some(Evidence::of(
             b"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-            FindingKind::Secret,
+            false,
             1,
             &Fingerprinter::new(b"k"),
         ));

@@ -1,5 +1,5 @@
 //! CloudWatch metrics: per rule and severity, events and bytes processed, decode errors,
-//! suppressed alerts.
+//! alerts held back, grouped and suppressed.
 //!
 //! In the Lambda they are written as Embedded Metric Format lines on stdout, which CloudWatch
 //! Logs turns into metrics with no API call per invocation; from the CLI they are sent with
@@ -69,6 +69,8 @@ pub fn of_stats(s: &crate::pipeline::Stats) -> Vec<Metric> {
             s.inputs_failed + s.records_failed,
             Unit::Count,
         ),
+        Metric::total("AlertsHeldBack", s.alerts_held_back, Unit::Count),
+        Metric::total("AlertsGrouped", s.alerts_grouped, Unit::Count),
         Metric::total("AlertsSuppressed", s.alerts_suppressed, Unit::Count),
         Metric::total("Alerts", s.alerts, Unit::Count),
         Metric::total("CorrelationEvictions", s.window_evictions, Unit::Count),

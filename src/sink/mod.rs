@@ -141,7 +141,7 @@ fn cut(s: &str, width: usize) -> String {
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() || crate::alert::is_bidi(c) {
+        if c.is_control() || crate::mask::is_bidi(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
@@ -160,8 +160,8 @@ pub fn detail(alert: &Alert) -> String {
         };
         return format!("{} [{}]{more}", e.masked, e.fingerprint);
     }
-    let held = if alert.suppressed > 0 {
-        format!(" (+{} held back)", alert.suppressed)
+    let held = if alert.held_back > 0 {
+        format!(" (+{} held back)", alert.held_back)
     } else {
         String::new()
     };
@@ -184,7 +184,7 @@ impl<W: Write> AlertSink for TableSink<W> {
         writeln!(
             self.out,
             "{:<24} {:<8} {:<9} {:<42} {:<30} {}",
-            escape(&alert.timestamp),
+            escape(&alert.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default()),
             alert.severity.as_str(),
             alert.kind.as_str(),
             cut(&alert.rule_id, 42),

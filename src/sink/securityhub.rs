@@ -17,9 +17,10 @@ use aws_sdk_securityhub::types::{
 };
 
 use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
-use crate::alert::{Alert, bounded};
+use crate::alert::Alert;
 use crate::detect::{FindingKind, Severity};
 use crate::error::AwsErrorKind;
+use crate::mask::bounded;
 
 /// Findings per `BatchImportFindings` call (the API's limit).
 pub const MAX_FINDINGS_PER_CALL: usize = 100;
@@ -173,7 +174,10 @@ fn resources(alert: &Alert, account: &Account) -> Vec<Resource> {
 fn description(alert: &Alert) -> String {
     let mut d = format!(
         "{} in log group {} (stream {}), event time {}.",
-        alert.title, alert.log_group, alert.log_stream, alert.timestamp
+        alert.title,
+        alert.log_group,
+        alert.log_stream,
+        alert.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default()
     );
     if let Some(e) = &alert.evidence {
         d.push_str(&format!(
@@ -184,11 +188,8 @@ fn description(alert: &Alert) -> String {
     if let (Some(g), Some(c)) = (&alert.group, alert.count) {
         d.push_str(&format!(" {}={} reached {c}.", g.field, g.value));
     }
-    if alert.suppressed > 0 {
-        d.push_str(&format!(
-            " {} similar alert(s) held back.",
-            alert.suppressed
-        ));
+    if alert.held_back > 0 {
+        d.push_str(&format!(" {} similar alert(s) held back.", alert.held_back));
     }
     bounded(&d, 1000)
 }
@@ -201,11 +202,9 @@ pub fn asff_finding(
     account: &Account,
     now: &str,
 ) -> Result<AwsSecurityFinding, String> {
-    let observed = if alert.timestamp.is_empty() {
-        now
-    } else {
-        alert.timestamp.as_str()
-    };
+    let observed = alert
+        .timestamp
+        .map_or_else(|| now.to_owned(), |t| t.to_rfc3339());
     let sev = AsffSeverity::builder()
         .label(label(alert.severity))
         .original(alert.severity.as_str())
@@ -219,7 +218,7 @@ pub fn asff_finding(
         .set_types(Some(finding_types(alert, tags)))
         .created_at(now)
         .updated_at(now)
-        .first_observed_at(observed)
+        .first_observed_at(&observed)
         .last_observed_at(observed)
         .severity(sev)
         .title(bounded(&alert.title, 250))
@@ -387,7 +386,8 @@ impl Publisher for SecurityHubPublisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{Evidence, Fingerprinter};
+    use crate::alert::Evidence;
+    use crate::mask::Fingerprinter;
 
     fn alert() -> Alert {
         Alert {
@@ -399,17 +399,19 @@ mod tests {
             log_group: "/aws/lambda/orders".into(),
             log_stream: "s".into(),
             event_ids: vec!["1".into()],
-            timestamp: "2026-11-25T10:00:00.000Z".into(),
+            timestamp: crate::time::EventTime::parse_iso("2026-11-25T10:00:00.000Z"),
             evidence: Some(Evidence::of(
                 b"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-                FindingKind::Secret,
+                false,
                 1,
                 &Fingerprinter::new(b"k"),
             )),
             group: None,
             count: None,
             window: None,
-            suppressed: 0,
+            principal: None,
+            held_back: 0,
+            verified: None,
         }
     }
 

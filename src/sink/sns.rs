@@ -12,8 +12,9 @@ use std::time::Duration;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
 use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
-use crate::alert::{Alert, bounded};
+use crate::alert::Alert;
 use crate::error::AwsErrorKind;
+use crate::mask::bounded;
 
 /// SNS's limit on entries per `PublishBatch` call.
 pub const MAX_BATCH_ENTRIES: usize = 10;
@@ -23,6 +24,79 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub const MAX_SUBJECT_CHARS: usize = 100;
 /// Attempts per entry before publishing is given up (and the invocation fails).
 pub const MAX_ATTEMPTS: u32 = 4;
+
+/// What the SNS message body holds for subscribers that take the `default` / `https` body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SnsFormat {
+    /// logwarden's readable text (`default`, `email`) and alert JSON (SQS, Lambda, HTTP(S)).
+    #[default]
+    Json,
+    /// The AWS Chatbot custom notification (`default`, `https`), so a chat channel shows a
+    /// card; e-mail keeps the text and SQS/Lambda the alert JSON.
+    Chatbot,
+}
+
+impl std::str::FromStr for SnsFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(SnsFormat::Json),
+            "chatbot" => Ok(SnsFormat::Chatbot),
+            other => Err(format!("`{other}` is not json or chatbot")),
+        }
+    }
+}
+
+/// The AWS Chatbot custom notification of an alert (version 1.0, `client-markdown`): a
+/// title, a description with the facts (masked evidence only), keywords for the severity and
+/// rule, and the alert id as the thread id so updates of one incident thread together.
+pub fn chatbot_body(alert: &Alert) -> serde_json::Value {
+    let mut desc = format!(
+        "*{}* {} in `{}`",
+        alert.severity.as_str().to_ascii_uppercase(),
+        alert.kind.as_str(),
+        alert.log_group
+    );
+    if let Some(p) = &alert.principal {
+        desc.push_str(&format!("\nPrincipal: `{p}`"));
+    }
+    if let Some(e) = &alert.evidence {
+        desc.push_str(&format!(
+            "\nEvidence: `{}` (fingerprint `{}`)",
+            e.masked, e.fingerprint
+        ));
+    }
+    if let (Some(g), Some(c)) = (&alert.group, alert.count) {
+        desc.push_str(&format!("\n{} = `{}`: {c}", g.field, g.value));
+    }
+    if let Some(t) = alert.timestamp {
+        desc.push_str(&format!("\nEvent time: {t}"));
+    }
+    if alert.held_back > 0 {
+        desc.push_str(&format!("\n{} similar alert(s) held back", alert.held_back));
+    }
+    serde_json::json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": alert.id,
+        "content": {
+            "textType": "client-markdown",
+            "title": bounded(&alert.title, 250),
+            "description": bounded(&desc, 3000),
+            "keywords": [alert.severity.as_str(), alert.rule_id, alert.kind.as_str()],
+        },
+        "metadata": {
+            "threadId": alert.id,
+            "summary": bounded(&alert.title, 250),
+            "eventType": alert.rule_id,
+            "relatedResources": [alert.log_group],
+            "additionalContext": {
+                "severity": alert.severity.as_str(),
+                "alert_id": alert.id,
+            },
+        },
+    })
+}
 
 /// One SNS message for an alert, before it becomes a request entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +142,11 @@ pub fn text_body(alert: &Alert) -> String {
     let _ = writeln!(s, "Rule:       {}", alert.rule_id);
     let _ = writeln!(s, "Log group:  {}", alert.log_group);
     let _ = writeln!(s, "Log stream: {}", alert.log_stream);
-    let _ = writeln!(s, "Event time: {}", alert.timestamp);
+    let _ = writeln!(
+        s,
+        "Event time: {}",
+        alert.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default()
+    );
     if let Some(e) = &alert.evidence {
         let _ = writeln!(
             s,
@@ -85,11 +163,14 @@ pub fn text_body(alert: &Alert) -> String {
     if let Some(w) = &alert.window {
         let _ = writeln!(s, "Window:     {} .. {}", w.start, w.end);
     }
-    if alert.suppressed > 0 {
+    if let Some(p) = &alert.principal {
+        let _ = writeln!(s, "Principal:  {p}");
+    }
+    if alert.held_back > 0 {
         let _ = writeln!(
             s,
-            "Suppressed: {} more alert(s) of this rule and key were held back",
-            alert.suppressed
+            "Held back:  {} more alert(s) of this rule, principal and value",
+            alert.held_back
         );
     }
     let _ = writeln!(s, "Event ids:  {}", alert.event_ids.join(", "));
@@ -125,11 +206,16 @@ pub fn subject(alert: &Alert) -> String {
 /// SNS's 256 KiB; should one not fit anyway, it is sent shortened (title and every list cut,
 /// marked), never refused.
 pub fn sns_message(alert: &Alert) -> SnsMessage {
-    let m = message_of(alert);
+    sns_message_as(alert, SnsFormat::Json)
+}
+
+/// [`sns_message`] in `format`.
+pub fn sns_message_as(alert: &Alert, format: SnsFormat) -> SnsMessage {
+    let m = message_of(alert, format);
     if m.size() <= MAX_BATCH_BYTES {
         return m;
     }
-    message_of(&shortened(alert))
+    message_of(&shortened(alert), format)
 }
 
 /// `alert` with its text fields cut to a few hundred bytes and one event id.
@@ -153,10 +239,10 @@ pub fn shortened(alert: &Alert) -> Alert {
     a
 }
 
-fn message_of(alert: &Alert) -> SnsMessage {
+fn message_of(alert: &Alert, format: SnsFormat) -> SnsMessage {
     let json = alert.to_json();
     let text = text_body(alert);
-    let structure = serde_json::json!({
+    let mut structure = serde_json::json!({
         "default": text,
         "email": text,
         "email-json": json,
@@ -166,6 +252,11 @@ fn message_of(alert: &Alert) -> SnsMessage {
         "https": json,
         "firehose": json,
     });
+    if format == SnsFormat::Chatbot {
+        let card = chatbot_body(alert).to_string();
+        structure["default"] = serde_json::Value::String(card.clone());
+        structure["https"] = serde_json::Value::String(card);
+    }
     SnsMessage {
         subject: subject(alert),
         message: structure.to_string(),
@@ -223,6 +314,7 @@ fn entry(id: &str, m: &SnsMessage) -> Result<PublishBatchRequestEntry, String> {
 pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
     topic_arn: String,
+    format: SnsFormat,
     backoff: Duration,
 }
 
@@ -232,8 +324,15 @@ impl SnsPublisher {
         SnsPublisher {
             client,
             topic_arn,
+            format: SnsFormat::Json,
             backoff: Duration::from_millis(100),
         }
+    }
+
+    /// The publisher with its message bodies in `format`.
+    pub fn with_format(mut self, format: SnsFormat) -> Self {
+        self.format = format;
+        self
     }
 
     /// The topic.
@@ -251,8 +350,8 @@ impl SnsPublisher {
         let messages: Vec<SnsMessage> = alerts
             .iter()
             .map(|a| {
-                let m = sns_message(a);
-                if m.size() < message_of(a).size() {
+                let m = sns_message_as(a, self.format);
+                if m.size() < message_of(a, self.format).size() {
                     report.shortened += 1;
                 }
                 m
@@ -369,17 +468,19 @@ mod tests {
             log_group: "/aws/lambda/orders".into(),
             log_stream: "s".into(),
             event_ids: vec!["1".into()],
-            timestamp: "2026-11-25T10:00:00.000Z".into(),
+            timestamp: crate::time::EventTime::parse_iso("2026-11-25T10:00:00.000Z"),
             evidence: Some(Evidence::of(
                 b"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-                FindingKind::Secret,
+                false,
                 1,
-                &crate::alert::Fingerprinter::new(b"k"),
+                &crate::mask::Fingerprinter::new(b"k"),
             )),
             group: None,
             count: None,
             window: None,
-            suppressed: 2,
+            principal: None,
+            held_back: 2,
+            verified: None,
         }
     }
 

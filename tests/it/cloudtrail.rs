@@ -28,8 +28,8 @@ fn replay_bytes(path: &str, bytes: &[u8]) -> Vec<serde_json::Value> {
     let mut p = Pipeline::new(Arc::clone(set), Config::default());
     let mut alerts = Vec::new();
     let source = TextSource {
-        log_group: "aws-cloudtrail-logs".into(),
-        log_stream: path.into(),
+        log_group: path.into(),
+        log_stream: "123456789012_CloudTrail_us-east-1".into(),
         first_line: 1,
     };
     p.process_input(bytes, &source, &mut |a| alerts.push(a))

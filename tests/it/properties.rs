@@ -1,11 +1,9 @@
 //! Properties over generated inputs (proptest).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
-use common::*;
+use crate::common::*;
 use logwarden::{Alert, Config, DetectorSet, FindingKind, Pipeline, TextSource};
 use proptest::prelude::*;
 
@@ -17,10 +15,13 @@ fn detectors() -> Arc<DetectorSet> {
 
 fn run(input: &[u8], throttle: bool) -> (Vec<Alert>, logwarden::Stats) {
     let config = Config {
-        throttle: if throttle {
-            Config::default().throttle
-        } else {
-            None
+        policy: logwarden::policy::PolicyConfig {
+            storm: if throttle {
+                Config::default().policy.storm
+            } else {
+                None
+            },
+            ..Default::default()
         },
         ..Config::default()
     };
@@ -123,7 +124,7 @@ proptest! {
         bounds.push(0);
         bounds.push(events.len());
         bounds.sort_unstable();
-        let mut p = Pipeline::new(detectors(), Config { throttle: None, ..Config::default() });
+        let mut p = Pipeline::new(detectors(), Config { policy: logwarden::policy::PolicyConfig { storm: None, ..Default::default() }, ..Config::default() });
         let mut got = BTreeSet::new();
         let mut rng = seed | 1;
         for (c, w) in bounds.windows(2).enumerate() {
@@ -142,7 +143,7 @@ proptest! {
             p.process_input(payload.as_bytes(), &TextSource::default(), &mut |a| {
                 if a.kind == FindingKind::Threshold && a.rule_id == "auth-failure-burst" {
                     assert_eq!(a.count, Some(10));
-                    let t = logwarden::time::EventTime::parse_iso(&a.timestamp).map(|t| t.as_millis()).unwrap_or(0);
+                    let t = a.timestamp.map(|t| t.as_millis()).unwrap_or(0);
                     got.insert((a.group.map(|g| g.value).unwrap_or_default(), t));
                 }
             }).expect("decodes");

@@ -9,8 +9,12 @@ use std::cell::OnceCell;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+mod lookup;
+use lookup::lookup;
+mod text;
+
 use crate::decode::LogEvent;
-use crate::time::{self as timefmt, EventTime, LAG_FIELD};
+use crate::time::{EventTime, LAG_FIELD};
 
 /// What a log line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,6 +51,28 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// Every kind.
+    pub const ALL: [RecordKind; 18] = [
+        RecordKind::LambdaPlatform(PlatformLine::Start),
+        RecordKind::LambdaPlatform(PlatformLine::End),
+        RecordKind::LambdaPlatform(PlatformLine::Report),
+        RecordKind::LambdaPlatform(PlatformLine::Timeout),
+        RecordKind::LambdaPlatform(PlatformLine::InitStart),
+        RecordKind::LambdaPlatformJson,
+        RecordKind::NodeRuntime,
+        RecordKind::PythonRuntime,
+        RecordKind::LambdaAppJson,
+        RecordKind::Powertools,
+        RecordKind::SecurityEvent,
+        RecordKind::CloudTrail,
+        RecordKind::ApiGatewayJson,
+        RecordKind::ApiGatewayClf,
+        RecordKind::Waf,
+        RecordKind::VpcFlow,
+        RecordKind::Json,
+        RecordKind::PlainText,
+    ];
+
     /// A short stable name, e.g. `"cloudtrail"`, `"lambda-platform"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -218,6 +244,110 @@ const M_HTTP_METHOD: u32 = 1 << 12;
 const M_REQUEST_ID: u32 = 1 << 13;
 const M_LEVEL: u32 = 1 << 14;
 
+/// What kind of source a batch of log events comes from: decided by what AWS sets (the log
+/// group and stream a subscription names, the S3 key of a trail's file), never by a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SourceKind {
+    /// An application's or a service's log group: its JSON is what the application chose to
+    /// log, whatever its keys.
+    #[default]
+    Application,
+    /// CloudTrail: a trail's CloudWatch Logs stream (`<account>_CloudTrail_<region>`), a
+    /// trail's S3 file, or a log group named in the settings.
+    CloudTrail,
+    /// AWS WAF: a log group whose name starts with `aws-waf-logs-` (AWS requires it).
+    Waf,
+}
+
+/// Where one batch of log events comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The log group.
+    pub log_group: &'a str,
+    /// Its kind.
+    pub kind: SourceKind,
+}
+
+/// Which log groups and streams are which kind of source ([`SourceKind`]).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Log groups (globs with `*`) that hold CloudTrail records, besides the streams CloudTrail
+    /// names itself (`<account>_CloudTrail_<region>`).
+    pub cloudtrail_log_groups: Vec<String>,
+}
+
+impl Sources {
+    /// The kind of the source `log_group` / `log_stream`.
+    pub fn kind(&self, log_group: &str, log_stream: &str) -> SourceKind {
+        if is_cloudtrail_stream(log_stream) && !log_group.starts_with("/aws/lambda/")
+            || self
+                .cloudtrail_log_groups
+                .iter()
+                .any(|g| glob_match(g, log_group))
+        {
+            SourceKind::CloudTrail
+        } else if log_group.starts_with("aws-waf-logs-") {
+            SourceKind::Waf
+        } else {
+            SourceKind::Application
+        }
+    }
+
+    /// The source `log_group` / `log_stream`.
+    pub fn source<'a>(&self, log_group: &'a str, log_stream: &str) -> Source<'a> {
+        Source {
+            log_group,
+            kind: self.kind(log_group, log_stream),
+        }
+    }
+}
+
+/// Whether `s` matches the glob `pattern` (`*` any run of characters, the rest literal).
+pub fn glob_match(pattern: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if s.len() < first.len() + last.len() || !s.starts_with(first) || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The log stream CloudTrail writes to in CloudWatch Logs: `<account>_CloudTrail_<region>`,
+/// prefixed with the organization id for an organization trail.
+pub fn is_cloudtrail_stream(stream: &str) -> bool {
+    let s = match stream.strip_prefix("o-") {
+        Some(rest) => match rest.split_once('_') {
+            Some((org, rest))
+                if !org.is_empty() && org.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                rest
+            }
+            _ => return false,
+        },
+        None => stream,
+    };
+    let Some((account, region)) = s.split_once("_CloudTrail_") else {
+        return false;
+    };
+    account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Classifies log events into [`Record`]s. Build once, reuse for every event.
 #[derive(Debug, Clone)]
 pub struct Parser {
@@ -240,8 +370,22 @@ impl Parser {
         Parser { markers }
     }
 
-    /// Parses one event of a batch from `log_group`. Never fails.
+    /// Parses one event of an application's log group `log_group` (never a CloudTrail
+    /// source: see [`Parser::parse_from`]). Never fails.
     pub fn parse<'a>(&self, event: &'a LogEvent<'_>, log_group: &'a str) -> Record<'a> {
+        self.parse_from(
+            event,
+            &Source {
+                log_group,
+                kind: SourceKind::Application,
+            },
+        )
+    }
+
+    /// Parses one event read from `source`. Never fails. A record is CloudTrail only when
+    /// its source is a CloudTrail source, and WAF only from a WAF log group, whatever its
+    /// JSON says: an application that logs a CloudTrail-shaped body logs application data.
+    pub fn parse_from<'a>(&self, event: &'a LogEvent<'_>, source: &Source<'a>) -> Record<'a> {
         let message: &'a str = &event.message;
         let mut rec = Record {
             kind: RecordKind::PlainText,
@@ -251,30 +395,35 @@ impl Parser {
             json_start: None,
             text_fields: [("", ""); MAX_TEXT_FIELDS],
             text_len: 0,
-            function_name: log_group.strip_prefix("/aws/lambda/"),
+            function_name: source.log_group.strip_prefix("/aws/lambda/"),
             json: OnceCell::new(),
         };
         let trimmed = message.trim_start();
         let offset = message.len() - trimmed.len();
         if trimmed.starts_with('{') {
             rec.json_start = Some(offset);
-            rec.kind = self.classify_json(trimmed, RecordKind::Json);
-        } else {
+            rec.kind = self.classify_json(trimmed, RecordKind::Json, source.kind);
+        } else if source.kind != SourceKind::CloudTrail {
             self.parse_text(&mut rec, trimmed, offset);
         }
         rec.text_time = rec.read_text_time();
         rec
     }
 
-    fn classify_json(&self, json: &str, fallback: RecordKind) -> RecordKind {
+    fn classify_json(&self, json: &str, fallback: RecordKind, source: SourceKind) -> RecordKind {
         let mut seen = 0u32;
         for m in self.markers.find_overlapping_iter(json) {
             seen |= 1 << m.pattern().as_u32();
         }
         let has = |m: u32| seen & m != 0;
-        if has(M_EVENT_VERSION) && has(M_EVENT_SOURCE) {
-            RecordKind::CloudTrail
-        } else if has(M_WEBACL) {
+        if source == SourceKind::CloudTrail {
+            return if has(M_EVENT_VERSION) && has(M_EVENT_SOURCE) {
+                RecordKind::CloudTrail
+            } else {
+                fallback
+            };
+        }
+        if source == SourceKind::Waf && has(M_WEBACL) {
             RecordKind::Waf
         } else if has(M_EVENT_TYPE) && has(M_SECURITY) {
             RecordKind::SecurityEvent
@@ -291,107 +440,6 @@ impl Parser {
         }
     }
 
-    fn parse_text<'a>(&self, rec: &mut Record<'a>, line: &'a str, offset: usize) {
-        if let Some(kind) = platform_line(line) {
-            rec.kind = RecordKind::LambdaPlatform(kind);
-            rec.push("type", kind.type_name());
-            match kind {
-                PlatformLine::Timeout => {
-                    // `<ts> <requestId> Task timed out after 3.01 seconds`
-                    let mut it = line.split(' ');
-                    if let (Some(ts), Some(req)) = (it.next(), it.next()) {
-                        rec.push("timestamp", ts);
-                        rec.push("requestId", req);
-                    }
-                    if let Some(secs) = line
-                        .rsplit_once("timed out after ")
-                        .and_then(|(_, r)| r.split(' ').next())
-                    {
-                        rec.push("timeoutSeconds", secs);
-                    }
-                    rec.push("status", "timeout");
-                }
-                PlatformLine::InitStart => {}
-                _ => {
-                    for part in line.split('\t') {
-                        let Some((k, v)) = part.trim().split_once(": ") else {
-                            continue;
-                        };
-                        let name = match k {
-                            "START RequestId" | "END RequestId" | "REPORT RequestId" => "requestId",
-                            "Duration" => "durationMs",
-                            "Billed Duration" => "billedDurationMs",
-                            "Memory Size" => "memorySizeMB",
-                            "Max Memory Used" => "maxMemoryUsedMB",
-                            "Init Duration" => "initDurationMs",
-                            "Status" => "status",
-                            "Error Type" => "errorType",
-                            _ => continue,
-                        };
-                        let (v, version) = match v.split_once(" Version: ") {
-                            Some((a, b)) => (a, Some(b)),
-                            None => (v, None),
-                        };
-                        let v = match name {
-                            "requestId" | "status" | "errorType" => v.trim(),
-                            _ => v.split(' ').next().unwrap_or(v),
-                        };
-                        rec.push(name, v);
-                        if let Some(ver) = version {
-                            rec.push("version", ver.trim());
-                        }
-                    }
-                }
-            }
-            return;
-        }
-        // Python: [LEVEL]\t<ts>\t<requestId>\t<message>
-        if line.starts_with('[') {
-            let mut it = line.splitn(4, '\t');
-            if let (Some(level), Some(ts), Some(req), Some(msg)) =
-                (it.next(), it.next(), it.next(), it.next())
-                && level.len() > 2
-                && level.ends_with(']')
-                && timefmt::looks_like_iso(ts)
-            {
-                rec.kind = RecordKind::PythonRuntime;
-                rec.push("level", &level[1..level.len() - 1]);
-                rec.push("timestamp", ts);
-                rec.push("requestId", req);
-                rec.push("message", msg);
-                self.inner_json(rec, msg, line, offset, RecordKind::PythonRuntime);
-                return;
-            }
-        }
-        // Node.js: <ts>\t<requestId>\t<LEVEL>\t<message>
-        if line.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-            let mut it = line.splitn(4, '\t');
-            if let (Some(ts), Some(req), Some(level), Some(msg)) =
-                (it.next(), it.next(), it.next(), it.next())
-                && timefmt::looks_like_iso(ts)
-                && !level.is_empty()
-                && level.bytes().all(|b| b.is_ascii_uppercase())
-            {
-                rec.kind = RecordKind::NodeRuntime;
-                rec.push("timestamp", ts);
-                rec.push("requestId", req);
-                rec.push("level", level);
-                rec.push("message", msg);
-                self.inner_json(rec, msg, line, offset, RecordKind::NodeRuntime);
-                return;
-            }
-            if vpc_flow(rec, line) {
-                return;
-            }
-        }
-        if let Some(clf) = api_gateway_clf(line) {
-            rec.kind = RecordKind::ApiGatewayClf;
-            for (k, v) in clf {
-                rec.push(k, v);
-            }
-        }
-    }
-
     /// A runtime line whose message is JSON exposes that JSON's fields too.
     fn inner_json<'a>(
         &self,
@@ -405,7 +453,7 @@ impl Parser {
         if t.starts_with('{') {
             let start = offset + (line.len() - t.len());
             rec.json_start = Some(start);
-            let kind = self.classify_json(t, fallback);
+            let kind = self.classify_json(t, fallback, SourceKind::Application);
             // A runtime line stays a runtime line unless the JSON is a security event.
             if kind == RecordKind::SecurityEvent {
                 rec.kind = kind;
@@ -419,116 +467,6 @@ fn unreachable_markers() -> AhoCorasick {
     // The marker list is a constant that always builds; this keeps the constructor
     // infallible without a panic path on input.
     AhoCorasick::new(["\u{0}"]).unwrap_or_else(|_| std::process::abort())
-}
-
-fn platform_line(line: &str) -> Option<PlatformLine> {
-    if line.starts_with("START RequestId: ") {
-        Some(PlatformLine::Start)
-    } else if line.starts_with("END RequestId: ") {
-        Some(PlatformLine::End)
-    } else if line.starts_with("REPORT RequestId: ") {
-        Some(PlatformLine::Report)
-    } else if line.starts_with("INIT_START ") {
-        Some(PlatformLine::InitStart)
-    } else if is_timeout_line(line) {
-        Some(PlatformLine::Timeout)
-    } else {
-        None
-    }
-}
-
-/// `<ISO time> <requestId> Task timed out after N seconds` (space-separated; an app line
-/// that merely says "Task timed out after" is tab-separated or lacks the prefix).
-fn is_timeout_line(line: &str) -> bool {
-    let mut it = line.splitn(3, ' ');
-    matches!(
-        (it.next(), it.next(), it.next()),
-        (Some(ts), Some(req), Some(rest))
-            if timefmt::looks_like_iso(ts)
-                && !ts.contains('\t')
-                && !req.is_empty()
-                && !req.contains('\t')
-                && rest.starts_with("Task timed out after ")
-    )
-}
-
-const VPC_V2_FIELDS: [&str; 14] = [
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-];
-
-/// VPC Flow Logs v2 default format: 14 space-separated fields, version first, action and
-/// log-status at the end.
-fn vpc_flow<'a>(rec: &mut Record<'a>, line: &'a str) -> bool {
-    let mut parts = [""; 14];
-    let mut n = 0;
-    for p in line.split(' ').filter(|p| !p.is_empty()) {
-        if n == 14 {
-            return false;
-        }
-        parts[n] = p;
-        n += 1;
-    }
-    if n != 14 || !parts[0].bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let action_ok = matches!(parts[12], "ACCEPT" | "REJECT" | "-");
-    let status_ok = matches!(parts[13], "OK" | "NODATA" | "SKIPDATA");
-    if !(action_ok && status_ok && (parts[2].starts_with("eni-") || parts[2] == "-")) {
-        return false;
-    }
-    rec.kind = RecordKind::VpcFlow;
-    for (k, v) in VPC_V2_FIELDS.iter().zip(parts) {
-        rec.push(k, v);
-    }
-    true
-}
-
-/// API Gateway CLF preset:
-/// `ip caller user [time] "METHOD path PROTO" status length requestId`.
-fn api_gateway_clf(line: &str) -> Option<[(&'static str, &str); 10]> {
-    let (head, rest) = line.split_once(" [")?;
-    let (time, rest) = rest.split_once("] \"")?;
-    let (request, tail) = rest.split_once("\" ")?;
-    let mut h = head.split(' ');
-    let (ip, caller, user) = (h.next()?, h.next()?, h.next()?);
-    if h.next().is_some() {
-        return None;
-    }
-    let mut r = request.split(' ');
-    let (method, path, proto) = (r.next()?, r.next()?, r.next()?);
-    if !method.bytes().all(|b| b.is_ascii_uppercase()) || !proto.starts_with("HTTP") {
-        return None;
-    }
-    let mut t = tail.split(' ');
-    let (status, len, req_id) = (t.next()?, t.next()?, t.next().unwrap_or("-"));
-    if status.len() != 3 || !status.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some([
-        ("ip", ip),
-        ("caller", caller),
-        ("user", user),
-        ("requestTime", time),
-        ("httpMethod", method),
-        ("resourcePath", path),
-        ("protocol", proto),
-        ("status", status),
-        ("responseLength", len),
-        ("requestId", req_id),
-    ])
 }
 
 impl<'a> Record<'a> {
@@ -633,7 +571,7 @@ impl<'a> Record<'a> {
             .get_or_init(|| {
                 let start = self.json_start?;
                 let text = self.message.get(start..)?;
-                serde_json::from_str(text).ok()
+                parse_bounded(text)
             })
             .as_ref()
     }
@@ -669,6 +607,79 @@ impl<'a> Record<'a> {
     }
 }
 
+/// Containers nested deeper than this are read as `null` (serde_json refuses 128 levels).
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// Parses JSON text; a document nested deeper than serde_json allows keeps every field it
+/// could read, the containers past [`MAX_JSON_DEPTH`] replaced by `null`: a body nested 130
+/// levels deep by whoever wrote the request cannot hide the record's other fields.
+fn parse_bounded(text: &str) -> Option<serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(v) => Some(v),
+        Err(e) if e.to_string().contains("recursion limit") => {
+            serde_json::from_str(&flatten_deep(text, MAX_JSON_DEPTH)).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+/// `text` with every object or array that starts deeper than `max` levels replaced by `null`
+/// (one pass; strings are skipped whole, so brackets inside them do not count).
+fn flatten_deep(text: &str, max: usize) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut depth, mut i, mut copied) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' | b'[' if depth == max => {
+                // Skip the whole container, counting its own nesting.
+                out.push_str(&text[copied..i]);
+                out.push_str("null");
+                let mut inner = 0usize;
+                while i < b.len() {
+                    match b[i] {
+                        b'"' => {
+                            i += 1;
+                            while i < b.len() && b[i] != b'"' {
+                                i += if b[i] == b'\\' { 2 } else { 1 };
+                            }
+                        }
+                        b'{' | b'[' => inner += 1,
+                        b'}' | b']' => {
+                            inner -= 1;
+                            if inner == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                copied = i.min(b.len());
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[copied.min(text.len())..]);
+    out
+}
+
 /// Whether `value` of `field` can be supplied by the parser rather than appear in the line's
 /// text: platform text lines get a `type` such as `platform.report`, a timeout line gets
 /// `status: timeout`, and every record gets `function` from its log group. Literal
@@ -681,66 +692,6 @@ pub fn derived_value(field: &str, value: &str) -> bool {
             .any(|k| k.type_name().eq_ignore_ascii_case(value)),
         "status" => value.eq_ignore_ascii_case("timeout"),
         _ => false,
-    }
-}
-
-/// Most values one path may reach through arrays (hostile JSON can hold huge lists).
-const MAX_PATH_VALUES: usize = 1024;
-
-/// Looks up a dotted path. A numeric part indexes an array; any other part applied to an
-/// array applies to each element (so `items.cidrIp` reaches every element's `cidrIp`), and
-/// the result is then every value reached ([`FieldValue::Many`]).
-fn lookup<'v>(root: &'v serde_json::Value, path: &str) -> Option<FieldValue<'v>> {
-    let mut v = root;
-    for (i, part) in path.split('.').enumerate() {
-        v = match v {
-            serde_json::Value::Object(map) => map.get(part)?,
-            serde_json::Value::Array(items) => match part.parse::<usize>() {
-                Ok(n) => items.get(n)?,
-                Err(_) => return lookup_many(v, path, i),
-            },
-            _ => return None,
-        };
-    }
-    Some(FieldValue::Json(v))
-}
-
-/// The slow path of [`lookup`]: `v` is an array reached after `done` parts of `path`.
-fn lookup_many<'v>(v: &'v serde_json::Value, path: &str, done: usize) -> Option<FieldValue<'v>> {
-    let parts: Vec<&str> = path.split('.').skip(done).collect();
-    let mut out = Vec::new();
-    collect_path(v, &parts, &mut out);
-    (!out.is_empty()).then_some(FieldValue::Many(out))
-}
-
-fn collect_path<'v>(
-    v: &'v serde_json::Value,
-    parts: &[&str],
-    out: &mut Vec<&'v serde_json::Value>,
-) {
-    if out.len() >= MAX_PATH_VALUES {
-        return;
-    }
-    match (v, parts.split_first()) {
-        (serde_json::Value::Array(items), _)
-            if parts.first().is_none_or(|p| p.parse::<usize>().is_err()) =>
-        {
-            for item in items {
-                collect_path(item, parts, out);
-            }
-        }
-        (_, None) => out.push(v),
-        (serde_json::Value::Object(map), Some((part, rest))) => {
-            if let Some(next) = map.get(*part) {
-                collect_path(next, rest, out);
-            }
-        }
-        (serde_json::Value::Array(items), Some((part, rest))) => {
-            if let Some(next) = part.parse::<usize>().ok().and_then(|n| items.get(n)) {
-                collect_path(next, rest, out);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -790,6 +741,56 @@ mod tests {
             Some("0.0.0.0/0")
         );
         assert!(r.field("requestParameters.missing.x").is_none());
+    }
+
+    #[test]
+    fn a_body_nested_too_deep_keeps_the_other_fields() {
+        let deep = format!("{}1{}", "[".repeat(130), "]".repeat(130));
+        let line = format!(
+            r#"{{"eventType":"security","type":"authentication_failed","details":{{"userId":"u-7","body":{deep},"note":"a [ in \"text\""}}}}"#
+        );
+        let e = ev(&line);
+        let r = Parser::new().parse(&e, "g");
+        assert_eq!(r.kind(), RecordKind::SecurityEvent);
+        assert_eq!(
+            r.field("details.userId")
+                .and_then(|v| v.to_text())
+                .as_deref(),
+            Some("u-7")
+        );
+        assert_eq!(
+            r.field("type").and_then(|v| v.to_text()).as_deref(),
+            Some("authentication_failed")
+        );
+        assert!(r.field("details.note").is_some());
+    }
+
+    #[test]
+    fn a_cloudtrail_shaped_line_is_cloudtrail_only_from_a_cloudtrail_source() {
+        let line = r#"{"eventVersion":"1.10","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"Root"}}"#;
+        let e = ev(line);
+        let p = Parser::new();
+        assert_eq!(p.parse(&e, "/aws/lambda/app").kind(), RecordKind::Json);
+        let sources = Sources::default();
+        let trail = sources.source("trail-logs", "123456789012_CloudTrail_us-east-1");
+        assert_eq!(p.parse_from(&e, &trail).kind(), RecordKind::CloudTrail);
+        // The stream name alone does not make an application's log group a trail.
+        let app = sources.source("/aws/lambda/app", "123456789012_CloudTrail_us-east-1");
+        assert_eq!(p.parse_from(&e, &app).kind(), RecordKind::Json);
+        // A configured log group does.
+        let named = Sources {
+            cloudtrail_log_groups: vec!["org-trail-*".into()],
+        };
+        assert_eq!(
+            p.parse_from(&e, &named.source("org-trail-prod", "x"))
+                .kind(),
+            RecordKind::CloudTrail
+        );
+        assert!(is_cloudtrail_stream(
+            "o-a1b2c3d4e5_123456789012_CloudTrail_eu-west-1"
+        ));
+        assert!(!is_cloudtrail_stream("12345678901_CloudTrail_us-east-1"));
+        assert!(!is_cloudtrail_stream("123456789012_CloudTrail_"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! with `--features aws-tests` and sets `LOGWARDEN_TEST_ENDPOINT` (and
 //! `LOGWARDEN_TEST_RUNTIME_PORT`).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -121,9 +121,9 @@ fn sample(name: &str) -> Vec<u8> {
 
 fn settings(topic: Option<&str>) -> Settings {
     Settings {
-        topic_arn: topic.map(str::to_owned),
-        metrics_namespace: "LogwardenTest".into(),
-        own_log_group: Some("/aws/lambda/logwarden".into()),
+        sns_topic_arn: topic.map(str::to_owned),
+        metrics_namespace: Some("LogwardenTest".into()),
+        ignore_log_groups: vec!["/aws/lambda/logwarden".into()],
         ..Settings::default()
     }
 }
@@ -133,7 +133,7 @@ fn settings(topic: Option<&str>) -> Settings {
 async fn parts(config: &SdkConfig, s: &Settings) -> Parts {
     let mut parts = Parts::from_settings(s, config).await.expect("parts");
     parts.outputs.metrics = MetricsOut::None;
-    parts.fingerprints = Arc::new(logwarden::alert::Fingerprinter::new(
+    parts.fingerprints = Arc::new(logwarden::mask::Fingerprinter::new(
         b"aws tests fingerprint key",
     ));
     parts
@@ -492,7 +492,7 @@ async fn a_one_megabyte_invocation_publishes_everything() {
     assert!(report.alerts >= 1 && report.alerts < 20, "{report:?}");
     let alerts = check_envelopes(&drain(&t.sqs, &t.all).await);
     assert_eq!(alerts.len() as u64, report.published);
-    let suppressed: u64 = alerts.iter().filter_map(|a| a["suppressed"].as_u64()).sum();
+    let suppressed: u64 = alerts.iter().filter_map(|a| a["held_back"].as_u64()).sum();
     assert_eq!(
         suppressed + report.alerts,
         messages.len() as u64 / 2,
@@ -1215,8 +1215,8 @@ async fn findings_reach_security_hub_and_an_event_bus_body() {
         .await
         .expect("targets");
     let mut s = settings(None);
-    s.securityhub_findings = true;
-    s.event_bus_name = Some(bus.clone());
+    s.securityhub = true;
+    s.event_bus = Some(bus.clone());
     let h = Handler::new(Box::pin(parts(&config, &s)).await);
     let report = Box::pin(h.handle(&sample("node-worker.json")))
         .await
@@ -1323,7 +1323,7 @@ async fn the_fingerprint_key_comes_from_secrets_manager() {
     let p = Parts::from_settings(&s, &config).await.expect("parts");
     let secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
     let expected =
-        logwarden::alert::Fingerprinter::new(key.as_bytes()).fingerprint(secret.as_bytes());
+        logwarden::mask::Fingerprinter::new(key.as_bytes()).fingerprint(secret.as_bytes());
     assert_eq!(p.fingerprints.fingerprint(secret.as_bytes()), expected);
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_logwarden"))
         .args(["fingerprint", "--fingerprint-key-secret", &name])

@@ -87,3 +87,13 @@ pub fn planted() -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// The text source of CloudTrail records read from a local file: a CloudTrail log stream
+/// (`<account>_CloudTrail_<region>`), as CloudTrail names it in CloudWatch Logs.
+pub fn cloudtrail_source() -> logwarden::TextSource {
+    logwarden::TextSource {
+        log_group: "aws-cloudtrail-logs".into(),
+        log_stream: "123456789012_CloudTrail_us-east-1".into(),
+        first_line: 1,
+    }
+}

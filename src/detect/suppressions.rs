@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::alert::Alert;
 use crate::detect::DetectorError;
 use crate::record::Record;
 use crate::time::EventTime;
@@ -78,17 +77,17 @@ impl Suppression {
         now > self.expires
     }
 
-    fn applies(&self, alert: &Alert, record: Option<&Record<'_>>) -> bool {
-        if self.rule_id.as_ref().is_some_and(|r| *r != alert.rule_id) {
+    fn applies(&self, what: &Suppressed<'_>, record: Option<&Record<'_>>) -> bool {
+        if self.rule_id.as_ref().is_some_and(|r| r != what.rule_id) {
             return false;
         }
         if let Some(fp) = &self.fingerprint
-            && alert.evidence.as_ref().is_none_or(|e| e.fingerprint != *fp)
+            && what.fingerprint != Some(fp.as_str())
         {
             return false;
         }
         if let Some(re) = &self.log_group_re
-            && !re.is_match(&alert.log_group)
+            && !re.is_match(what.log_group)
         {
             return false;
         }
@@ -121,13 +120,15 @@ pub struct Suppressions {
     entries: Vec<Suppression>,
 }
 
-/// The wall clock as an event time (expiry is about the calendar, not the logs).
-pub fn wall_clock() -> EventTime {
-    EventTime::clamped(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64),
-    )
+/// What a suppression entry is compared with: an alert's rule, value and log group.
+#[derive(Debug, Clone, Copy)]
+pub struct Suppressed<'a> {
+    /// The alert's rule id.
+    pub rule_id: &'a str,
+    /// The keyed fingerprint of its value (secrets and PII).
+    pub fingerprint: Option<&'a str>,
+    /// Its log group.
+    pub log_group: &'a str,
 }
 
 impl Suppressions {
@@ -186,17 +187,17 @@ impl Suppressions {
         self.entries.is_empty()
     }
 
-    /// The first entry in force at `now` that suppresses `alert` (`record`: the log event,
+    /// The first entry in force at `now` that suppresses `what` (`record`: the log event,
     /// for field criteria; `None` for alerts of several events).
     pub fn matching(
         &self,
-        alert: &Alert,
+        what: &Suppressed<'_>,
         record: Option<&Record<'_>>,
         now: EventTime,
     ) -> Option<&Suppression> {
         self.entries
             .iter()
-            .find(|s| !s.expired(now) && s.applies(alert, record))
+            .find(|s| !s.expired(now) && s.applies(what, record))
     }
 
     /// Messages about entries past their date at `now`.
@@ -219,24 +220,12 @@ impl Suppressions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{FindingKind, Severity};
 
-    fn alert(rule: &str, group: &str) -> Alert {
-        Alert {
-            id: "x".into(),
-            rule_id: rule.into(),
-            title: "t".into(),
-            severity: Severity::High,
-            kind: FindingKind::Event,
-            log_group: group.into(),
-            log_stream: "s".into(),
-            event_ids: vec![],
-            timestamp: String::new(),
-            evidence: None,
-            group: None,
-            count: None,
-            window: None,
-            suppressed: 0,
+    fn alert<'a>(rule: &'a str, group: &'a str) -> Suppressed<'a> {
+        Suppressed {
+            rule_id: rule,
+            fingerprint: None,
+            log_group: group,
         }
     }
 

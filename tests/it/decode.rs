@@ -1,8 +1,6 @@
 //! Decoding every input format, and the errors of bad ones.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use logwarden::decode::{DecodeError, InputFormat, Limits, MessageType, TextSource, decode_input};
 
 /// (event id, timestamp, message)

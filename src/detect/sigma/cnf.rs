@@ -1,0 +1,242 @@
+//! The literal prefilter: from each rule's lowered form, in conjunctive normal form, the
+//! literals that must occur in the raw line (every clause needs one of its literals).
+
+use std::collections::HashMap;
+
+use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule};
+use rsigma_parser::{Quantifier, SelectorPattern};
+
+use crate::record::derived_value;
+
+/// Which literals must occur in a raw line for a rule to possibly match, in conjunctive normal
+/// form: every clause needs one of its literals in the line (ASCII case-insensitively). No
+/// clause means nothing is known and every line is a candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Cnf(pub(super) Vec<Vec<String>>);
+
+/// Clauses kept per rule: the most selective ones (dropping a clause only widens the filter).
+const MAX_CLAUSES: usize = 8;
+
+/// How selective a clause is: its shortest literal is long, and it has few literals.
+fn selectivity(clause: &[String]) -> (usize, usize) {
+    (
+        clause.iter().map(String::len).min().unwrap_or(0),
+        usize::MAX - clause.len(),
+    )
+}
+
+fn clause_union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl Cnf {
+    fn open() -> Cnf {
+        Cnf(Vec::new())
+    }
+
+    pub(super) fn is_open(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn best_clause(&self) -> Option<&Vec<String>> {
+        self.0.iter().max_by_key(|c| selectivity(c))
+    }
+
+    /// Conjunction: the clauses of every branch.
+    fn and(items: impl IntoIterator<Item = Cnf>) -> Cnf {
+        let mut clauses: Vec<Vec<String>> = Vec::new();
+        for item in items {
+            for c in item.0 {
+                if !clauses.contains(&c) {
+                    clauses.push(c);
+                }
+            }
+        }
+        clauses.sort_by_key(|c| std::cmp::Reverse(selectivity(c)));
+        clauses.truncate(MAX_CLAUSES);
+        Cnf(clauses)
+    }
+
+    /// Disjunction, distributed: `(a1 ∧ a2) ∨ b` is `(a1 ∨ b) ∧ (a2 ∨ b)`. When the product
+    /// grows past [`MAX_CLAUSES`] it falls back to the union of each side's best clause, which
+    /// every branch still implies.
+    ///
+    /// One-clause sides (a value list: `a ∨ b ∨ c ...`) are appended to one clause and sorted
+    /// once at the end: a list of n values costs n, not n² (it was a sixth of the cold start).
+    fn or(items: impl IntoIterator<Item = Cnf>) -> Cnf {
+        let mut acc: Option<Cnf> = None;
+        for mut item in items {
+            if item.is_open() {
+                return Cnf::open();
+            }
+            acc = Some(match acc {
+                None => item,
+                Some(mut a) if a.0.len() == 1 && item.0.len() == 1 => {
+                    a.0[0].append(&mut item.0[0]);
+                    a
+                }
+                Some(a) if a.0.len() * item.0.len() <= MAX_CLAUSES => Cnf::and(
+                    a.0.iter()
+                        .flat_map(|x| item.0.iter().map(move |y| clause_union(x, y)))
+                        .map(|c| Cnf(vec![c])),
+                ),
+                Some(a) => match (a.best_clause(), item.best_clause()) {
+                    (Some(x), Some(y)) => Cnf(vec![clause_union(x, y)]),
+                    _ => return Cnf::open(),
+                },
+            });
+        }
+        let mut cnf = acc.unwrap_or_default();
+        for clause in &mut cnf.0 {
+            clause.sort();
+            clause.dedup();
+        }
+        cnf
+    }
+}
+
+/// A literal usable against raw JSON text: ASCII, no characters JSON would escape. `/` may be
+/// escaped as `\/`, so both forms are returned.
+fn literal(s: &str) -> Cnf {
+    if s.is_empty()
+        || !s.is_ascii()
+        || s.bytes()
+            .any(|b| b == b'"' || b == b'\\' || b.is_ascii_control())
+    {
+        return Cnf::open();
+    }
+    let lower = s.to_ascii_lowercase();
+    let mut v = vec![lower.clone()];
+    if s.contains('/') {
+        v.push(lower.replace('/', "\\/"));
+    }
+    Cnf(vec![v])
+}
+
+/// The literals a matcher on `field` needs in the raw line. Values the parser can supply
+/// itself ([`derived_value`]) are not required.
+fn matcher_lits(m: &IrMatcher, field: Option<&str>) -> Cnf {
+    match m {
+        IrMatcher::Str { pattern, .. } => {
+            if let Some(f) = field {
+                let whole: String = pattern
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        IrPatternPart::Literal(s) => s.as_str(),
+                        _ => "*",
+                    })
+                    .collect();
+                if derived_value(f, &whole) {
+                    return Cnf::open();
+                }
+            }
+            pattern
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    IrPatternPart::Literal(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .max_by_key(|s| s.len())
+                .map(literal)
+                .unwrap_or_default()
+        }
+        IrMatcher::AnyOf(ms) => Cnf::or(ms.iter().map(|m| matcher_lits(m, field))),
+        IrMatcher::AllOf(ms) => Cnf::and(ms.iter().map(|m| matcher_lits(m, field))),
+        _ => Cnf::open(),
+    }
+}
+
+fn detection_lits(d: &IrDetection) -> Cnf {
+    match d {
+        IrDetection::AllOf(items) => Cnf::and(items.iter().map(|it| {
+            if it.exists == Some(false) {
+                Cnf::open()
+            } else {
+                matcher_lits(&it.matcher, it.field.as_deref())
+            }
+        })),
+        IrDetection::AnyOf(ds) => Cnf::or(ds.iter().map(detection_lits)),
+        IrDetection::Keywords(m) => matcher_lits(m, None),
+        IrDetection::ArrayMatch { body, .. } => detection_lits(body),
+        IrDetection::And(ds) => Cnf::and(ds.iter().map(detection_lits)),
+        IrDetection::Conditional { named, condition } => condition_lits(condition, named),
+    }
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((pre, post)) => {
+            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+    }
+}
+
+fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
+    match c {
+        IrCondition::Detection(name) => dets.get(name).map(detection_lits).unwrap_or_default(),
+        IrCondition::And(cs) => Cnf::and(cs.iter().map(|c| condition_lits(c, dets))),
+        IrCondition::Or(cs) => Cnf::or(cs.iter().map(|c| condition_lits(c, dets))),
+        IrCondition::Not(_) => Cnf::open(),
+        IrCondition::Selector {
+            quantifier,
+            pattern,
+        } => {
+            let selected = dets.iter().filter(|(name, _)| match pattern {
+                SelectorPattern::Them => !name.starts_with('_'),
+                SelectorPattern::Pattern(p) => glob_match(p, name),
+            });
+            let lits = selected.map(|(_, d)| detection_lits(d));
+            match quantifier {
+                Quantifier::All => Cnf::and(lits),
+                _ => Cnf::or(lits),
+            }
+        }
+    }
+}
+
+pub(super) fn rule_lits(ir: &IrRule) -> Cnf {
+    Cnf::or(
+        ir.conditions
+            .iter()
+            .map(|c| condition_lits(c, &ir.detections)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clause(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_value_list_is_one_sorted_clause_without_repeats() {
+        let cnf = Cnf::or(["b", "a", "c", "a", "b"].map(literal));
+        assert_eq!(cnf, Cnf(vec![clause(&["a", "b", "c"])]));
+    }
+
+    #[test]
+    fn a_disjunction_of_conjunctions_is_distributed() {
+        let ab = Cnf::and([literal("a"), literal("b")]);
+        let cnf = Cnf::or([ab, literal("c")]);
+        assert_eq!(cnf.0.len(), 2, "{cnf:?}");
+        assert!(cnf.0.contains(&clause(&["a", "c"])), "{cnf:?}");
+        assert!(cnf.0.contains(&clause(&["b", "c"])), "{cnf:?}");
+        // A value list then a conjunction: each side's clauses joined pairwise.
+        let cnf = Cnf::or([
+            literal("x"),
+            literal("y"),
+            Cnf::and([literal("p"), literal("q")]),
+        ]);
+        assert!(cnf.0.contains(&clause(&["p", "x", "y"])), "{cnf:?}");
+        assert!(cnf.0.contains(&clause(&["q", "x", "y"])), "{cnf:?}");
+        assert!(Cnf::or([literal("x"), Cnf::open()]).is_open());
+    }
+}

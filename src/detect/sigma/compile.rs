@@ -1,0 +1,630 @@
+//! Sigma YAML to [`EventDetectors`]: parsing (rsigma-parser), cost limits, lowering, the
+//! prefilter's clauses, and the correlations linked to the rules they count.
+
+use std::collections::HashMap;
+
+use rsigma_ir::LowerOptions;
+use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaRule};
+
+use super::cnf::{Cnf, rule_lits};
+use super::{
+    ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, CorrelationRule,
+    CorrelationSource, EventDetectors, EventRule, Grouping, LazyRule, parse_duration_ms,
+};
+use crate::detect::content::one_line;
+use crate::detect::correlation::{MAX_COUNT_THRESHOLD, Measure};
+use crate::detect::limits;
+use crate::detect::rules::{Location, RuleMeta};
+use crate::detect::{DetectorError, FindingKind, RuleIds, Severity};
+use crate::record::RecordKind;
+
+fn severity_of(level: Option<Level>) -> Severity {
+    match level {
+        Some(Level::Critical) => Severity::Critical,
+        Some(Level::High) => Severity::High,
+        Some(Level::Medium) | None => Severity::Medium,
+        Some(Level::Low) | Some(Level::Informational) => Severity::Low,
+    }
+}
+
+fn yaml_to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+fn string_list(v: Option<serde_json::Value>) -> Result<Vec<String>, String> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(|i| match i {
+                serde_json::Value::String(s) => Ok(s),
+                other => Ok(other.to_string()),
+            })
+            .collect(),
+        Some(_) => Err("must be a list of strings".to_owned()),
+    }
+}
+
+/// 1-based line of the rule's `name:` / `id:` / `title:` line, else of the value's first
+/// appearance in `text` (0 when absent).
+fn line_of_value(text: &str, value: &str) -> usize {
+    ["name: ", "id: ", "title: "]
+        .iter()
+        .find_map(|k| text.find(&format!("{k}{value}")))
+        .or_else(|| text.find(value))
+        .map(|pos| crate::detect::rules::line_of(text, pos))
+        .unwrap_or(0)
+}
+
+/// Parsed Sigma files, before compilation.
+#[derive(Default)]
+pub struct EventSources {
+    /// Path, text, and whether its rules may be compiled on first use (built-in files).
+    files: Vec<(String, String, bool)>,
+}
+
+/// A Sigma rule's id for alerts: its `name`, else `id`, else title.
+fn rule_name(name: Option<&String>, id: Option<&String>, title: &str) -> String {
+    name.or(id).cloned().unwrap_or_else(|| title.to_owned())
+}
+
+/// What [`EventSources::compile`] builds up.
+#[derive(Default)]
+struct Compiling {
+    compiled: Vec<LazyRule>,
+    rules: Vec<EventRule>,
+    /// name, id and title → rule; a key two rules share resolves to neither.
+    keys: HashMap<String, Option<usize>>,
+    lits: Vec<Cnf>,
+    correlations: Vec<(String, String, rsigma_parser::CorrelationRule)>,
+}
+
+impl Compiling {
+    fn add_file(
+        &mut self,
+        path: &str,
+        text: &str,
+        lazy: bool,
+        warnings: &mut Vec<String>,
+        ids: &mut RuleIds,
+    ) -> Result<(), DetectorError> {
+        // Built-in files are ours and checked by a test (`builtin_files_are_within_the_cost_limits`):
+        // the limits guard against user files and cost a tenth of the cold start.
+        if !lazy {
+            limits::check_yaml(path, text)?;
+        }
+        let syntax = |msg: String| DetectorError::Syntax {
+            path: path.to_owned(),
+            msg,
+        };
+        let coll =
+            rsigma_parser::parse_sigma_yaml(text).map_err(|e| syntax(one_line(&e.to_string())))?;
+        if !coll.errors.is_empty() {
+            return Err(syntax(coll.errors.join("; ")));
+        }
+        if !coll.filters.is_empty() {
+            warnings.push(format!(
+                "{path}: Sigma filter rules are not supported: skipped"
+            ));
+        }
+        for rule in coll.rules {
+            self.add_rule(rule, path, text, lazy, warnings, ids)?;
+        }
+        for corr in coll.correlations {
+            self.correlations
+                .push((path.to_owned(), text.to_owned(), corr));
+        }
+        Ok(())
+    }
+
+    fn add_rule(
+        &mut self,
+        rule: SigmaRule,
+        path: &str,
+        text: &str,
+        lazy: bool,
+        warnings: &mut Vec<String>,
+        ids: &mut RuleIds,
+    ) -> Result<(), DetectorError> {
+        let compiled = compile_detection(&rule, path, text)?;
+        let err = |msg: String| DetectorError::Rule {
+            path: path.to_owned(),
+            line: compiled.meta.location.line,
+            rule: compiled.meta.id.clone(),
+            msg,
+        };
+        if ids.claim(&compiled.meta, false, warnings)? != crate::detect::Claim::New {
+            return Ok(());
+        }
+        if !lazy {
+            sigma_cost(&rule).map_err(&err)?;
+        }
+        let ir = rsigma_ir::lower_rule(&rule, &LowerOptions::default())
+            .map_err(|e| err(one_line(&e.to_string())))?;
+        let idx = self.rules.len();
+        for key in [
+            rule.id.as_deref(),
+            rule.name.as_deref(),
+            Some(rule.title.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.keys
+                .entry(key.to_owned())
+                .and_modify(|v| {
+                    if *v != Some(idx) {
+                        *v = None;
+                    }
+                })
+                .or_insert(Some(idx));
+        }
+        self.lits.push(rule_lits(&ir));
+        let compiled_form = std::sync::OnceLock::new();
+        if !lazy {
+            let c =
+                rsigma_eval::compile_to_compiled(&ir).map_err(|e| err(one_line(&e.to_string())))?;
+            let _ = compiled_form.set(Ok(c));
+        }
+        self.compiled.push(LazyRule {
+            ir,
+            compiled: compiled_form,
+        });
+        self.rules.push(compiled);
+        Ok(())
+    }
+}
+
+/// Refuses a rule whose values expand past [`limits::MAX_SIGMA_EXPANSION`] or whose `|re`
+/// regexes are too costly.
+fn sigma_cost(rule: &SigmaRule) -> Result<(), String> {
+    use rsigma_parser::{Detection, Modifier};
+    fn expansion(value: &str, mods: &[Modifier]) -> usize {
+        let mut n = 1usize;
+        for m in mods {
+            n = n.saturating_mul(match m {
+                // Each dash may be written five ways.
+                Modifier::WindAsh => {
+                    let dashes = value.matches(['-', '/']).count().min(16) as u32;
+                    5usize.saturating_pow(dashes)
+                }
+                Modifier::Base64Offset => 3,
+                _ => 1,
+            });
+        }
+        n
+    }
+    fn walk(d: &Detection, total: &mut usize) -> Result<(), String> {
+        match d {
+            Detection::AllOf(items) => {
+                for item in items {
+                    for v in &item.values {
+                        let text = v.to_string();
+                        if item.field.modifiers.contains(&Modifier::Re) {
+                            limits::regex_cost(&text)?;
+                        }
+                        *total = total.saturating_add(expansion(&text, &item.field.modifiers));
+                    }
+                }
+            }
+            Detection::AnyOf(ds) => {
+                for x in ds {
+                    walk(x, total)?;
+                }
+            }
+            Detection::Keywords(vs) => *total = total.saturating_add(vs.len()),
+            #[allow(unreachable_patterns)]
+            _ => *total = total.saturating_add(1),
+        }
+        Ok(())
+    }
+    let mut total = 0usize;
+    for d in rule.detection.named.values() {
+        walk(d, &mut total)?;
+    }
+    if total > limits::MAX_SIGMA_EXPANSION {
+        return Err(format!(
+            "its values expand to {total} patterns (at most {}): fewer values or modifiers such as |windash",
+            limits::MAX_SIGMA_EXPANSION
+        ));
+    }
+    Ok(())
+}
+
+impl EventSources {
+    /// Adds one Sigma YAML file's text; `lazy`: compile its rules on first use (built-in
+    /// files, which CI checks), else at once.
+    pub fn add(&mut self, path: String, text: String, lazy: bool) {
+        self.files.push((path, text, lazy));
+    }
+
+    /// Whether there is nothing to compile.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Parses and compiles every file.
+    pub(crate) fn compile(
+        &self,
+        warnings: &mut Vec<String>,
+        ids: &mut RuleIds,
+    ) -> Result<EventDetectors, DetectorError> {
+        let mut c = Compiling::default();
+        for (path, text, lazy) in &self.files {
+            c.add_file(path, text, *lazy, warnings, ids)?;
+        }
+        let (correlations, fed_by_rule, fed_by_correlation) =
+            link_correlations(&mut c, warnings, ids)?;
+        let open = c.lits.iter().any(Cnf::is_open);
+        let mut literals: Vec<String> = c
+            .lits
+            .iter()
+            .flat_map(|cnf| cnf.0.iter().flatten().cloned())
+            .collect();
+        literals.sort();
+        literals.dedup();
+        let id = |l: &String| literals.binary_search(l).unwrap_or(0) as u32;
+        let clauses: Vec<Vec<Vec<u32>>> = c
+            .lits
+            .iter()
+            .map(|cnf| cnf.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
+            .collect();
+        Ok(EventDetectors {
+            compiled: c.compiled,
+            rules: c.rules,
+            clauses,
+            literals,
+            open,
+            correlations,
+            fed_by_rule,
+            fed_by_correlation,
+        })
+    }
+}
+
+type Links = (
+    Vec<CorrelationRule>,
+    Vec<Vec<(usize, u8)>>,
+    Vec<Vec<(usize, u8)>>,
+);
+
+/// Compiles the correlations once the rules they reference are known; a correlation may
+/// reference another correlation defined anywhere (compiled in dependency order; a cycle is
+/// an error).
+fn link_correlations(
+    c: &mut Compiling,
+    warnings: &mut Vec<String>,
+    ids: &mut RuleIds,
+) -> Result<Links, DetectorError> {
+    let mut pending = std::mem::take(&mut c.correlations);
+    let mut done: Vec<CorrelationRule> = Vec::new();
+    let mut corr_keys: HashMap<String, usize> = HashMap::new();
+    let mut fed_by_rule = vec![Vec::new(); c.rules.len()];
+    let mut fed_by_correlation: Vec<Vec<(usize, u8)>> = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|(_, _, corr)| {
+            corr.rules.iter().all(|r| {
+                c.keys.contains_key(r)
+                    || corr_keys.contains_key(r)
+                    || !pending_names(&pending).contains(r)
+            })
+        });
+        let (path, text, corr) = match ready {
+            Some(i) => pending.remove(i),
+            None => {
+                let (path, text, corr) = pending.remove(0);
+                let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
+                return Err(DetectorError::Rule {
+                    path: path.clone(),
+                    line: line_of_value(&text, &name),
+                    rule: name,
+                    msg: "its correlations refer to each other in a cycle".to_owned(),
+                });
+            }
+        };
+        let compiled = compile_correlation(&corr, &path, &text, &c.keys, &corr_keys, &done)?;
+        if ids.claim(&compiled.meta, false, warnings)? != crate::detect::Claim::New {
+            continue;
+        }
+        let idx = done.len();
+        for (pos, src) in compiled.sources.iter().enumerate() {
+            match *src {
+                CorrelationSource::Rule(r) => {
+                    fed_by_rule[r].push((idx, pos as u8));
+                    if !corr.generate {
+                        c.rules[r].generate = false;
+                    }
+                }
+                CorrelationSource::Correlation(k) => fed_by_correlation[k].push((idx, pos as u8)),
+            }
+        }
+        for key in [corr.id.as_ref(), corr.name.as_ref(), Some(&corr.title)]
+            .into_iter()
+            .flatten()
+        {
+            corr_keys.entry(key.clone()).or_insert(idx);
+        }
+        fed_by_correlation.push(Vec::new());
+        done.push(compiled);
+    }
+    Ok((done, fed_by_rule, fed_by_correlation))
+}
+
+fn pending_names(pending: &[(String, String, rsigma_parser::CorrelationRule)]) -> Vec<String> {
+    pending
+        .iter()
+        .flat_map(|(_, _, c)| [c.id.clone(), c.name.clone(), Some(c.title.clone())])
+        .flatten()
+        .collect()
+}
+
+fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRule, DetectorError> {
+    let name = rule_name(rule.name.as_ref(), rule.id.as_ref(), &rule.title);
+    let line = line_of_value(text, &name);
+    let err = |msg: String| DetectorError::Rule {
+        path: path.to_owned(),
+        line,
+        rule: name.clone(),
+        msg,
+    };
+    let attr = |k: &str| rule.custom_attributes.get(k).map(yaml_to_json);
+    let examples =
+        string_list(attr(ATTR_EXAMPLES)).map_err(|m| err(format!("{ATTR_EXAMPLES} {m}")))?;
+    let negative_examples =
+        string_list(attr(ATTR_NEGATIVE)).map_err(|m| err(format!("{ATTR_NEGATIVE} {m}")))?;
+    let severity_field = match attr(ATTR_SEVERITY_FIELD) {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(_) => return Err(err(format!("{ATTR_SEVERITY_FIELD} must be a field name"))),
+    };
+    let text_attr = |k: &str| match attr(k) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(err(format!("{k} must be a string"))),
+    };
+    let grouping = match text_attr("logwarden.group_by")? {
+        None => None,
+        Some(field) => {
+            let window = text_attr("logwarden.group_window")?.unwrap_or_else(|| "15m".into());
+            Some(Grouping {
+                field,
+                window_ms: parse_duration_ms(&window).ok_or_else(|| {
+                    err(format!(
+                        "logwarden.group_window `{window}` is not a duration such as 15m"
+                    ))
+                })?,
+                list_field: text_attr("logwarden.list_field")?,
+            })
+        }
+    };
+    let deployment_aware = matches!(
+        attr("logwarden.deployment_aware"),
+        Some(serde_json::Value::Bool(true))
+    );
+    Ok(EventRule {
+        meta: RuleMeta {
+            id: name.clone(),
+            title: rule.title.clone(),
+            severity: severity_of(rule.level),
+            kind: FindingKind::Event,
+            tags: rule.tags.iter().map(|t| t.to_string()).collect(),
+            location: Location {
+                file: path.to_owned(),
+                line,
+            },
+        },
+        severity_field,
+        // `generate: false` on a detection rule hides its own alerts (it only feeds
+        // correlations), as a correlation's `generate` does for the rules it references.
+        generate: !matches!(attr("generate"), Some(serde_json::Value::Bool(false))),
+        examples,
+        negative_examples,
+        grouping,
+        deployment_aware,
+        about_failures: reads_field(rule, &["errorCode", "errorMessage"]),
+        kinds: logsource_kinds(&rule.logsource),
+    })
+}
+
+/// The record kinds a Sigma `logsource` names (empty: any). A rule for CloudTrail reads only
+/// records from a CloudTrail source; rules for applications and web servers never read
+/// CloudTrail records.
+fn logsource_kinds(ls: &rsigma_parser::LogSource) -> Vec<RecordKind> {
+    use RecordKind as K;
+    let lower = |v: &Option<String>| v.as_deref().map(str::to_ascii_lowercase);
+    match (
+        lower(&ls.product).as_deref(),
+        lower(&ls.service).as_deref(),
+        lower(&ls.category).as_deref(),
+    ) {
+        (_, Some("cloudtrail"), _) => vec![K::CloudTrail],
+        (_, Some("waf"), _) => vec![K::Waf],
+        (_, Some("vpcflowlogs" | "vpcflow" | "vpc_flow"), _) => vec![K::VpcFlow],
+        (_, Some("apigateway"), _) => vec![K::ApiGatewayJson, K::ApiGatewayClf],
+        (_, _, Some("application" | "webserver")) | (_, Some("lambda"), _) => K::ALL
+            .iter()
+            .copied()
+            .filter(|k| !matches!(k, K::CloudTrail | K::VpcFlow))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether any detection of `rule` reads one of `fields`.
+fn reads_field(rule: &SigmaRule, fields: &[&str]) -> bool {
+    use rsigma_parser::Detection;
+    fn walk(d: &Detection, fields: &[&str]) -> bool {
+        match d {
+            Detection::AllOf(items) => items
+                .iter()
+                .any(|i| i.field.name.as_deref().is_some_and(|n| fields.contains(&n))),
+            Detection::AnyOf(ds) => ds.iter().any(|x| walk(x, fields)),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+    rule.detection.named.values().any(|d| walk(d, fields))
+}
+
+/// The measure and threshold of a correlation.
+fn correlation_measure(
+    corr: &rsigma_parser::CorrelationRule,
+) -> Result<(Measure, Option<String>, u64), String> {
+    let n = corr.rules.len();
+    let temporal = |m: Measure| -> Result<(Measure, Option<String>, u64), String> {
+        if !(2..=64).contains(&n) {
+            return Err("a temporal correlation needs 2 to 64 rules".to_owned());
+        }
+        if let CorrelationCondition::Extended(_) = corr.condition {
+            return Err(
+                "extended temporal conditions are not supported: every listed rule must match"
+                    .to_owned(),
+            );
+        }
+        Ok((m, None, 1))
+    };
+    let (predicates, field) = match &corr.condition {
+        CorrelationCondition::Threshold {
+            predicates, field, ..
+        } => (predicates.as_slice(), field.as_deref()),
+        CorrelationCondition::Extended(_) => (&[][..], None),
+    };
+    match corr.correlation_type {
+        CorrelationType::Temporal => return temporal(Measure::Temporal(n)),
+        CorrelationType::TemporalOrdered => return temporal(Measure::TemporalOrdered(n)),
+        _ => {}
+    }
+    let threshold = match predicates {
+        [(ConditionOperator::Gte, n)] => *n,
+        [(ConditionOperator::Gt, n)] => n.saturating_add(1),
+        _ => {
+            return Err(
+                "only a single `gte` or `gt` condition is supported (an alert fires when a span first reaches it)"
+                    .to_owned(),
+            );
+        }
+    };
+    if threshold == 0 {
+        return Err("a threshold of 0 would fire on nothing".to_owned());
+    }
+    let one_field = |what: &str| match field {
+        Some([f]) => Ok(Some(f.clone())),
+        _ => Err(format!("{what} needs exactly one condition field")),
+    };
+    let (measure, field) = match corr.correlation_type {
+        CorrelationType::EventCount => (Measure::Count, None),
+        CorrelationType::ValueCount => (Measure::Distinct, one_field("value_count")?),
+        CorrelationType::ValueSum => (Measure::Sum, one_field("value_sum")?),
+        CorrelationType::ValueAvg => (Measure::Avg, one_field("value_avg")?),
+        other => {
+            return Err(format!(
+                "correlation type `{}` is not supported (event_count, value_count, value_sum, value_avg, temporal, temporal_ordered)",
+                other.as_str()
+            ));
+        }
+    };
+    if matches!(measure, Measure::Count | Measure::Distinct) && threshold > MAX_COUNT_THRESHOLD {
+        return Err(format!(
+            "threshold {threshold} is above the largest count this engine keeps exactly ({MAX_COUNT_THRESHOLD})"
+        ));
+    }
+    Ok((measure, field, threshold))
+}
+
+fn compile_correlation(
+    corr: &rsigma_parser::CorrelationRule,
+    path: &str,
+    text: &str,
+    rule_keys: &HashMap<String, Option<usize>>,
+    corr_keys: &HashMap<String, usize>,
+    done: &[CorrelationRule],
+) -> Result<CorrelationRule, DetectorError> {
+    let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
+    let line = line_of_value(text, &name);
+    let err = |msg: String| DetectorError::Rule {
+        path: path.to_owned(),
+        line,
+        rule: name.clone(),
+        msg,
+    };
+    let mut sources = Vec::new();
+    for r in &corr.rules {
+        let src = match (rule_keys.get(r), corr_keys.get(r)) {
+            (Some(Some(i)), _) => CorrelationSource::Rule(*i),
+            (Some(None), _) => {
+                return Err(err(format!(
+                    "refers to `{r}`, which names more than one rule: refer to it by its id or name"
+                )));
+            }
+            (None, Some(&k)) => {
+                if done[k].group_by != corr.group_by {
+                    return Err(err(format!(
+                        "refers to correlation `{r}`, whose group-by differs from its own"
+                    )));
+                }
+                CorrelationSource::Correlation(k)
+            }
+            (None, None) => return Err(err(format!("refers to unknown rule `{r}`"))),
+        };
+        sources.push(src);
+    }
+    if corr.window != rsigma_parser::WindowMode::Sliding {
+        return Err(err(
+            "only sliding windows are supported (the default `window`)".to_owned(),
+        ));
+    }
+    let (measure, field, threshold) = correlation_measure(corr).map_err(&err)?;
+    let timespan_ms = i64::try_from(corr.timespan.seconds)
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .filter(|&ms| ms > 0 && ms <= 30 * 24 * 3600 * 1000)
+        .ok_or_else(|| err("timespan must be between 1 second and 30 days".to_owned()))?;
+    let tests = match corr.custom_attributes.get(ATTR_TESTS).map(yaml_to_json) {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value(v).map_err(|e| err(format!("{ATTR_TESTS}: {e}")))?,
+    };
+    Ok(CorrelationRule {
+        meta: RuleMeta {
+            id: name.clone(),
+            title: corr.title.clone(),
+            severity: severity_of(corr.level),
+            kind: FindingKind::Threshold,
+            tags: corr.tags.clone(),
+            location: Location {
+                file: path.to_owned(),
+                line,
+            },
+        },
+        measure,
+        field,
+        sources,
+        group_by: corr.group_by.clone(),
+        timespan_ms,
+        threshold,
+        tests,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built-in files skip the cost limits at load (their rules compile on first use); this
+    /// holds every one of them to the limits a user's file must meet.
+    #[test]
+    fn builtin_files_are_within_the_cost_limits() {
+        let mut rules = 0;
+        for (path, text) in crate::detect::builtin_files() {
+            if !(path.ends_with(".yml") || path.ends_with(".yaml")) {
+                continue;
+            }
+            limits::check_yaml(path, text).unwrap_or_else(|e| panic!("{e}"));
+            let coll = rsigma_parser::parse_sigma_yaml(text).unwrap_or_else(|e| panic!("{e}"));
+            for rule in &coll.rules {
+                sigma_cost(rule).unwrap_or_else(|e| panic!("{path}: {}: {e}", rule.title));
+                rules += 1;
+            }
+        }
+        assert!(rules >= 100, "only {rules} built-in Sigma rules checked");
+    }
+}

@@ -1,0 +1,20 @@
+//! logwarden's integration tests, in one binary (one link of the library instead of one per
+//! file): each module is a subject. The `aws` module needs the local AWS endpoint (moto) and
+//! the Lambda runtime emulator that `scripts/test` starts, and runs with `--features
+//! aws-tests`.
+
+mod common;
+
+#[cfg(feature = "aws-tests")]
+mod aws;
+mod cloudtrail;
+mod decode;
+mod detectors;
+mod events;
+mod hostile;
+mod metrics;
+mod parse;
+mod properties;
+mod replay;
+mod robustness;
+mod suppress;
