@@ -64,14 +64,11 @@ pub fn event_rule_matches(engine: &Engine, rule: usize, line: &str) -> bool {
     let ev = event("1".into(), Some(TEST_T0_MS), line);
     let r = &engine.detectors().events().rules()[rule];
     let source = if r.for_cloudtrail() {
-        crate::record::Source {
-            log_group: EXAMPLE_CLOUDTRAIL_LOG_GROUP,
-            kind: SourceKind::CloudTrail,
-        }
+        crate::record::Source::new(EXAMPLE_CLOUDTRAIL_LOG_GROUP, SourceKind::CloudTrail)
     } else if r.kinds == [crate::record::RecordKind::Waf] {
-        engine.source(EXAMPLE_WAF_LOG_GROUP, "test")
+        engine.sources().source(EXAMPLE_WAF_LOG_GROUP, "test")
     } else {
-        engine.source(EXAMPLE_LOG_GROUP, "test")
+        engine.sources().source(EXAMPLE_LOG_GROUP, "test")
     };
     let (_, findings) = engine.analyse(&ev, &source, &mut Workspace::default());
     findings.events.iter().any(|m| m.rule.index() == rule)

@@ -118,7 +118,7 @@ pub struct Engine {
     set: Arc<DetectorSet>,
     parser: Parser,
     fingerprints: Arc<Fingerprinter>,
-    sources: Sources,
+    sources: Arc<Sources>,
 }
 
 impl Engine {
@@ -128,7 +128,7 @@ impl Engine {
             set,
             parser: Parser::new(),
             fingerprints,
-            sources,
+            sources: Arc::new(sources),
         }
     }
 
@@ -142,14 +142,9 @@ impl Engine {
         &self.fingerprints
     }
 
-    /// Which log groups are which kind of source.
-    pub fn sources(&self) -> &Sources {
+    /// Which log groups are which kind of source (`sources().source(group, stream)`).
+    pub fn sources(&self) -> &Arc<Sources> {
         &self.sources
-    }
-
-    /// The source `log_group` / `log_stream`.
-    pub fn source<'a>(&self, log_group: &'a str, log_stream: &str) -> Source<'a> {
-        self.sources.source(log_group, log_stream)
     }
 
     /// Parses an event without analysing it (the multi-line stage reads a record's message).
@@ -282,7 +277,11 @@ mod tests {
         let real = "sk_live_9fQ27LmNpXrTs8VbWc3Yz6Ad";
         let line = format!("retry {decoy} {decoy} {decoy} then {real}");
         let event = ev(&line);
-        let (_, f) = e.analyse(&event, &e.source("app", "s"), &mut Workspace::default());
+        let (_, f) = e.analyse(
+            &event,
+            &e.sources().source("app", "s"),
+            &mut Workspace::default(),
+        );
         let stripe: Vec<&ContentFinding> = f
             .content
             .iter()
@@ -307,7 +306,11 @@ mod tests {
             line.push_str(&format!(" sk_live_{i:02}aB3dE5gH7jK9mN1pQ3sT5v"));
         }
         let event = ev(&line);
-        let (_, f) = e.analyse(&event, &e.source("app", "s"), &mut Workspace::default());
+        let (_, f) = e.analyse(
+            &event,
+            &e.sources().source("app", "s"),
+            &mut Workspace::default(),
+        );
         assert_eq!(f.content.len(), MAX_VALUES_PER_RULE);
         assert!(
             f.values_over_bound >= 40 - MAX_VALUES_PER_RULE as u64,

@@ -350,7 +350,8 @@ impl Pipeline {
                     .map(|e| (e.id.as_ref(), e.timestamp, e.message.len())),
             ));
         }
-        let source = self.engine.source(&batch.log_group, &batch.log_stream);
+        let sources = Arc::clone(self.engine.sources());
+        let source = sources.source(&batch.log_group, &batch.log_stream);
         // The names alerts show: a secret in a log group or stream name is masked too.
         let (group, stream) = (
             self.redact(&batch.log_group),

@@ -344,6 +344,7 @@ impl Settings {
             },
             sources: Sources {
                 cloudtrail_log_groups: self.cloudtrail_log_groups.clone(),
+                trusted_accounts: self.trusted_accounts.clone(),
             },
             ..Config::default()
         }

@@ -9,6 +9,7 @@ use std::cell::OnceCell;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+pub mod cloudtrail;
 mod lookup;
 use lookup::lookup;
 mod text;
@@ -201,6 +202,8 @@ pub struct Record<'a> {
     text_len: usize,
     function_name: Option<&'a str>,
     json: OnceCell<Option<serde_json::Value>>,
+    /// Accounts whose principals are not outsiders.
+    trusted_accounts: &'a [String],
 }
 
 impl std::fmt::Debug for Record<'_> {
@@ -266,6 +269,19 @@ pub struct Source<'a> {
     pub log_group: &'a str,
     /// Its kind.
     pub kind: SourceKind,
+    /// Accounts whose principals are not outsiders (besides a record's own account).
+    pub trusted_accounts: &'a [String],
+}
+
+impl<'a> Source<'a> {
+    /// A source of `kind` named `log_group`, trusting no other account.
+    pub fn new(log_group: &'a str, kind: SourceKind) -> Self {
+        Source {
+            log_group,
+            kind,
+            trusted_accounts: &[],
+        }
+    }
 }
 
 /// Which log groups and streams are which kind of source ([`SourceKind`]).
@@ -274,6 +290,8 @@ pub struct Sources {
     /// Log groups (globs with `*`) that hold CloudTrail records, besides the streams CloudTrail
     /// names itself (`<account>_CloudTrail_<region>`).
     pub cloudtrail_log_groups: Vec<String>,
+    /// Accounts whose principals are not outsiders (besides a record's own account).
+    pub trusted_accounts: Vec<String>,
 }
 
 impl Sources {
@@ -294,10 +312,11 @@ impl Sources {
     }
 
     /// The source `log_group` / `log_stream`.
-    pub fn source<'a>(&self, log_group: &'a str, log_stream: &str) -> Source<'a> {
+    pub fn source<'a>(&'a self, log_group: &'a str, log_stream: &str) -> Source<'a> {
         Source {
             log_group,
             kind: self.kind(log_group, log_stream),
+            trusted_accounts: &self.trusted_accounts,
         }
     }
 }
@@ -373,13 +392,7 @@ impl Parser {
     /// Parses one event of an application's log group `log_group` (never a CloudTrail
     /// source: see [`Parser::parse_from`]). Never fails.
     pub fn parse<'a>(&self, event: &'a LogEvent<'_>, log_group: &'a str) -> Record<'a> {
-        self.parse_from(
-            event,
-            &Source {
-                log_group,
-                kind: SourceKind::Application,
-            },
-        )
+        self.parse_from(event, &Source::new(log_group, SourceKind::Application))
     }
 
     /// Parses one event read from `source`. Never fails. A record is CloudTrail only when
@@ -397,6 +410,7 @@ impl Parser {
             text_len: 0,
             function_name: source.log_group.strip_prefix("/aws/lambda/"),
             json: OnceCell::new(),
+            trusted_accounts: source.trusted_accounts,
         };
         let trimmed = message.trim_start();
         let offset = message.len() - trimmed.len();
@@ -589,6 +603,9 @@ impl<'a> Record<'a> {
         if path == LAG_FIELD {
             return self.lag_seconds().map(FieldValue::Int);
         }
+        if self.kind == RecordKind::CloudTrail && path.starts_with("logwarden.") {
+            return cloudtrail::derived(self, path).map(FieldValue::Text);
+        }
         let Some(json) = self.json() else {
             // A text record's message is its whole line.
             return (path == "message").then_some(FieldValue::Text(self.message));
@@ -687,6 +704,7 @@ fn flatten_deep(text: &str, max: usize) -> String {
 pub fn derived_value(field: &str, value: &str) -> bool {
     match field {
         "function" => true,
+        f if f.starts_with("logwarden.") => true,
         "type" => PlatformLine::ALL
             .iter()
             .any(|k| k.type_name().eq_ignore_ascii_case(value)),
@@ -780,6 +798,7 @@ mod tests {
         // A configured log group does.
         let named = Sources {
             cloudtrail_log_groups: vec!["org-trail-*".into()],
+            trusted_accounts: Vec::new(),
         };
         assert_eq!(
             p.parse_from(&e, &named.source("org-trail-prod", "x"))

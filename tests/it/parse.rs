@@ -261,7 +261,8 @@ fn every_record_kind() {
         let ev = event(case.line, None);
         // A record is what its source says: CloudTrail from a trail's stream, WAF from a WAF
         // log group.
-        let source = Sources::default().source(
+        let sources = Sources::default();
+        let source = sources.source(
             match case.kind {
                 RecordKind::CloudTrail => "aws-cloudtrail-logs",
                 RecordKind::Waf => "aws-waf-logs-edge",
