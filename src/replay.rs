@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 
-use crate::Alert;
+use crate::alert::Alert;
 use crate::decode::TextSource;
 use crate::driver::{Driver, InputOutcome};
 use crate::engine::Engine;

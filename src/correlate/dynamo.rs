@@ -40,11 +40,11 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::{
+use super::shared::{
     BatchId, Crossing, FlushFuture, FlushReport, SharedBatch, SharedHot, SharedKey,
     SharedWindowStore, StoreError, Witness,
 };
-use crate::correlate::sliding::{Episode, Measure, Spec};
+use super::sliding::{Episode, Measure, Spec};
 use crate::error::AwsErrorKind;
 use crate::time::EventTime;
 

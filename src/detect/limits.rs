@@ -7,7 +7,7 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use super::DetectorError;
+use super::error::{DetectorError, one_line};
 
 /// Largest detector file read.
 pub const MAX_FILE_BYTES: usize = 4 << 20;
@@ -45,7 +45,7 @@ pub fn regex_cost(pattern: &str) -> Result<usize, String> {
             .nest_limit(MAX_YAML_DEPTH as u32 * 2)
             .build()
             .parse(pattern)
-            .map_err(|e| super::one_line(&e.to_string()))
+            .map_err(|e| one_line(&e.to_string()))
     };
     let hir = parse(false).or_else(|_| parse(true))?;
     let cost = hir_cost(&hir)?;

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FindingKind, Severity};
+use std::collections::HashMap;
+
+use super::error::DetectorError;
+use crate::severity::{FindingKind, Severity};
 
 /// Where a rule is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -186,4 +189,56 @@ pub struct RequiredSpec {
     /// Within this many bytes of the match.
     #[serde(default, rename = "withinColumns")]
     pub within_columns: Option<usize>,
+}
+
+/// The one resolver of rule ids across every file and rule kind.
+#[derive(Debug, Default)]
+pub(crate) struct RuleIds {
+    /// id → (location, built-in).
+    seen: HashMap<String, (String, bool)>,
+}
+
+/// What claiming an id gave.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// A new id.
+    New,
+    /// A user rule replacing the built-in rule of this id.
+    Replaces(String),
+    /// A built-in rule whose id a user rule already took (user files load after built-ins,
+    /// so this only happens for built-ins loaded later): dropped.
+    Shadowed,
+}
+
+impl RuleIds {
+    /// Claims `meta.id` for a rule; a second user rule with the same id is an error.
+    pub(crate) fn claim(
+        &mut self,
+        meta: &RuleMeta,
+        builtin: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<Claim, DetectorError> {
+        let here = meta.location.to_string();
+        match self.seen.get(&meta.id) {
+            None => {
+                self.seen.insert(meta.id.clone(), (here, builtin));
+                Ok(Claim::New)
+            }
+            Some((first, true)) if !builtin => {
+                warnings.push(format!(
+                    "{here}: rule `{}` replaces the built-in rule of the same id ({first})",
+                    meta.id
+                ));
+                self.seen.insert(meta.id.clone(), (here, false));
+                Ok(Claim::Replaces(meta.id.clone()))
+            }
+            Some((_, false)) if builtin => Ok(Claim::Shadowed),
+            Some((first, _)) => Err(DetectorError::DuplicateId {
+                path: meta.location.file.clone(),
+                line: meta.location.line,
+                rule: meta.id.clone(),
+                first: first.clone(),
+            }),
+        }
+    }
 }

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::detect::DetectorError;
+use super::error::{DetectorError, one_line};
 use crate::record::Record;
 use crate::time::EventTime;
 
@@ -136,7 +136,7 @@ impl Suppressions {
     pub fn load(&mut self, name: &str, text: &str) -> Result<(), DetectorError> {
         let file: FileSpec = toml::from_str(text).map_err(|e| DetectorError::Syntax {
             path: name.to_owned(),
-            msg: crate::detect::one_line(&e.to_string()),
+            msg: one_line(&e.to_string()),
         })?;
         for (i, e) in file.suppress.into_iter().enumerate() {
             let location = format!("{name}: suppression #{}", i + 1);

@@ -16,7 +16,13 @@
 
 use std::borrow::Cow;
 
-use super::{FieldValue, Record};
+/// What the derivations read of a record: a field as text, and the trusted accounts.
+pub trait Fields {
+    /// The field at `path` as text (strings as they are, numbers and booleans as JSON).
+    fn text(&self, path: &str) -> Option<Cow<'_, str>>;
+    /// Accounts whose principals are not outsiders.
+    fn trusted_accounts(&self) -> &[String];
+}
 
 /// The derived fields, by name.
 pub const FIELDS: &[&str] = &[
@@ -26,16 +32,12 @@ pub const FIELDS: &[&str] = &[
     "logwarden.outsider",
 ];
 
-fn text<'r>(r: &'r Record<'_>, path: &str) -> Option<Cow<'r, str>> {
-    match r.field(path)? {
-        FieldValue::Text(s) => Some(Cow::Borrowed(s)),
-        FieldValue::Json(serde_json::Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
-        other => other.to_text().map(Cow::Owned),
-    }
+fn text<'r>(r: &'r dyn Fields, path: &str) -> Option<Cow<'r, str>> {
+    r.text(path)
 }
 
 /// The value of derived field `name` for a CloudTrail record.
-pub(super) fn derived(r: &Record<'_>, name: &str) -> Option<&'static str> {
+pub(super) fn derived(r: &dyn Fields, name: &str) -> Option<&'static str> {
     match name {
         "logwarden.policy_admin" => policy_admin(r).map(|b| if b { "true" } else { "false" }),
         "logwarden.self_target" => self_target(r).then_some("true"),
@@ -118,7 +120,7 @@ fn document_admin(doc: &serde_json::Value) -> bool {
 }
 
 /// `Some(admin?)` when the call carries a policy document.
-fn policy_admin(r: &Record<'_>) -> Option<bool> {
+fn policy_admin(r: &dyn Fields) -> Option<bool> {
     let mut found = None;
     for path in [
         "requestParameters.policyDocument",
@@ -137,7 +139,7 @@ fn policy_admin(r: &Record<'_>) -> Option<bool> {
 }
 
 /// Whether the call names the caller itself as its target.
-fn self_target(r: &Record<'_>) -> bool {
+fn self_target(r: &dyn Fields) -> bool {
     match text(r, "userIdentity.type").as_deref() {
         Some("IAMUser") => {
             let me = text(r, "userIdentity.userName");
@@ -174,7 +176,7 @@ fn is_task_id(s: &str) -> bool {
 }
 
 /// Where the caller's credentials live (see the module docs).
-pub fn caller(r: &Record<'_>) -> &'static str {
+pub fn caller(r: &dyn Fields) -> &'static str {
     let kind = text(r, "userIdentity.type");
     let agent = text(r, "userAgent").unwrap_or_default();
     let source = text(r, "sourceIPAddress").unwrap_or_default();
@@ -221,7 +223,7 @@ pub fn caller(r: &Record<'_>) -> &'static str {
 }
 
 /// `anonymous` or `foreign-account` (see the module docs).
-fn outsider(r: &Record<'_>) -> Option<&'static str> {
+fn outsider(r: &dyn Fields) -> Option<&'static str> {
     let account = text(r, "userIdentity.accountId");
     if account.as_deref() == Some("ANONYMOUS_PRINCIPAL")
         || text(r, "userIdentity.type").as_deref() == Some("Anonymous")
@@ -230,7 +232,7 @@ fn outsider(r: &Record<'_>) -> Option<&'static str> {
     }
     let account = account?;
     let own = text(r, "recipientAccountId")?;
-    if account == own || r.trusted_accounts.iter().any(|t| *t == account) {
+    if account == own || r.trusted_accounts().iter().any(|t| *t == account) {
         return None;
     }
     // AWS services acting from their own accounts are not outsiders.
@@ -244,7 +246,7 @@ fn outsider(r: &Record<'_>) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::decode::LogEvent;
-    use crate::record::{Parser, Source, SourceKind};
+    use crate::record::{Parser, Record, Source, SourceKind};
 
     fn record_of(line: &str, f: impl FnOnce(&Record<'_>)) {
         let e = LogEvent {

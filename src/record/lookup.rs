@@ -1,6 +1,59 @@
 //! Dotted paths into a record's JSON, as Sigma engines read them.
 
-use super::FieldValue;
+/// A value read from a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'r> {
+    /// A field extracted from a text line.
+    Text(&'r str),
+    /// A value inside the record's JSON.
+    Json(&'r serde_json::Value),
+    /// A value the parser derived (e.g. [`LAG_FIELD`]).
+    Int(i64),
+    /// Every value a path reaches through JSON arrays (`a.items.b` with `items` a list), as
+    /// Sigma engines read such paths: the field matches when any of them matches.
+    Many(Vec<&'r serde_json::Value>),
+}
+
+impl<'r> FieldValue<'r> {
+    /// The value as text when it is a string (or a text field).
+    pub fn as_str(&self) -> Option<&'r str> {
+        match self {
+            FieldValue::Text(s) => Some(s),
+            FieldValue::Json(v) => v.as_str(),
+            FieldValue::Int(_) | FieldValue::Many(_) => None,
+        }
+    }
+
+    /// The value rendered as a string: strings as-is, numbers and booleans in JSON form.
+    /// `None` for null, objects and arrays.
+    pub fn to_text(&self) -> Option<String> {
+        match self {
+            FieldValue::Text(s) => Some((*s).to_owned()),
+            FieldValue::Json(v) => json_text(v),
+            FieldValue::Int(n) => Some(n.to_string()),
+            FieldValue::Many(vs) => vs.first().and_then(|v| json_text(v)),
+        }
+    }
+
+    /// The value as a number, when it is one (or a string holding one).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FieldValue::Text(s) => s.trim().parse().ok(),
+            FieldValue::Json(serde_json::Value::Number(n)) => n.as_f64(),
+            FieldValue::Json(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            FieldValue::Json(_) | FieldValue::Many(_) => None,
+            FieldValue::Int(n) => Some(*n as f64),
+        }
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
 
 /// Most values one path may reach through arrays (hostile JSON can hold huge lists).
 const MAX_PATH_VALUES: usize = 1024;

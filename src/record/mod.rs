@@ -11,6 +11,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 pub mod cloudtrail;
 mod lookup;
+pub use lookup::FieldValue;
 use lookup::lookup;
 mod text;
 
@@ -132,61 +133,6 @@ impl PlatformLine {
 
 /// The most fields a text line exposes (VPC Flow v2 has 14).
 const MAX_TEXT_FIELDS: usize = 16;
-
-/// A value read from a record.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldValue<'r> {
-    /// A field extracted from a text line.
-    Text(&'r str),
-    /// A value inside the record's JSON.
-    Json(&'r serde_json::Value),
-    /// A value the parser derived (e.g. [`LAG_FIELD`]).
-    Int(i64),
-    /// Every value a path reaches through JSON arrays (`a.items.b` with `items` a list), as
-    /// Sigma engines read such paths: the field matches when any of them matches.
-    Many(Vec<&'r serde_json::Value>),
-}
-
-impl<'r> FieldValue<'r> {
-    /// The value as text when it is a string (or a text field).
-    pub fn as_str(&self) -> Option<&'r str> {
-        match self {
-            FieldValue::Text(s) => Some(s),
-            FieldValue::Json(v) => v.as_str(),
-            FieldValue::Int(_) | FieldValue::Many(_) => None,
-        }
-    }
-
-    /// The value rendered as a string: strings as-is, numbers and booleans in JSON form.
-    /// `None` for null, objects and arrays.
-    pub fn to_text(&self) -> Option<String> {
-        match self {
-            FieldValue::Text(s) => Some((*s).to_owned()),
-            FieldValue::Json(v) => json_text(v),
-            FieldValue::Int(n) => Some(n.to_string()),
-            FieldValue::Many(vs) => vs.first().and_then(|v| json_text(v)),
-        }
-    }
-
-    /// The value as a number, when it is one (or a string holding one).
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            FieldValue::Text(s) => s.trim().parse().ok(),
-            FieldValue::Json(serde_json::Value::Number(n)) => n.as_f64(),
-            FieldValue::Json(serde_json::Value::String(s)) => s.trim().parse().ok(),
-            FieldValue::Json(_) | FieldValue::Many(_) => None,
-            FieldValue::Int(n) => Some(*n as f64),
-        }
-    }
-}
-
-fn json_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Some(v.to_string()),
-        _ => None,
-    }
-}
 
 /// One parsed log event. Fields are read on demand.
 pub struct Record<'a> {
@@ -621,6 +567,22 @@ impl<'a> Record<'a> {
             return lookup(inner, path);
         }
         None
+    }
+}
+
+impl cloudtrail::Fields for Record<'_> {
+    fn text(&self, path: &str) -> Option<std::borrow::Cow<'_, str>> {
+        match self.field(path)? {
+            FieldValue::Text(s) => Some(std::borrow::Cow::Borrowed(s)),
+            FieldValue::Json(serde_json::Value::String(s)) => {
+                Some(std::borrow::Cow::Borrowed(s.as_str()))
+            }
+            other => other.to_text().map(std::borrow::Cow::Owned),
+        }
+    }
+
+    fn trusted_accounts(&self) -> &[String] {
+        self.trusted_accounts
     }
 }
 

@@ -17,4 +17,5 @@ mod parse;
 mod properties;
 mod replay;
 mod robustness;
+mod structure;
 mod suppress;

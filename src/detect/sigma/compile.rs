@@ -7,16 +7,19 @@ use rsigma_ir::LowerOptions;
 use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaRule};
 
 use super::cnf::{Cnf, rule_lits};
-use super::{
-    ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, CorrelationRule,
-    CorrelationSource, EventDetectors, EventRule, Grouping, LazyRule, parse_duration_ms,
+use super::model::{
+    ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, EventDetectors, EventRule,
+    Grouping, LazyRule,
 };
-use crate::detect::content::one_line;
+use crate::detect::correlation::{CorrelationRule, CorrelationSource, parse_duration_ms};
 use crate::detect::correlation::{MAX_COUNT_THRESHOLD, Measure};
+use crate::detect::error::DetectorError;
+use crate::detect::error::one_line;
 use crate::detect::limits;
+use crate::detect::rules::{Claim, RuleIds};
 use crate::detect::rules::{Location, RuleMeta};
-use crate::detect::{DetectorError, FindingKind, RuleIds, Severity};
 use crate::record::RecordKind;
+use crate::severity::{FindingKind, Severity};
 
 fn severity_of(level: Option<Level>) -> Severity {
     match level {
@@ -133,7 +136,7 @@ impl Compiling {
             rule: compiled.meta.id.clone(),
             msg,
         };
-        if ids.claim(&compiled.meta, false, warnings)? != crate::detect::Claim::New {
+        if ids.claim(&compiled.meta, false, warnings)? != Claim::New {
             return Ok(());
         }
         if !lazy {
@@ -323,7 +326,7 @@ fn link_correlations(
             }
         };
         let compiled = compile_correlation(&corr, &path, &text, &c.keys, &corr_keys, &done)?;
-        if ids.claim(&compiled.meta, false, warnings)? != crate::detect::Claim::New {
+        if ids.claim(&compiled.meta, false, warnings)? != Claim::New {
             continue;
         }
         let idx = done.len();

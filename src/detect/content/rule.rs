@@ -1,0 +1,381 @@
+//! A compiled content rule: its regex (compiled at load or on first use), the window around a
+//! keyword hit it needs, its validator, entropy floor and allowlists, and the verdict on one
+//! regex match.
+
+use std::sync::OnceLock;
+
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use crate::detect::error::{CompileError, one_line};
+use crate::detect::rules::RuleMeta;
+use crate::detect::validate::{Validator, shannon_entropy};
+
+/// Bytes before a keyword hit that the rule's regex sees.
+pub const WINDOW_BEFORE: usize = 256;
+/// Bytes after a keyword hit that the rule's regex sees (room for a PEM block).
+pub const WINDOW_AFTER: usize = 4096;
+/// Compiled size limit of one regex.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Slack added to a bounded regex's maximum match length when sizing its window.
+pub(super) const WINDOW_SLACK: usize = 64;
+
+/// A rule regex, compiled at load (user files: errors must show at once) or on first use
+/// (the built-in rules, which CI compiles and tests, so a cold start does not pay for ~180
+/// regexes most logs never need).
+#[derive(Debug, Clone)]
+pub struct RuleRegex {
+    pattern: String,
+    cell: OnceLock<Option<Regex>>,
+}
+
+impl RuleRegex {
+    /// An already compiled regex.
+    pub fn compiled(pattern: &str, regex: Regex) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Some(regex));
+        RuleRegex {
+            pattern: pattern.to_owned(),
+            cell,
+        }
+    }
+
+    /// A regex compiled on first use.
+    pub fn lazy(pattern: &str) -> Self {
+        RuleRegex {
+            pattern: pattern.to_owned(),
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex (`None` if it does not compile, which load-time checks prevent).
+    pub fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| compile_regex(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The pattern.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+/// What a pattern's syntax tells without compiling it: capture groups and the longest match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatternShape {
+    /// Explicit capture groups.
+    pub groups: usize,
+    /// Longest possible match in bytes, if bounded.
+    pub max_len: Option<usize>,
+}
+
+/// Parses a pattern (cheap, no compilation) for its [`PatternShape`].
+pub fn pattern_shape(pattern: &str) -> Result<PatternShape, CompileError> {
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
+    };
+    // Unicode off first (as the compiler does), then on for patterns that need it.
+    let hir = parse(false).or_else(|_| parse(true))?;
+    let props = hir.properties();
+    Ok(PatternShape {
+        groups: props.explicit_captures_len(),
+        max_len: props.maximum_len(),
+    })
+}
+
+/// What a regex of an allowlist is tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowTarget {
+    /// The secret (capture group).
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The whole log line.
+    Line,
+}
+
+/// A compiled allowlist.
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    /// Its description, for `explain`.
+    pub description: Option<String>,
+    pub(crate) target: AllowTarget,
+    pub(crate) regexes: Vec<RuleRegex>,
+    /// Lowercased stopwords.
+    pub(crate) stopwords: Vec<Vec<u8>>,
+    pub(crate) and: bool,
+}
+
+impl Allowlist {
+    fn allows(&self, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
+        let target = match self.target {
+            AllowTarget::Secret => secret,
+            AllowTarget::Match => whole,
+            AllowTarget::Line => line,
+        };
+        let regex_hit = || {
+            self.regexes
+                .iter()
+                .any(|r| r.get().is_some_and(|r| r.is_match(target)))
+        };
+        let stop_hit = || self.stopwords.iter().any(|w| contains_ascii_ci(secret, w));
+        if self.and {
+            (self.regexes.is_empty() || regex_hit()) && (self.stopwords.is_empty() || stop_hit())
+        } else {
+            regex_hit() || stop_hit()
+        }
+    }
+}
+
+fn contains_ascii_ci(hay: &[u8], needle_lower: &[u8]) -> bool {
+    if needle_lower.is_empty() || needle_lower.len() > hay.len() {
+        return needle_lower.is_empty();
+    }
+    hay.windows(needle_lower.len())
+        .any(|w| w.eq_ignore_ascii_case(needle_lower))
+}
+
+/// A keyword-less rule's cheap precondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The rule runs only near a run of at least this many digits (single ` ` or `-`
+    /// separators allowed inside the run).
+    Digits(usize),
+    /// No gate: the regex runs on every message (only for user rules without keywords).
+    Always,
+}
+
+/// One compiled content rule.
+#[derive(Debug, Clone)]
+pub struct ContentRule {
+    /// Id, title (the description), severity, kind (secret or PII), tags, location.
+    pub meta: RuleMeta,
+    /// The keywords as written.
+    pub keywords: Vec<String>,
+    /// Gate for keyword-less rules.
+    pub gate: Option<Gate>,
+    /// Examples that must match.
+    pub examples: Vec<String>,
+    /// Examples that must not match.
+    pub negative_examples: Vec<String>,
+    pub(crate) regex: RuleRegex,
+    /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
+    pub(crate) cost: usize,
+    /// Required rules (resolved): index and the most bytes between the matches.
+    pub(crate) required: Vec<(u32, Option<usize>)>,
+    /// Required rule ids, before they are resolved.
+    pub(crate) required_ids: Vec<(String, Option<usize>)>,
+    /// Also run over consecutive events of a stream joined (PEM keys logged line by line).
+    pub multiline: bool,
+    /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
+    /// match (worked out on first use for built-in rules, at load for the others).
+    window: OnceLock<(usize, usize)>,
+    pub(crate) secret_group: Option<usize>,
+    pub(crate) entropy: Option<f64>,
+    pub(crate) validator: Option<Validator>,
+    pub(crate) allowlists: Vec<Allowlist>,
+}
+
+/// Compiles a rule regex: over bytes, Unicode off first (ASCII classes, faster), falling
+/// back to Unicode on for patterns that need it; size-limited.
+pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
+    let build = |unicode: bool| {
+        RegexBuilder::new(pattern)
+            .unicode(unicode)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+    };
+    build(false)
+        .or_else(|_| build(true))
+        .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
+}
+
+/// Parses and compiles a rule's pattern and checks its `secret_group` against the pattern's
+/// capture groups: what loading a rule requires. Errors are one-line messages.
+pub(crate) fn compile_checked(
+    pattern: &str,
+    secret_group: Option<usize>,
+) -> Result<(Regex, PatternShape), String> {
+    let shape = match pattern_shape(pattern) {
+        Ok(shape) => shape,
+        // The syntax parser's message is less clear than the compiler's: report that one.
+        Err(e) => return Err(compile_regex(pattern).err().unwrap_or(e).to_string()),
+    };
+    if let Some(g) = secret_group
+        && g > shape.groups
+    {
+        return Err(format!(
+            "secretGroup {g} but the regex has only {} capture group(s)",
+            shape.groups
+        ));
+    }
+    let regex = compile_regex(pattern).map_err(|e| e.to_string())?;
+    Ok((regex, shape))
+}
+
+/// The window around a keyword hit for a rule whose longest match is `max_len` (unbounded:
+/// the caps).
+fn window_for(max_len: Option<usize>) -> (usize, usize) {
+    match max_len {
+        Some(n) => (
+            (n + WINDOW_SLACK).min(WINDOW_BEFORE),
+            (n + WINDOW_SLACK).min(WINDOW_AFTER),
+        ),
+        None => (WINDOW_BEFORE, WINDOW_AFTER),
+    }
+}
+
+impl ContentRule {
+    /// What is wrong with the rule's regexes, if anything: the same checks as loading a user
+    /// rule, for the built-in ones (compiled lazily), run by `detectors check`.
+    pub fn regex_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Err(e) = compile_checked(self.regex.pattern(), self.secret_group) {
+            out.push(e);
+        }
+        for a in &self.allowlists {
+            for r in &a.regexes {
+                if let Err(e) = compile_regex(r.pattern()) {
+                    out.push(format!("allowlist {e}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Bytes before / after a keyword hit that the rule's regex needs to see.
+    pub(crate) fn window(&self) -> (usize, usize) {
+        *self.window.get_or_init(|| {
+            window_for(
+                pattern_shape(self.regex.pattern())
+                    .ok()
+                    .and_then(|s| s.max_len),
+            )
+        })
+    }
+
+    /// Builds a rule from its metadata and already-checked matching parts.
+    pub(crate) fn new(meta: RuleMeta, parts: ContentParts) -> Self {
+        ContentRule {
+            meta,
+            keywords: parts.keywords,
+            gate: parts.gate,
+            examples: parts.examples,
+            negative_examples: parts.negative_examples,
+            regex: parts.regex,
+            cost: parts.cost,
+            required: Vec::new(),
+            required_ids: parts.required,
+            multiline: parts.multiline,
+            window: match parts.max_len {
+                Some(n) => OnceLock::from(window_for(n)),
+                None => OnceLock::new(),
+            },
+            secret_group: parts.secret_group,
+            entropy: parts.entropy,
+            validator: parts.validator,
+            allowlists: parts.allowlists,
+        }
+    }
+}
+
+/// The matching parts of a content rule, checked at load.
+#[derive(Debug)]
+pub(crate) struct ContentParts {
+    pub keywords: Vec<String>,
+    pub gate: Option<Gate>,
+    pub regex: RuleRegex,
+    /// The regex's longest match, when worked out at load (`None`: on first use).
+    pub max_len: Option<Option<usize>>,
+    pub secret_group: Option<usize>,
+    pub entropy: Option<f64>,
+    pub validator: Option<Validator>,
+    pub allowlists: Vec<Allowlist>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
+    pub cost: usize,
+    /// gitleaks `[[rules.required]]`: rule ids that must match too, within so many bytes.
+    pub required: Vec<(String, Option<usize>)>,
+    /// Also run over consecutive events of a stream joined.
+    pub multiline: bool,
+}
+
+/// What became of one regex match of a content rule (or of a keyword hit without one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// A keyword occurred but the regex did not match.
+    NoMatch,
+    /// The secret capture group did not take part in the match.
+    NoSecretGroup,
+    /// The secret's entropy was under the rule's floor.
+    LowEntropy {
+        /// Its entropy, bits per byte.
+        entropy: f64,
+        /// The floor.
+        min: f64,
+    },
+    /// The validator (Luhn, IBAN, SSN) refused it.
+    Invalid,
+    /// An allowlist (by index in the rule's list) dropped it.
+    Allowlisted(usize),
+    /// A finding, at these offsets.
+    Found(usize, usize),
+}
+
+impl ContentRule {
+    /// The verdict on one regex match `ms..me` of `message` (captures in `locs`).
+    pub(super) fn verdict(
+        &self,
+        locs: &CaptureLocations,
+        message: &[u8],
+        ms: usize,
+        me: usize,
+    ) -> Verdict {
+        let group = self
+            .secret_group
+            .or(if locs.len() > 1 { Some(1) } else { None });
+        let (ss, se) = match group.and_then(|g| locs.get(g)) {
+            Some(span) => span,
+            None if self.secret_group.is_some() => return Verdict::NoSecretGroup,
+            None => (ms, me),
+        };
+        if se <= ss {
+            return Verdict::NoSecretGroup;
+        }
+        let secret = &message[ss..se];
+        if let Some(min) = self.entropy {
+            let entropy = shannon_entropy(secret);
+            if entropy < min {
+                return Verdict::LowEntropy { entropy, min };
+            }
+        }
+        if let Some(v) = self.validator
+            && !v.check(secret)
+        {
+            return Verdict::Invalid;
+        }
+        let whole = &message[ms..me];
+        if let Some(i) = self
+            .allowlists
+            .iter()
+            .position(|a| a.allows(secret, whole, message))
+        {
+            return Verdict::Allowlisted(i);
+        }
+        Verdict::Found(ss, se)
+    }
+
+    /// The description of allowlist `i`.
+    pub fn allowlist_description(&self, i: usize) -> Option<&str> {
+        self.allowlists
+            .get(i)
+            .and_then(|a| a.description.as_deref())
+    }
+}

@@ -1,0 +1,208 @@
+//! The compiled detector set: what every scan shares.
+
+use serde::Serialize;
+
+use super::content::{ContentMatch, ContentMatcher, Scratch};
+use super::issued;
+use super::rules::RuleMeta;
+use super::sigma::EventDetectors;
+use super::suppressions::Suppressions;
+use crate::severity::{FindingKind, Severity};
+
+/// The compiled detector set, shared (read-only) by every scan.
+#[derive(Debug)]
+pub struct DetectorSet {
+    content: ContentMatcher,
+    events: EventDetectors,
+    suppressions: Suppressions,
+    warnings: Vec<String>,
+}
+
+/// A rule as listed by `detectors list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    /// Rule id.
+    pub id: String,
+    /// Secret, pii, event or threshold.
+    pub kind: FindingKind,
+    /// Severity.
+    pub severity: Severity,
+    /// Description.
+    pub description: String,
+    /// Source file.
+    pub source: String,
+    /// Number of examples.
+    pub examples: usize,
+    /// Number of negative examples.
+    pub negative_examples: usize,
+}
+
+impl RuleInfo {
+    fn of(meta: &RuleMeta, examples: usize, negative_examples: usize) -> Self {
+        RuleInfo {
+            id: meta.id.clone(),
+            kind: meta.kind,
+            severity: meta.severity,
+            description: meta.title.clone(),
+            source: meta.location.file.clone(),
+            examples,
+            negative_examples,
+        }
+    }
+}
+
+impl DetectorSet {
+    /// A set of compiled parts (see `DetectorSet::builder` to load one).
+    pub(super) fn from_parts(
+        content: ContentMatcher,
+        events: EventDetectors,
+        suppressions: Suppressions,
+        warnings: Vec<String>,
+    ) -> Self {
+        DetectorSet {
+            content,
+            events,
+            suppressions,
+            warnings,
+        }
+    }
+
+    /// Warnings produced while loading (unsupported keys, skipped rules).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The content matcher.
+    pub fn content(&self) -> &ContentMatcher {
+        &self.content
+    }
+
+    /// The event (Sigma) detectors and correlations.
+    pub fn events(&self) -> &EventDetectors {
+        &self.events
+    }
+
+    /// The suppressions loaded with the set.
+    pub fn suppressions(&self) -> &Suppressions {
+        &self.suppressions
+    }
+
+    /// Scans one line in a single automaton pass: content matches are appended to `out`, and
+    /// the result says whether any event rule could match the line (its prefilter literals
+    /// occur), so that only such lines are parsed and evaluated.
+    pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) -> bool {
+        self.content.scan(message, scratch, out);
+        self.events.candidate(scratch.literal_hits())
+    }
+
+    /// Drops the matches that are identifiers AWS issues and logs by design ([`issued`]): in
+    /// a CloudTrail record (`cloudtrail`), its AWS-issued fields; anywhere, values inside an
+    /// ARN and CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS`. Returns how many were dropped.
+    /// `text` is what the scan looked at ([`Scratch::text`]); the AWS-issued values are read
+    /// from the record's own JSON `msg` and compared by value.
+    pub fn drop_aws_issued(
+        &self,
+        msg: &[u8],
+        text: &[u8],
+        cloudtrail: bool,
+        matches: &mut Vec<ContentMatch>,
+    ) -> usize {
+        if matches.is_empty() {
+            return 0;
+        }
+        let mut spans = Vec::new();
+        if cloudtrail {
+            issued::issued_spans(msg, &mut spans);
+        }
+        let before = matches.len();
+        matches.retain(|m| {
+            let secret = &text[m.start..m.end];
+            !(secret == issued::HIDDEN.as_bytes()
+                || spans
+                    .iter()
+                    .any(|&(s, e)| memchr::memmem::find(&msg[s..e], secret).is_some())
+                || issued::inside_arn(text, m.start, m.end))
+        });
+        before - matches.len()
+    }
+
+    /// `text` with every secret or personal value the content rules find in it masked as in
+    /// evidence (group values and titles built from log content go through this).
+    pub fn redact(&self, text: &str, scratch: &mut Scratch) -> String {
+        let mut found = Vec::new();
+        self.content.scan(text.as_bytes(), scratch, &mut found);
+        if found.is_empty() {
+            return text.to_owned();
+        }
+        found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+        let bytes = scratch.text(text.as_bytes()).to_vec();
+        let bytes = &bytes[..];
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for m in found {
+            if m.start < at {
+                continue;
+            }
+            out.push_str(&String::from_utf8_lossy(&bytes[at..m.start]));
+            let secret = &bytes[m.start..m.end];
+            out.push_str(&match self.content.rules()[m.rule].meta.kind {
+                FindingKind::Pii => crate::mask::mask_pii(secret),
+                _ => crate::mask::mask(secret),
+            });
+            at = m.end;
+        }
+        out.push_str(&String::from_utf8_lossy(&bytes[at..]));
+        out
+    }
+
+    /// Every rule, for listing.
+    pub fn rules(&self) -> Vec<RuleInfo> {
+        let content = self
+            .content
+            .rules()
+            .iter()
+            .map(|r| RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len()));
+        let events = self
+            .events
+            .rules()
+            .iter()
+            .map(|r| RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len()));
+        let correlations = self.events.correlations().iter().map(|c| {
+            RuleInfo::of(
+                &c.meta,
+                c.tests.iter().filter(|t| t.expect > 0).count(),
+                c.tests.iter().filter(|t| t.expect == 0).count(),
+            )
+        });
+        content.chain(events).chain(correlations).collect()
+    }
+
+    /// Every rule's tags, by rule id (finding types and ATT&CK tactics for the findings sinks).
+    pub fn tags_by_rule(&self) -> std::collections::HashMap<String, Vec<String>> {
+        self.content
+            .rules()
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.events.rules().iter().map(|r| &r.meta))
+            .chain(self.events.correlations().iter().map(|c| &c.meta))
+            .map(|m| (m.id.clone(), m.tags.clone()))
+            .collect()
+    }
+
+    /// The metadata of the rule with this id, of any kind.
+    pub fn rule(&self, id: &str) -> Option<&RuleMeta> {
+        self.content
+            .rules()
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.events.rules().iter().map(|r| &r.meta))
+            .chain(self.events.correlations().iter().map(|c| &c.meta))
+            .find(|m| m.id == id)
+    }
+}
+
+// The compiled set is shared by every invocation and thread.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync + std::panic::UnwindSafe>() {}
+    assert_send_sync::<DetectorSet>();
+};
