@@ -21,6 +21,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::alert::Alert;
+use crate::clock::{Clock, SystemClock};
 use crate::correlate::{SharedWindowStore, StoreError};
 use crate::decode::{DecodeError, Origin, RecordError, TextSource};
 use crate::pipeline::{Pipeline, Prepared, Stats};
@@ -36,13 +37,45 @@ pub const MAX_CARRY: usize = 10_000;
 pub enum MetricsOut {
     /// Nowhere.
     None,
-    /// Embedded Metric Format lines on stdout (the Lambda: CloudWatch Logs makes them metrics).
+    /// Embedded Metric Format lines (the Lambda writes them on stdout: CloudWatch Logs makes
+    /// them metrics).
     Emf {
         /// The namespace.
         namespace: String,
+        /// Where the lines go.
+        out: LineOut,
     },
     /// `PutMetricData` (the CLI).
     Put(CloudWatchPublisher),
+}
+
+/// Where lines of text go (EMF metrics): stdout, or a buffer a test reads.
+#[derive(Clone)]
+pub struct LineOut(Arc<std::sync::Mutex<dyn std::io::Write + Send>>);
+
+impl LineOut {
+    /// The process's standard output.
+    pub fn stdout() -> Self {
+        LineOut(Arc::new(std::sync::Mutex::new(std::io::stdout())))
+    }
+
+    /// Any writer.
+    pub fn to(w: impl std::io::Write + Send + 'static) -> Self {
+        LineOut(Arc::new(std::sync::Mutex::new(w)))
+    }
+
+    fn line(&self, text: &str) {
+        if let Ok(mut w) = self.0.lock() {
+            let _ = writeln!(w, "{text}");
+            let _ = w.flush();
+        }
+    }
+}
+
+impl std::fmt::Debug for LineOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineOut")
+    }
 }
 
 /// The sinks alerts are published to, besides the caller's local output.
@@ -207,6 +240,8 @@ pub struct Driver {
     in_progress: bool,
     /// The counters of the last finished run.
     last: Stats,
+    /// The wall clock (when metrics are sent).
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -232,7 +267,14 @@ impl Driver {
             report: InvocationReport::default(),
             in_progress: false,
             last: Stats::default(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The driver with `clock` for the wall-clock time of its metrics.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Shares correlation windows through `store`.
@@ -407,12 +449,10 @@ impl Driver {
         ));
         match &self.outputs.metrics {
             MetricsOut::None => Ok(()),
-            MetricsOut::Emf { namespace } => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
+            MetricsOut::Emf { namespace, out } => {
+                let now = self.clock.now().as_millis();
                 for line in emf_lines(namespace, &metrics, now) {
-                    println!("{line}");
+                    out.line(&line);
                 }
                 Ok(())
             }

@@ -442,6 +442,7 @@ impl Parts {
         let metrics = match &settings.metrics_namespace {
             Some(ns) => MetricsOut::Emf {
                 namespace: ns.clone(),
+                out: crate::driver::LineOut::stdout(),
             },
             None => MetricsOut::None,
         };

@@ -6,15 +6,14 @@
 //!
 //! Building an event is a pure function ([`ocsf_finding`]), tested apart from sending.
 
-use std::time::Duration;
-
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde_json::{Value, json};
 
+use super::retry::{CallResult, Entry, RetryPolicy, conclude};
 use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
 use crate::alert::Alert;
-use crate::detect::{FindingKind, Severity};
 use crate::error::AwsErrorKind;
+use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
 
 /// The event source.
@@ -27,8 +26,6 @@ pub const OCSF_VERSION: &str = "1.1.0";
 pub const MAX_ENTRIES: usize = 10;
 /// Bytes per `PutEvents` call (EventBridge's documented request size limit).
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
-/// Attempts per entry that failed for a retryable reason.
-pub const MAX_ATTEMPTS: u32 = 4;
 
 fn severity_id(s: Severity) -> u8 {
     match s {
@@ -176,7 +173,7 @@ pub struct EventBridgePublisher {
     account: Option<String>,
     region: Option<String>,
     tags: std::sync::Arc<std::collections::HashMap<String, Vec<String>>>,
-    backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl EventBridgePublisher {
@@ -194,7 +191,7 @@ impl EventBridgePublisher {
             account,
             region,
             tags: std::sync::Arc::new(tags),
-            backoff: Duration::from_millis(100),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -216,12 +213,12 @@ impl EventBridgePublisher {
         (e, size)
     }
 
-    /// The alerts in calls of at most 10 entries and 256 KB; an alert too large alone is
-    /// set aside as undeliverable.
-    fn batches<'a>(&self, alerts: &'a [Alert], report: &mut PublishReport) -> Vec<Vec<&'a Alert>> {
-        let mut batches: Vec<Vec<&Alert>> = Vec::new();
+    /// The alerts (indices) in calls of at most 10 entries and 256 KB; an alert too large
+    /// alone is set aside as undeliverable.
+    fn batches(&self, alerts: &[Alert], report: &mut PublishReport) -> Vec<Vec<usize>> {
+        let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut bytes = 0;
-        for a in alerts {
+        for (i, a) in alerts.iter().enumerate() {
             let (_, size) = self.entry(a);
             if size > MAX_REQUEST_BYTES {
                 report.undeliverable.push(Undeliverable {
@@ -232,11 +229,11 @@ impl EventBridgePublisher {
             }
             match batches.last_mut() {
                 Some(b) if b.len() < MAX_ENTRIES && bytes + size <= MAX_REQUEST_BYTES => {
-                    b.push(a);
+                    b.push(i);
                     bytes += size;
                 }
                 _ => {
-                    batches.push(vec![a]);
+                    batches.push(vec![i]);
                     bytes = size;
                 }
             }
@@ -244,72 +241,46 @@ impl EventBridgePublisher {
         batches
     }
 
+    /// One `PutEvents` call for the alerts `sent`: what became of each entry.
+    async fn put_once(&self, alerts: &[Alert], sent: Vec<usize>) -> CallResult {
+        let entries: Vec<PutEventsRequestEntry> =
+            sent.iter().map(|&i| self.entry(&alerts[i]).0).collect();
+        let out = self
+            .client
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| crate::error::classify(&e))?;
+        Ok(out
+            .entries()
+            .iter()
+            .map(|r| match r.error_code() {
+                None => Entry::Delivered,
+                Some(code) => {
+                    let reason = format!("{code}: {}", r.error_message().unwrap_or("no message"));
+                    if matches!(code, "InternalFailure" | "ThrottlingException") {
+                        Entry::Retry(AwsErrorKind::from_code(Some(code)), reason)
+                    } else {
+                        Entry::Refused(reason)
+                    }
+                }
+            })
+            .collect())
+    }
+
     async fn put(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
         let mut report = PublishReport::default();
-        let mut unpublished = Vec::new();
-        let mut last = (AwsErrorKind::Other, String::new());
-        let batches = self.batches(alerts, &mut report);
-        for batch in batches {
-            let mut pending = batch;
-            for attempt in 0..MAX_ATTEMPTS {
-                if attempt > 0 {
-                    tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
-                }
-                let entries: Vec<PutEventsRequestEntry> =
-                    pending.iter().map(|a| self.entry(a).0).collect();
-                let out = match self
-                    .client
-                    .put_events()
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                {
-                    Ok(out) => out,
-                    Err(e) => {
-                        last = crate::error::classify(&e);
-                        if last.0.retryable() && attempt + 1 < MAX_ATTEMPTS {
-                            continue;
-                        }
-                        break;
-                    }
-                };
-                let mut retry = Vec::new();
-                for (a, r) in pending.iter().zip(out.entries()) {
-                    match r.error_code() {
-                        None => report.published += 1,
-                        Some(code) => {
-                            let reason =
-                                format!("{code}: {}", r.error_message().unwrap_or("no message"));
-                            if matches!(code, "InternalFailure" | "ThrottlingException") {
-                                last = (AwsErrorKind::from_code(Some(code)), reason);
-                                retry.push(*a);
-                            } else {
-                                report.undeliverable.push(Undeliverable {
-                                    id: a.id.clone(),
-                                    reason,
-                                });
-                            }
-                        }
-                    }
-                }
-                pending = retry;
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            unpublished.extend(pending.iter().map(|a| a.id.clone()));
+        let mut done = Vec::new();
+        for batch in self.batches(alerts, &mut report) {
+            done.push(
+                self.retry
+                    .deliver(batch, |sent| self.put_once(alerts, sent))
+                    .await,
+            );
         }
-        if unpublished.is_empty() {
-            Ok(report)
-        } else {
-            Err(PublishError {
-                sink: "EventBridge",
-                target: self.bus.clone(),
-                kind: last.0,
-                cause: last.1,
-                unpublished,
-            })
-        }
+        let refs: Vec<&Alert> = alerts.iter().collect();
+        conclude("EventBridge", &self.bus, &refs, done, report)
     }
 }
 

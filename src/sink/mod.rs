@@ -201,5 +201,6 @@ impl<W: Write> AlertSink for TableSink<W> {
 
 pub mod eventbridge;
 pub mod metrics;
+pub mod retry;
 pub mod securityhub;
 pub mod sns;

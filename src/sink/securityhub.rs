@@ -10,22 +10,19 @@
 //!
 //! Building a finding is a pure function ([`asff_finding`]), tested apart from sending.
 
-use std::time::Duration;
-
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, Resource, Severity as AsffSeverity, SeverityLabel,
 };
 
+use super::retry::{CallResult, Entry, RetryPolicy, conclude};
 use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
 use crate::alert::Alert;
-use crate::detect::{FindingKind, Severity};
 use crate::error::AwsErrorKind;
 use crate::mask::bounded;
+use crate::severity::{FindingKind, Severity};
 
 /// Findings per `BatchImportFindings` call (the API's limit).
 pub const MAX_FINDINGS_PER_CALL: usize = 100;
-/// Attempts per finding that failed for a reason on the service's side.
-pub const MAX_ATTEMPTS: u32 = 4;
 
 /// Where findings are imported: the account, region and partition of the default product.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,7 +246,7 @@ pub struct SecurityHubPublisher {
     account: Account,
     /// Rule id → tags, for the finding types.
     tags: std::sync::Arc<std::collections::HashMap<String, Vec<String>>>,
-    backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl SecurityHubPublisher {
@@ -263,7 +260,7 @@ impl SecurityHubPublisher {
             client,
             account,
             tags: std::sync::Arc::new(tags),
-            backoff: Duration::from_millis(100),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -271,6 +268,44 @@ impl SecurityHubPublisher {
     fn finding(&self, a: &Alert, now: &str) -> Result<AwsSecurityFinding, String> {
         let tags = self.tags.get(&a.rule_id).map(Vec::as_slice).unwrap_or(&[]);
         asff_finding(a, tags, &self.account, now)
+    }
+
+    /// One `BatchImportFindings` call for the alerts `sent`: what became of each finding.
+    async fn import_once(&self, alerts: &[Alert], now: &str, sent: Vec<usize>) -> CallResult {
+        let findings = sent
+            .iter()
+            .filter_map(|&i| self.finding(&alerts[i], now).ok())
+            .collect();
+        let out = self
+            .client
+            .batch_import_findings()
+            .set_findings(Some(findings))
+            .send()
+            .await
+            .map_err(|e| crate::error::classify(&e))?;
+        let failed = out.failed_findings();
+        Ok(sent
+            .iter()
+            .map(|&i| {
+                match failed
+                    .iter()
+                    .find(|f| f.id() == Some(alerts[i].id.as_str()))
+                {
+                    None => Entry::Delivered,
+                    Some(f) => {
+                        let code = f.error_code().unwrap_or("Unknown");
+                        let reason =
+                            format!("{code}: {}", f.error_message().unwrap_or("no message"));
+                        let kind = AwsErrorKind::from_code(Some(code));
+                        if kind.retryable() {
+                            Entry::Retry(kind, reason)
+                        } else {
+                            Entry::Refused(reason)
+                        }
+                    }
+                }
+            })
+            .collect())
     }
 
     async fn import(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
@@ -281,96 +316,34 @@ impl SecurityHubPublisher {
         )
         .to_rfc3339();
         let mut report = PublishReport::default();
-        let mut unpublished = Vec::new();
-        let mut last = (AwsErrorKind::Other, String::new());
         // Alerts that cannot become a finding are set aside once, before any call.
         let mut convertible = Vec::new();
-        for a in alerts {
+        for (i, a) in alerts.iter().enumerate() {
             match self.finding(a, &now) {
-                Ok(_) => convertible.push(a),
+                Ok(_) => convertible.push(i),
                 Err(reason) => report.undeliverable.push(Undeliverable {
                     id: a.id.clone(),
                     reason,
                 }),
             }
         }
+        let mut done = Vec::new();
         for chunk in convertible.chunks(MAX_FINDINGS_PER_CALL) {
-            let mut pending: Vec<&Alert> = chunk.to_vec();
-            for attempt in 0..MAX_ATTEMPTS {
-                if attempt > 0 {
-                    tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
-                }
-                let findings = pending
-                    .iter()
-                    .filter_map(|a| self.finding(a, &now).ok())
-                    .collect();
-                let out = match self
-                    .client
-                    .batch_import_findings()
-                    .set_findings(Some(findings))
-                    .send()
-                    .await
-                {
-                    Ok(out) => out,
-                    Err(e) => {
-                        last = crate::error::classify(&e);
-                        if last.0.retryable() && attempt + 1 < MAX_ATTEMPTS {
-                            continue;
-                        }
-                        break;
-                    }
-                };
-                let retry = sort_failed(out.failed_findings(), &pending, &mut report, &mut last);
-                pending = retry;
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            unpublished.extend(pending.iter().map(|a| a.id.clone()));
+            done.push(
+                self.retry
+                    .deliver(chunk.to_vec(), |sent| self.import_once(alerts, &now, sent))
+                    .await,
+            );
         }
-        if unpublished.is_empty() {
-            Ok(report)
-        } else {
-            Err(PublishError {
-                sink: "Security Hub",
-                target: self.account.product_arn(),
-                kind: last.0,
-                cause: last.1,
-                unpublished,
-            })
-        }
+        let refs: Vec<&Alert> = alerts.iter().collect();
+        conclude(
+            "Security Hub",
+            &self.account.product_arn(),
+            &refs,
+            done,
+            report,
+        )
     }
-}
-
-/// Sorts the findings a call reported failed: the retryable ones are returned (`last` takes
-/// their error), the others set aside as undeliverable; the rest of `pending` is counted as
-/// published.
-fn sort_failed<'a>(
-    failed: &[aws_sdk_securityhub::types::ImportFindingsError],
-    pending: &[&'a Alert],
-    report: &mut PublishReport,
-    last: &mut (AwsErrorKind, String),
-) -> Vec<&'a Alert> {
-    report.published += pending.len() - failed.len().min(pending.len());
-    let mut retry = Vec::new();
-    for f in failed {
-        let code = f.error_code().unwrap_or("Unknown").to_owned();
-        let reason = format!("{code}: {}", f.error_message().unwrap_or("no message"));
-        let kind = AwsErrorKind::from_code(Some(&code));
-        let Some(a) = pending.iter().find(|a| Some(a.id.as_str()) == f.id()) else {
-            continue;
-        };
-        if kind.retryable() {
-            *last = (kind, reason);
-            retry.push(*a);
-        } else {
-            report.undeliverable.push(Undeliverable {
-                id: a.id.clone(),
-                reason,
-            });
-        }
-    }
-    retry
 }
 
 impl Publisher for SecurityHubPublisher {

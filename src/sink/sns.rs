@@ -7,10 +7,10 @@
 //! sending them ([`SnsPublisher`]).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
+use super::retry::{CallResult, Entry, RetryPolicy, conclude};
 use super::{PublishError, PublishFuture, PublishReport, Publisher, Undeliverable};
 use crate::alert::Alert;
 use crate::error::AwsErrorKind;
@@ -22,8 +22,6 @@ pub const MAX_BATCH_ENTRIES: usize = 10;
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// SNS's limit on a subject.
 pub const MAX_SUBJECT_CHARS: usize = 100;
-/// Attempts per entry before publishing is given up (and the invocation fails).
-pub const MAX_ATTEMPTS: u32 = 4;
 
 /// What the SNS message body holds for subscribers that take the `default` / `https` body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -315,7 +313,7 @@ pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
     topic_arn: String,
     format: SnsFormat,
-    backoff: Duration,
+    retry: RetryPolicy,
 }
 
 impl SnsPublisher {
@@ -325,7 +323,7 @@ impl SnsPublisher {
             client,
             topic_arn,
             format: SnsFormat::Json,
-            backoff: Duration::from_millis(100),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -340,11 +338,12 @@ impl SnsPublisher {
         &self.topic_arn
     }
 
-    /// Publishes every alert (one SNS message each). Entries SNS reports as failed for a
-    /// reason on its side are retried with backoff; entries refused for good (a sender fault)
-    /// are set aside in the report. Fails, naming the alerts not published, when the call
-    /// itself fails or entries still fail after the retries: the caller fails the invocation
-    /// and Lambda retries the batch. A failed batch of entries does not stop the others.
+    /// Publishes every alert (one SNS message each), under the one publishing policy
+    /// ([`RetryPolicy`]): entries SNS fails for a reason on its side are retried with backoff,
+    /// entries refused for good (a sender fault) are set aside in the report. Fails, naming
+    /// the alerts not published, when entries are still not delivered after the retries: the
+    /// caller fails the invocation and Lambda retries the batch. A failed batch of entries
+    /// does not stop the others.
     pub async fn publish(&self, alerts: &[Alert]) -> Result<PublishReport, PublishError> {
         let mut report = PublishReport::default();
         let messages: Vec<SnsMessage> = alerts
@@ -357,98 +356,65 @@ impl SnsPublisher {
                 m
             })
             .collect();
-        let mut failure: Option<PublishError> = None;
-        for batch in plan_batches(&messages) {
-            match self
-                .publish_batch(alerts, &messages, &batch, &mut report)
-                .await
-            {
-                Ok(()) => {}
-                Err((kind, cause, left)) => {
-                    let e = failure.get_or_insert_with(|| PublishError {
-                        sink: "SNS",
-                        target: self.topic_arn.clone(),
-                        kind,
-                        cause,
-                        unpublished: Vec::new(),
-                    });
-                    e.unpublished
-                        .extend(left.iter().map(|&i| alerts[i].id.clone()));
-                }
+        // Entries SNS's builder refuses (attribute values it cannot take) never go out.
+        let mut sendable = vec![true; messages.len()];
+        for (i, m) in messages.iter().enumerate() {
+            if let Err(reason) = entry(&format!("a{i}"), m) {
+                sendable[i] = false;
+                report.undeliverable.push(Undeliverable {
+                    id: alerts[i].id.clone(),
+                    reason,
+                });
             }
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(report),
+        let mut done = Vec::new();
+        for batch in plan_batches(&messages) {
+            let batch: Vec<usize> = batch.into_iter().filter(|&i| sendable[i]).collect();
+            done.push(
+                self.retry
+                    .deliver(batch, |sent| self.publish_once(&messages, sent))
+                    .await,
+            );
         }
+        let refs: Vec<&Alert> = alerts.iter().collect();
+        conclude("SNS", &self.topic_arn, &refs, done, report)
     }
 
-    async fn publish_batch(
-        &self,
-        alerts: &[Alert],
-        messages: &[SnsMessage],
-        batch: &[usize],
-        report: &mut PublishReport,
-    ) -> Result<(), (AwsErrorKind, String, Vec<usize>)> {
-        // Entry ids only need to be unique within a call.
-        let mut pending: Vec<usize> = batch.to_vec();
-        let mut last = (AwsErrorKind::Other, String::new());
-        for attempt in 0..MAX_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(self.backoff * 4u32.pow(attempt - 1)).await;
-            }
-            let mut entries = Vec::with_capacity(pending.len());
-            for &i in &pending {
-                match entry(&format!("a{i}"), &messages[i]) {
-                    Ok(e) => entries.push(e),
-                    Err(reason) => report.undeliverable.push(Undeliverable {
-                        id: alerts[i].id.clone(),
-                        reason,
-                    }),
+    /// One `PublishBatch` call for the messages `sent` (entry ids `a<index>`, unique within a
+    /// call): what became of each.
+    async fn publish_once(&self, messages: &[SnsMessage], sent: Vec<usize>) -> CallResult {
+        let entries = sent
+            .iter()
+            .filter_map(|&i| entry(&format!("a{i}"), &messages[i]).ok())
+            .collect();
+        let out = self
+            .client
+            .publish_batch()
+            .topic_arn(&self.topic_arn)
+            .set_publish_batch_request_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| crate::error::classify(&e))?;
+        let failed = out.failed();
+        Ok(sent
+            .iter()
+            .map(|&i| {
+                let id = format!("a{i}");
+                match failed.iter().find(|f| f.id() == id) {
+                    None => Entry::Delivered,
+                    Some(f) => {
+                        let reason =
+                            format!("{}: {}", f.code(), f.message().unwrap_or("no message"));
+                        if f.sender_fault() {
+                            // Retrying cannot help: set it aside, go on with the others.
+                            Entry::Refused(reason)
+                        } else {
+                            Entry::Retry(AwsErrorKind::from_code(Some(f.code())), reason)
+                        }
+                    }
                 }
-            }
-            let out = match self
-                .client
-                .publish_batch()
-                .topic_arn(&self.topic_arn)
-                .set_publish_batch_request_entries(Some(entries))
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    let (kind, text) = crate::error::classify(&e);
-                    return Err((kind, text, pending));
-                }
-            };
-            report.published += out.successful().len();
-            let mut retry = Vec::new();
-            for f in out.failed() {
-                let reason = format!("{}: {}", f.code(), f.message().unwrap_or("no message"));
-                let Some(i) = f
-                    .id()
-                    .strip_prefix('a')
-                    .and_then(|n| n.parse::<usize>().ok())
-                else {
-                    continue;
-                };
-                if f.sender_fault() {
-                    // Retrying cannot help: set it aside, count it, go on with the others.
-                    report.undeliverable.push(Undeliverable {
-                        id: alerts[i].id.clone(),
-                        reason,
-                    });
-                } else {
-                    last = (AwsErrorKind::from_code(Some(f.code())), reason);
-                    retry.push(i);
-                }
-            }
-            if retry.is_empty() {
-                return Ok(());
-            }
-            pending = retry;
-        }
-        Err((last.0, last.1, pending))
+            })
+            .collect())
     }
 }
 
