@@ -39,6 +39,14 @@ fn issued_path(path: &[&[u8]]) -> bool {
         .is_some_and(|k| ISSUED_KEYS.iter().any(|i| i.as_bytes() == *k))
 }
 
+/// Whether a value is an ARN in an ARN field (`roleArn`, `policyArn`, `TopicArn` ...): a
+/// well-formed ARN as a whole ([`arn_spans`]), so nothing glued to it passes for one.
+fn arn_field(path: &[&[u8]], value: &[u8]) -> bool {
+    path.last().is_some_and(|k| {
+        k.ends_with(b"Arn") || k.ends_with(b"ARN") || k.ends_with(b"arn") || k.ends_with(b"Arns")
+    }) && arn_spans(value) == [(0, value.len())]
+}
+
 /// The byte spans (into `json`) of the string values of a CloudTrail record that AWS issues
 /// (see the module docs). Malformed JSON ends the walk early; what was found stays.
 pub fn issued_spans(json: &[u8], out: &mut Vec<(usize, usize)>) {
@@ -83,7 +91,7 @@ pub fn issued_spans(json: &[u8], out: &mut Vec<(usize, usize)>) {
                     let mut path: Vec<&[u8]> = keys.iter().skip(1).copied().collect();
                     path.extend(pending_key.take());
                     path.retain(|k| !k.is_empty());
-                    if issued_path(&path) || s.starts_with(b"arn:") || s == HIDDEN.as_bytes() {
+                    if issued_path(&path) || s == HIDDEN.as_bytes() || arn_field(&path, s) {
                         out.push((i + 1, end));
                     }
                 }
@@ -114,17 +122,48 @@ fn string_end(json: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// Whether the span `start..end` of `text` lies inside an ARN token (`arn:` up to the next
-/// quote, space or delimiter).
-pub fn inside_arn(text: &[u8], start: usize, end: usize) -> bool {
-    let stop = |b: u8| {
-        b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b',' | b'<' | b'>' | b'(' | b')')
+/// The well-formed ARNs of `text`, as sorted, disjoint byte spans: `arn:<partition>:<service>:
+/// <region>:<account>:<resource>` whose resource holds only the characters AWS allows in
+/// resource names (`A-Za-z0-9 / _ + = . @ : , * -`). One pass over the text, so a line of
+/// thousands of ARNs costs what its length costs.
+pub fn arn_spans(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let allowed = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'/' | b'_' | b'+' | b'=' | b'.' | b'@' | b':' | b',' | b'*' | b'-'
+            )
     };
-    let mut s = start.min(text.len());
-    while s > 0 && !stop(text[s - 1]) {
-        s -= 1;
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&text[from..], b"arn:") {
+        let start = from + i;
+        let mut end = start;
+        while end < text.len() && allowed(text[end]) {
+            end += 1;
+        }
+        // A well-formed ARN has its six parts, and ends where a delimiter begins (a `#`, `%`,
+        // `?` or the like glued to it makes it something else).
+        let token = &text[start..end];
+        let parts = token.split(|&b| b == b':').count();
+        let clean_end = end == text.len()
+            || text[end].is_ascii_whitespace()
+            || matches!(
+                text[end],
+                b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b']' | b'}' | b'\\'
+            );
+        if parts >= 6 && clean_end {
+            out.push((start, end));
+        }
+        from = end.max(start + 4);
     }
-    text[s..].starts_with(b"arn:") && !text[s..end.min(text.len())].iter().any(|&b| stop(b))
+    out
+}
+
+/// Whether the span `start..end` lies inside one of `arns` ([`arn_spans`]).
+pub fn inside_arn(arns: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let i = arns.partition_point(|&(s, _)| s <= start);
+    i > 0 && arns[i - 1].1 >= end
 }
 
 #[cfg(test)]
@@ -161,6 +200,7 @@ mod tests {
     #[test]
     fn arn_tokens() {
         let t = b"user arn:aws:iam::123456789012:user/jane.doe@example.com logged in as jane@example.com";
+        let arns = arn_spans(t);
         let at = |s: &str| {
             let i = t
                 .windows(s.len())
@@ -169,8 +209,25 @@ mod tests {
             (i, i + s.len())
         };
         let (s, e) = at("jane.doe@example.com");
-        assert!(inside_arn(t, s, e));
+        assert!(inside_arn(&arns, s, e));
         let (s, e) = at("jane@example.com");
-        assert!(!inside_arn(t, s, e));
+        assert!(!inside_arn(&arns, s, e));
+        // Something glued to an ARN makes it no ARN.
+        let glued = b"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/x-Ab12Cd#AWSCURRENT=sk_live_x";
+        assert!(arn_spans(glued).is_empty());
+    }
+
+    #[test]
+    fn thousands_of_arns_cost_one_pass() {
+        let mut line = String::new();
+        for i in 0..20_000 {
+            line.push_str(&format!("arn:aws:iam::123456789012:user/AKIA{i:016}/"));
+        }
+        let arns = arn_spans(line.as_bytes());
+        assert_eq!(
+            arns.len(),
+            1,
+            "one token: the ARN runs on through the slashes"
+        );
     }
 }

@@ -110,18 +110,40 @@ impl DetectorSet {
         if matches.is_empty() {
             return 0;
         }
+        // The values AWS issued, by value (the scan's text is unescaped, the record's JSON not):
+        // equal to an issued value, or inside one of the few long ones (session tokens).
         let mut spans = Vec::new();
         if cloudtrail {
             issued::issued_spans(msg, &mut spans);
         }
+        let exact: std::collections::HashSet<&[u8]> =
+            spans.iter().map(|&(s, e)| &msg[s..e]).collect();
+        let long: Vec<&[u8]> = spans
+            .iter()
+            .map(|&(s, e)| &msg[s..e])
+            .filter(|v| v.len() >= 64)
+            .take(8)
+            .collect();
+        // Identifiers inside an ARN: only personal data (a user or session named after a
+        // person), never a secret, whatever is glued to the ARN.
+        let arns = if matches
+            .iter()
+            .any(|m| self.content.rules()[m.rule].meta.kind == FindingKind::Pii)
+        {
+            issued::arn_spans(text)
+        } else {
+            Vec::new()
+        };
         let before = matches.len();
         matches.retain(|m| {
             let secret = &text[m.start..m.end];
+            let pii = self.content.rules()[m.rule].meta.kind == FindingKind::Pii;
             !(secret == issued::HIDDEN.as_bytes()
-                || spans
+                || exact.contains(secret)
+                || long
                     .iter()
-                    .any(|&(s, e)| memchr::memmem::find(&msg[s..e], secret).is_some())
-                || issued::inside_arn(text, m.start, m.end))
+                    .any(|v| memchr::memmem::find(v, secret).is_some())
+                || pii && issued::inside_arn(&arns, m.start, m.end))
         });
         before - matches.len()
     }

@@ -7,11 +7,16 @@
 //!
 //! - when it holds a backslash, its escapes (`\n \t \r \b \f \" \\ \/ \uXXXX`) are decoded,
 //!   up to [`MAX_LEVELS`] times while escapes remain (JSON in JSON in JSON);
-//! - when it holds percent-escapes (`%3D`, `%2F` ...), the percent-decoded text is scanned as
-//!   well, after the first (a newline between them).
+//! - when it holds percent-escapes (`%3D`, `%2F` ...), the percent-decoded text (undone up to
+//!   [`MAX_PERCENT_LEVELS`] times: a token encoded twice) is scanned as well, after the first
+//!   (a newline between them);
+//! - when it holds base64 runs that decode to text (a credentials file or a JSON blob an
+//!   application base64-encoded), the decoded text is scanned as well, bounded
+//!   ([`MAX_BASE64_SEGMENTS`], [`MAX_BASE64_BYTES`]).
 //!
-//! A message with neither is scanned as it is, without a copy: the common case costs one
-//! `memchr` for `\` and one for `%`. Matches point into the scanned text ([`Haystack`]).
+//! A message with none is scanned as it is, without a copy: the common case costs one
+//! `memchr` for `\`, one for `%` and one pass for long base64 runs. Matches point into the
+//! scanned text ([`Haystack`]).
 
 /// Most levels of escaping decoded.
 pub const MAX_LEVELS: usize = 3;
@@ -33,10 +38,14 @@ impl Haystack {
         self.decoded_from = None;
         let has_escape = memchr::memchr(b'\\', message).is_some();
         let has_percent = has_percent_escape(message);
-        self.used = has_escape || has_percent;
+        self.tmp.clear();
+        base64_text(message, &mut self.tmp);
+        let has_base64 = !self.tmp.is_empty();
+        self.used = has_escape || has_percent || has_base64;
         if !self.used {
             return false;
         }
+        let base64 = std::mem::take(&mut self.tmp);
         self.buf.clear();
         if has_escape {
             unescape_levels(message, &mut self.buf, &mut self.tmp);
@@ -46,12 +55,30 @@ impl Haystack {
         if has_percent {
             let start = self.buf.len() + 1;
             self.buf.push(b'\n');
-            let (head, _) = self.buf.split_at(start - 1);
-            let mut decoded = Vec::with_capacity(head.len());
-            percent_decode(head, &mut decoded);
-            self.buf.extend_from_slice(&decoded);
+            // Each level of percent-encoding undone, after a newline: a value encoded twice is
+            // found in the second, a URL whose user part keeps an encoded `@` in the first.
+            let mut level = Vec::with_capacity(start);
+            percent_decode(&self.buf[..start - 1], &mut level);
+            for n in 0..MAX_PERCENT_LEVELS {
+                if n > 0 {
+                    if !has_percent_escape(&level) {
+                        break;
+                    }
+                    self.buf.push(b'\n');
+                    let mut next = Vec::with_capacity(level.len());
+                    percent_decode(&level, &mut next);
+                    level = next;
+                }
+                self.buf.extend_from_slice(&level);
+            }
             self.decoded_from = Some(start);
         }
+        if has_base64 {
+            self.buf.push(b'\n');
+            self.decoded_from.get_or_insert(self.buf.len());
+            self.buf.extend_from_slice(&base64);
+        }
+        self.tmp = base64;
         true
     }
 
@@ -63,6 +90,64 @@ impl Haystack {
     /// Where the percent-decoded part starts, if there is one.
     pub fn decoded_from(&self) -> Option<usize> {
         if self.used { self.decoded_from } else { None }
+    }
+}
+
+/// Shortest base64 run decoded (24 bytes of text).
+pub const MIN_BASE64_RUN: usize = 32;
+/// Most base64 runs of one message decoded.
+pub const MAX_BASE64_SEGMENTS: usize = 16;
+/// Most decoded bytes kept per message.
+pub const MAX_BASE64_BYTES: usize = 64 * 1024;
+
+/// Appends to `out` the text that the message's base64 runs decode to (standard or URL-safe
+/// alphabet, padded or not), each after a newline: only runs of at least [`MIN_BASE64_RUN`]
+/// characters that decode to printable text (a binary blob is not text), bounded by
+/// [`MAX_BASE64_SEGMENTS`] and [`MAX_BASE64_BYTES`]. One pass over the message.
+pub fn base64_text(message: &[u8], out: &mut Vec<u8>) {
+    use base64::Engine as _;
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let (mut i, mut segments) = (0, 0);
+    while i < message.len() && segments < MAX_BASE64_SEGMENTS && out.len() < MAX_BASE64_BYTES {
+        if !b64(message[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < message.len() && b64(message[i]) {
+            i += 1;
+        }
+        let run = &message[start..i];
+        while i < message.len() && message[i] == b'=' {
+            i += 1;
+        }
+        if run.len() < MIN_BASE64_RUN {
+            continue;
+        }
+        // Mostly letters of one case, or hex, is a word or a hash, not base64.
+        let url = run.iter().any(|&b| matches!(b, b'-' | b'_'));
+        let engine = if url {
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+        } else {
+            &base64::engine::general_purpose::STANDARD_NO_PAD
+        };
+        // A run whose length is not a whole number of base64 characters decodes its prefix.
+        let usable =
+            &run[..run.len() - run.len() % 4 + if run.len() % 4 > 1 { run.len() % 4 } else { 0 }];
+        let Ok(decoded) = engine.decode(usable) else {
+            continue;
+        };
+        let printable = decoded
+            .iter()
+            .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+            .count();
+        if decoded.len() < 16 || printable * 100 < decoded.len() * 95 {
+            continue;
+        }
+        segments += 1;
+        out.push(b'\n');
+        let room = MAX_BASE64_BYTES.saturating_sub(out.len());
+        out.extend_from_slice(&decoded[..decoded.len().min(room)]);
     }
 }
 
@@ -141,6 +226,24 @@ pub fn unescape(s: &[u8], out: &mut Vec<u8>) {
         out.push(b'\\');
         i = j + 1;
     }
+}
+
+/// Most levels of percent-encoding undone (a token encoded twice, `%253D`, is found too).
+pub const MAX_PERCENT_LEVELS: usize = 3;
+
+/// `s` percent-decoded until no escape is left, at most [`MAX_PERCENT_LEVELS`] times.
+pub fn percent_decoded_fully(s: &[u8]) -> Vec<u8> {
+    let mut cur = Vec::with_capacity(s.len());
+    percent_decode(s, &mut cur);
+    for _ in 1..MAX_PERCENT_LEVELS {
+        if !has_percent_escape(&cur) {
+            break;
+        }
+        let mut next = Vec::with_capacity(cur.len());
+        percent_decode(&cur, &mut next);
+        cur = next;
+    }
+    cur
 }
 
 /// Decodes `%XX` escapes of printable ASCII (and `+` as a space, as in form bodies); other

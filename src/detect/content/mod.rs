@@ -190,18 +190,18 @@ impl ContentMatcher {
         hay.prepare(message);
         let first = out.len();
         self.scan_text(hay.text(message), scratch, out);
-        if let Some(from) = hay.decoded_from() {
-            // A secret seen in both the text and its percent-decoded copy counts once.
+        if hay.decoded_from().is_some() {
+            // A secret seen in the text and in its decoded copies counts once (the first
+            // occurrence, in the text where it is there): matches are the same when their
+            // values decode to the same bytes.
             let text = hay.text(message);
-            let seen: Vec<(usize, &[u8])> = out[first..]
-                .iter()
-                .filter(|m| m.start < from)
-                .map(|m| (m.rule, &text[m.start..m.end]))
-                .collect();
+            let mut seen = std::collections::HashSet::new();
             let mut k = first;
             out.retain(|m| {
-                let keep =
-                    k < first || m.start < from || !seen.contains(&(m.rule, &text[m.start..m.end]));
+                let keep = k < first || {
+                    let v = crate::detect::unescape::percent_decoded_fully(&text[m.start..m.end]);
+                    seen.insert((m.rule, v))
+                };
                 k += 1;
                 keep
             });

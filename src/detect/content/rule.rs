@@ -219,14 +219,18 @@ pub(crate) fn compile_checked(
     Ok((regex, shape))
 }
 
-/// The window around a keyword hit for a rule whose longest match is `max_len` (unbounded:
-/// the caps).
+/// Longest window a bounded rule's regex sees on either side of a keyword hit.
+pub const MAX_WINDOW: usize = 16 * 1024;
+
+/// The window around a keyword hit for a rule whose longest match is `max_len`: as long as
+/// the match can be (a SAS URL's `sig=` may come 400 bytes after its `sv=`), up to
+/// [`MAX_WINDOW`]; an unbounded regex sees the caps.
 fn window_for(max_len: Option<usize>) -> (usize, usize) {
     match max_len {
-        Some(n) => (
-            (n + WINDOW_SLACK).min(WINDOW_BEFORE),
-            (n + WINDOW_SLACK).min(WINDOW_AFTER),
-        ),
+        Some(n) => {
+            let w = (n + WINDOW_SLACK).min(MAX_WINDOW);
+            (w, w)
+        }
         None => (WINDOW_BEFORE, WINDOW_AFTER),
     }
 }
