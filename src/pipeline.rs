@@ -182,6 +182,7 @@ impl Pipeline {
         self.stats.window_store_keys += report.keys;
         self.stats.window_parts_already_counted += report.parts_already_counted;
         self.stats.correlation_late += report.late;
+        self.stats.window_store_overflow += report.overflow;
         let set = Arc::clone(self.engine.detectors());
         self.correlator.feed_hot(set.events(), &report.hot);
         for c in &report.crossings {

@@ -32,6 +32,14 @@
 //! misses a span the in-process count catches. Temporal order is checked at bucket
 //! granularity. Buckets older than the timespan plus [`LATENESS_MS`] behind the newest are
 //! removed by the next update that sees them.
+//!
+//! **Items stay within DynamoDB's 400 KB under any flood.** A `value_count` item keeps at
+//! most [`MAX_ITEM_VALUES`] value hashes (and a bucket at most as many as the threshold needs:
+//! the decision stays exact); a bucket keeps at most [`MAX_MARKERS_PER_BUCKET`] retry markers
+//! (past them its counts are added without one: a retried batch may count twice there, which
+//! can only add an alert, never hide one). What is not stored is counted
+//! ([`FlushReport::overflow`]), and an update DynamoDB still refuses for the item's size is
+//! counted the same way instead of failing the batch.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -94,7 +102,40 @@ struct BucketAdd {
     sum: f64,
     values: BTreeSet<u64>,
     sources: BTreeSet<u8>,
+    /// The batches counted, each a retry marker (empty: the bucket's markers are full, its
+    /// counts go without one).
     batches: BTreeSet<BatchId>,
+}
+
+/// Most value hashes one `value_count` item keeps (16 hex digits each: about 140 KB).
+pub const MAX_ITEM_VALUES: usize = 8_000;
+/// Most retry markers one bucket keeps (16 hex digits each).
+pub const MAX_MARKERS_PER_BUCKET: usize = 256;
+
+/// How full an item was when last seen: value hashes and retry markers per bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Fullness {
+    values: HashMap<i64, usize>,
+    markers: HashMap<i64, usize>,
+    total_values: usize,
+}
+
+impl Fullness {
+    fn of(item: &Item) -> Self {
+        let mut f = Fullness::default();
+        for (name, v) in item {
+            let (Some(b), Some(n)) = (bucket_of(name), v.as_ss().ok().map(Vec::len)) else {
+                continue;
+            };
+            if name.starts_with("v_") {
+                f.values.insert(b, n);
+                f.total_values += n;
+            } else if name.starts_with("m_") {
+                f.markers.insert(b, n);
+            }
+        }
+        f
+    }
 }
 
 /// One UpdateItem, built apart from sending it.
@@ -122,6 +163,49 @@ impl UpdatePlan {
         self.values.insert(p.clone(), v);
         p
     }
+}
+
+/// A key's points as additions per (bucket, batch), within the item's bounds as last seen:
+/// value hashes past a bucket's need or the item's [`MAX_ITEM_VALUES`], and retry markers past
+/// [`MAX_MARKERS_PER_BUCKET`], are left out; returns the additions and how many points lost
+/// a value or a marker.
+fn bounded_adds(
+    spec: &Spec,
+    points: &[super::shared::SharedPoint],
+    w: i64,
+    full: &Fullness,
+) -> (BTreeMap<(i64, BatchId), BucketAdd>, u64) {
+    let per_bucket = (spec.threshold.max(1.0) as usize).min(MAX_VALUES_PER_BUCKET);
+    let mut adds: BTreeMap<(i64, BatchId), BucketAdd> = BTreeMap::new();
+    let mut values_added: HashMap<i64, usize> = HashMap::new();
+    let mut total = full.total_values;
+    let mut overflow = 0;
+    for p in points {
+        let b = p.point.time.as_millis().div_euclid(w);
+        let marked = full.markers.get(&b).copied().unwrap_or(0) < MAX_MARKERS_PER_BUCKET;
+        let key = (b, if marked { p.batch } else { 0 });
+        let a = adds.entry(key).or_default();
+        a.count += 1;
+        a.sum += p.point.num;
+        a.sources.insert(p.point.source);
+        if marked {
+            a.batches.insert(p.batch);
+        } else {
+            overflow += 1;
+        }
+        if spec.measure == Measure::Distinct && !a.values.contains(&p.point.value) {
+            let in_bucket = full.values.get(&b).copied().unwrap_or(0)
+                + values_added.get(&b).copied().unwrap_or(0);
+            if in_bucket >= per_bucket || total >= MAX_ITEM_VALUES {
+                overflow += 1;
+                continue;
+            }
+            a.values.insert(p.point.value);
+            *values_added.entry(b).or_default() += 1;
+            total += 1;
+        }
+    }
+    (adds, overflow)
 }
 
 /// The counting update of one key: its buckets' additions, the markers, the TTL, and the
@@ -171,14 +255,18 @@ fn plan_count(
                     .take(MAX_VALUES_PER_BUCKET)
                     .map(|v| hex(*v))
                     .collect();
-                add_attr(&mut p, format!("v_{b}"), AttributeValue::Ss(vs));
+                // DynamoDB refuses an empty set: a bucket whose values are all past its bound
+                // adds nothing.
+                if !vs.is_empty() {
+                    add_attr(&mut p, format!("v_{b}"), AttributeValue::Ss(vs));
+                }
             }
             Measure::Temporal(_) | Measure::TemporalOrdered(_) => {
                 let os: Vec<String> = a.sources.iter().map(u8::to_string).collect();
                 add_attr(&mut p, format!("o_{b}"), AttributeValue::Ss(os));
             }
         }
-        if spec.measure != Measure::Distinct {
+        if spec.measure != Measure::Distinct && !a.batches.is_empty() {
             let marker = format!("m_{b}");
             let ids: Vec<String> = a.batches.iter().map(|x| hex(*x)).collect();
             let mn = p.name(&marker);
@@ -192,7 +280,11 @@ fn plan_count(
     }
     let ttl = p.name(TTL_ATTRIBUTE);
     let exp = p.value(AttributeValue::N(expires_at.to_string()));
-    p.update = format!("ADD {} SET {ttl} = {exp}", add.join(", "));
+    p.update = if add.is_empty() {
+        format!("SET {ttl} = {exp}")
+    } else {
+        format!("ADD {} SET {ttl} = {exp}", add.join(", "))
+    };
     if !stale.is_empty() {
         let removed: Vec<String> = stale.iter().map(|s| p.name(s)).collect();
         p.update
@@ -342,6 +434,7 @@ struct KeyOutcome {
     hot: Vec<SharedHot>,
     requests: u64,
     already_counted: u64,
+    overflow: u64,
 }
 
 /// Correlation counts in a DynamoDB table (partition key `pk`, a string; TTL on
@@ -352,6 +445,8 @@ pub struct DynamoWindowStore {
     table: Arc<str>,
     /// Per item: the stale attributes its last returned state showed.
     stale: Arc<Mutex<HashMap<String, Vec<String>>>>,
+    /// Per item: how full its last returned state was.
+    fullness: Arc<Mutex<HashMap<String, Fullness>>>,
 }
 
 impl DynamoWindowStore {
@@ -361,6 +456,7 @@ impl DynamoWindowStore {
             client,
             table: Arc::from(table.into()),
             stale: Arc::new(Mutex::new(HashMap::new())),
+            fullness: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -420,6 +516,23 @@ impl DynamoWindowStore {
             .unwrap_or_default()
     }
 
+    fn fullness(&self, pk: &str) -> Fullness {
+        self.fullness
+            .lock()
+            .ok()
+            .and_then(|m| m.get(pk).cloned())
+            .unwrap_or_default()
+    }
+
+    fn remember_fullness(&self, pk: &str, item: &Item) {
+        if let Ok(mut m) = self.fullness.lock() {
+            if m.len() >= MAX_CACHED_KEYS {
+                m.clear();
+            }
+            m.insert(pk.to_owned(), Fullness::of(item));
+        }
+    }
+
     fn remember_stale(&self, pk: &str, item: &Item, spec: &Spec) {
         let stale = stale_attributes(item, spec);
         if let Ok(mut m) = self.stale.lock() {
@@ -440,16 +553,10 @@ impl DynamoWindowStore {
         out: &mut KeyOutcome,
     ) -> Result<Item, StoreError> {
         let w = bucket_width(&k.spec);
-        let mut adds: BTreeMap<(i64, BatchId), BucketAdd> = BTreeMap::new();
-        for p in &k.points {
-            let b = p.point.time.as_millis().div_euclid(w);
-            let a = adds.entry((b, p.batch)).or_default();
-            a.count += 1;
-            a.sum += p.point.num;
-            a.values.insert(p.point.value);
-            a.sources.insert(p.point.source);
-            a.batches.insert(p.batch);
-        }
+        let full = self.fullness(pk);
+        let (adds, overflow) = bounded_adds(&k.spec, &k.points, w, &full);
+        let mut adds = adds;
+        out.overflow += overflow;
         let newest = k
             .points
             .iter()
@@ -487,7 +594,17 @@ impl DynamoWindowStore {
             }
             out.requests += 1;
             let plan = plan_count(&k.spec, &merged, expires_at, &stale);
-            match self.send(pk, plan).await? {
+            let sent = match self.send(pk, plan).await {
+                Err(e) if e.message.contains("size") && e.message.contains("item") => {
+                    // The item is at DynamoDB's size limit despite the bounds: what is left is
+                    // counted as overflow; the batch goes on.
+                    tracing::warn!(key = %pk, error = %e.message, "window item full: counts not stored");
+                    out.overflow += adds.len() as u64;
+                    break;
+                }
+                other => other?,
+            };
+            match sent {
                 Ok(item) => {
                     for key in &chunk {
                         adds.remove(key);
@@ -516,6 +633,7 @@ impl DynamoWindowStore {
         let pk = item_key(&k.rule_id, k.key.group);
         let item = self.count(&pk, &k, &mut out).await?;
         self.remember_stale(&pk, &item, &k.spec);
+        self.remember_fullness(&pk, &item);
         let hot = hot_points(&item, &k);
         let (Some(first), Some(last)) = (hot.first().copied(), hot.last().copied()) else {
             return Ok(out);
@@ -638,6 +756,7 @@ impl SharedWindowStore for DynamoWindowStore {
                         report.requests += o.requests;
                         report.keys += 1;
                         report.parts_already_counted += o.already_counted;
+                        report.overflow += o.overflow;
                         report.crossings.extend(o.crossing);
                         report.hot.extend(o.hot);
                     }
@@ -717,6 +836,75 @@ mod tests {
         assert!(hot_at(&item, &s, t).is_some());
         // One bucket further on, the old events are out of every span.
         assert!(hot_at(&item, &s, t.add_millis(w)).is_none());
+    }
+
+    fn witness() -> Arc<super::super::shared::Witness> {
+        Arc::new(super::super::shared::Witness {
+            log_group: "g".into(),
+            log_stream: "s".into(),
+            event_id: "1".into(),
+            time: EventTime::EPOCH,
+        })
+    }
+
+    #[test]
+    fn a_flood_of_distinct_values_stays_within_the_items_bound() {
+        let s = spec(Measure::Distinct, 20.0);
+        let w = bucket_width(&s);
+        let points: Vec<super::super::shared::SharedPoint> = (0..50_000u64)
+            .map(|i| super::super::shared::SharedPoint {
+                point: crate::correlate::Point {
+                    time: EventTime::clamped(1_795_600_800_000 + (i as i64 % 600) * 1000),
+                    event: i,
+                    value: i,
+                    num: 0.0,
+                    source: 0,
+                },
+                batch: 7,
+                witness: witness(),
+            })
+            .collect();
+        let (adds, overflow) = bounded_adds(&s, &points, w, &Fullness::default());
+        let kept: usize = adds.values().map(|a| a.values.len()).sum();
+        assert!(kept <= MAX_ITEM_VALUES, "{kept}");
+        assert_eq!(kept as u64 + overflow, 50_000);
+        // Every bucket holds what the threshold needs, no more.
+        assert!(adds.values().all(|a| a.values.len() <= 20));
+        // An item seen full gets no more values, and the update is still valid.
+        let full = Fullness {
+            total_values: MAX_ITEM_VALUES,
+            ..Fullness::default()
+        };
+        let (adds, _) = bounded_adds(&s, &points[..10], w, &full);
+        let merged: BTreeMap<i64, BucketAdd> = adds.into_iter().map(|((b, _), a)| (b, a)).collect();
+        let plan = plan_count(&s, &merged, 0, &[]);
+        assert!(!plan.update.contains("ADD"), "{}", plan.update);
+    }
+
+    #[test]
+    fn a_bucket_with_full_markers_counts_without_one() {
+        let s = spec(Measure::Count, 5.0);
+        let w = bucket_width(&s);
+        let p = super::super::shared::SharedPoint {
+            point: crate::correlate::Point {
+                time: EventTime::clamped(1_795_600_800_000),
+                event: 1,
+                value: 1,
+                num: 0.0,
+                source: 0,
+            },
+            batch: 9,
+            witness: witness(),
+        };
+        let b = p.point.time.as_millis().div_euclid(w);
+        let mut full = Fullness::default();
+        full.markers.insert(b, MAX_MARKERS_PER_BUCKET);
+        let (adds, overflow) = bounded_adds(&s, &[p], w, &full);
+        assert_eq!(overflow, 1);
+        let merged: BTreeMap<i64, BucketAdd> = adds.into_iter().map(|((b, _), a)| (b, a)).collect();
+        let plan = plan_count(&s, &merged, 0, &[]);
+        assert!(plan.condition.is_empty(), "{}", plan.condition);
+        assert!(plan.update.contains("ADD"), "{}", plan.update);
     }
 
     #[test]

@@ -245,6 +245,10 @@ pub struct FlushReport {
     pub parts_already_counted: u64,
     /// Matches older than their key's lateness bound (not counted).
     pub late: u64,
+    /// Parts not stored because their item was full (values past the item's bound, retry
+    /// markers past a bucket's bound, or an update DynamoDB refused for the item's size):
+    /// counted here, the batch never failed by it.
+    pub overflow: u64,
 }
 
 /// A future returned by [`SharedWindowStore::flush`].

@@ -148,6 +148,17 @@ impl KeyState {
         self.newest
     }
 
+    /// The time lateness and trimming are measured from: the median time of the points held
+    /// (the newest time when none are). One line dated a month ahead moves the newest time,
+    /// not the median, so it cannot make every later event of its key "late" or push the real
+    /// ones out; moving the median takes more forged events than the key holds real ones.
+    pub fn watermark(&self) -> Option<EventTime> {
+        match self.points.len() {
+            0 => self.newest,
+            n => Some(self.points[n / 2].time),
+        }
+    }
+
     /// Whether an episode is open at `now`: its last hot point is within one timespan.
     pub fn in_episode(&self, now: EventTime, timespan_ms: i64) -> bool {
         self.episodes
@@ -158,8 +169,8 @@ impl KeyState {
     /// Inserts a point and re-evaluates the spans it changed.
     pub fn insert(&mut self, spec: &Spec, limits: &Limits, p: Point) -> (Outcome, usize) {
         let mut out = Outcome::default();
-        if let Some(newest) = self.newest
-            && newest.millis_since(p.time) > limits.lateness_ms
+        if let Some(mark) = self.watermark()
+            && mark.millis_since(p.time) > limits.lateness_ms
         {
             out.ignored = Ignored::Late;
             return (out, 0);
@@ -308,8 +319,10 @@ impl KeyState {
     /// Drops what no future event within the lateness bound can use, and points past the
     /// key's cap (oldest first). Returns the points dropped over the cap.
     fn trim(&mut self, spec: &Spec, limits: &Limits) -> usize {
-        let Some(newest) = self.newest else { return 0 };
-        let keep_from = newest.add_millis(-(spec.timespan_ms.saturating_add(limits.lateness_ms)));
+        let Some(mark) = self.watermark() else {
+            return 0;
+        };
+        let keep_from = mark.add_millis(-(spec.timespan_ms.saturating_add(limits.lateness_ms)));
         let old = self.points.partition_point(|q| q.time < keep_from);
         let cap = key_cap(spec, limits);
         let over = (self.points.len() - old).saturating_sub(cap);
@@ -362,7 +375,6 @@ pub struct SlidingWindows<K> {
     keys: HashMap<K, (usize, KeyState)>,
     limits: Limits,
     points: usize,
-    watermark: Option<EventTime>,
     counters: Counters,
     pressure: bool,
 }
@@ -374,7 +386,6 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
             keys: HashMap::new(),
             limits,
             points: 0,
-            watermark: None,
             counters: Counters::default(),
             pressure: false,
         }
@@ -416,7 +427,7 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
             .values()
             .filter(|(c, s)| {
                 let span = specs.get(*c).map_or(0, |sp| sp.timespan_ms);
-                s.newest.is_some_and(|n| s.in_episode(n, span))
+                s.watermark().is_some_and(|n| s.in_episode(n, span))
             })
             .count()
     }
@@ -426,7 +437,6 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
         let Some(spec) = specs.get(corr) else {
             return Outcome::default();
         };
-        self.watermark = Some(self.watermark.map_or(p.time, |w| w.max(p.time)));
         if !self.keys.contains_key(key) && self.keys.len() >= self.limits.max_keys {
             self.relieve(specs);
         }
@@ -453,12 +463,23 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
     /// Frees room: first the keys whose time is up, then (under pressure) the keys farthest
     /// from their threshold that are not in an open episode, a tenth of the keys at a time.
     fn relieve(&mut self, specs: &[Spec]) {
-        let Some(w) = self.watermark else { return };
+        // The time keys expire from: the median of the keys' own watermarks (a few keys dated
+        // ahead by a forger cannot expire every other key).
+        let mut marks: Vec<EventTime> = self
+            .keys
+            .values()
+            .filter_map(|(_, s)| s.watermark())
+            .collect();
+        if marks.is_empty() {
+            return;
+        }
+        let mid = marks.len() / 2;
+        let w = *marks.select_nth_unstable(mid).1;
         let lateness = self.limits.lateness_ms;
         let before = self.keys.len();
         self.keys.retain(|_, (c, s)| {
             let span = specs.get(*c).map_or(0, |sp| sp.timespan_ms);
-            s.newest
+            s.watermark()
                 .is_some_and(|n| w.millis_since(n) <= span.saturating_add(lateness))
         });
         self.counters.expired_keys += (before - self.keys.len()) as u64;
@@ -470,7 +491,8 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
                 .map(|(k, (c, s))| {
                     let spec = specs.get(*c);
                     let open = spec.is_some_and(|sp| {
-                        s.newest.is_some_and(|nw| s.in_episode(nw, sp.timespan_ms))
+                        s.watermark()
+                            .is_some_and(|nw| s.in_episode(nw, sp.timespan_ms))
                     });
                     let score = spec.map_or(0.0, |sp| s.pressure_score(sp));
                     (open, score, s.newest, k.clone())
@@ -489,5 +511,45 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
     fn recount(&mut self) -> usize {
         self.points = self.keys.values().map(|(_, s)| s.points.len()).sum();
         self.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(secs: i64, n: u64) -> Point {
+        Point {
+            time: EventTime::clamped(1_795_600_800_000 + secs * 1000),
+            event: n,
+            value: n,
+            num: 0.0,
+            source: 0,
+        }
+    }
+
+    /// One line dated a month ahead (a forger's, or a broken clock's) must not make every
+    /// later event of its key "late": a burst after it still opens an episode.
+    #[test]
+    fn one_line_dated_ahead_cannot_make_later_events_late() {
+        let spec = Spec {
+            measure: Measure::Count,
+            threshold: 5.0,
+            timespan_ms: 300_000,
+        };
+        let limits = Limits::default();
+        let mut key = KeyState::default();
+        for i in 0..3 {
+            key.insert(&spec, &limits, point(i, i as u64));
+        }
+        let (out, _) = key.insert(&spec, &limits, point(30 * 86_400, 99));
+        assert_eq!(out.ignored, Ignored::No);
+        let mut opened = false;
+        for i in 0..10 {
+            let (out, _) = key.insert(&spec, &limits, point(60 + i, 100 + i as u64));
+            assert_eq!(out.ignored, Ignored::No, "event {i} taken for late");
+            opened |= out.opened.is_some();
+        }
+        assert!(opened, "the burst after the outlier opened no episode");
     }
 }

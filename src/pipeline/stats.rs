@@ -65,6 +65,8 @@ pub struct Stats {
     pub window_store_keys: u64,
     /// Shared windows: batch parts the store had counted before (retries), not counted again.
     pub window_parts_already_counted: u64,
+    /// Shared windows: parts not stored because their item was full (counted, not failed).
+    pub window_store_overflow: u64,
     /// Alerts held back by storm control (reported in later alerts' `held_back`).
     pub alerts_held_back: u64,
     /// Matches grouped into a change burst's summary.
