@@ -104,6 +104,10 @@ pub(crate) struct SettingsArgs {
     /// account).
     #[arg(long = "trusted-account", value_name = "ID")]
     pub(crate) trusted_accounts: Vec<String>,
+    /// One of logwarden's own resources by exact ARN (repeatable: function, topic, key secret,
+    /// window table, stream, bus), for the self-protection rules.
+    #[arg(long = "own-resource", value_name = "ARN")]
+    pub(crate) own_resources: Vec<String>,
     /// Longest message scanned (longer ones are scanned in part).
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
     pub(crate) max_message_bytes: usize,
@@ -149,6 +153,7 @@ impl SettingsArgs {
             ignore_log_groups: self.ignore_log_groups.clone(),
             cloudtrail_log_groups: self.cloudtrail_log_groups.clone(),
             trusted_accounts: self.trusted_accounts.clone(),
+            own_resources: self.own_resources.clone(),
             max_message_bytes: self.max_message_bytes,
             sns_topic_arn: self.sns_topic_arn.clone(),
             sns_format: match self.sns_format {

@@ -45,6 +45,7 @@ pub const KNOBS: &[(&str, &str, &str)] = &[
         "CLOUDTRAIL_LOG_GROUPS",
     ),
     ("trusted_accounts", "--trusted-account", "TRUSTED_ACCOUNTS"),
+    ("own_resources", "--own-resource", "OWN_RESOURCES"),
     (
         "max_message_bytes",
         "--max-message-bytes",
@@ -94,6 +95,9 @@ pub struct Settings {
     pub cloudtrail_log_groups: Vec<String>,
     /// Accounts whose principals are not outsiders (default: the record's own account).
     pub trusted_accounts: Vec<String>,
+    /// logwarden's own resources by exact ARN (function, topic, key secret, window table,
+    /// stream, bus): self-protection rules know them by identity, not by a name.
+    pub own_resources: Vec<String>,
     /// Longest message scanned (longer ones are scanned in part).
     pub max_message_bytes: usize,
     /// SNS topic alerts are published to.
@@ -131,6 +135,7 @@ impl Default for Settings {
             ignore_log_groups: Vec::new(),
             cloudtrail_log_groups: Vec::new(),
             trusted_accounts: Vec::new(),
+            own_resources: Vec::new(),
             max_message_bytes: Limits::default().max_message_bytes,
             sns_topic_arn: None,
             sns_format: SnsFormat::Json,
@@ -246,6 +251,7 @@ impl Settings {
         s.trusted_accounts = get("TRUSTED_ACCOUNTS")
             .map(|v| list(&v))
             .unwrap_or_default();
+        s.own_resources = get("OWN_RESOURCES").map(|v| list(&v)).unwrap_or_default();
         if let Some(v) = get("MAX_MESSAGE_BYTES") {
             s.max_message_bytes = number("MAX_MESSAGE_BYTES", &v)?;
         }
@@ -344,7 +350,10 @@ impl Settings {
             },
             sources: Sources {
                 cloudtrail_log_groups: self.cloudtrail_log_groups.clone(),
-                trusted_accounts: self.trusted_accounts.clone(),
+                deployment: crate::record::Deployment {
+                    trusted_accounts: self.trusted_accounts.clone(),
+                    own_resources: self.own_resources.clone(),
+                },
             },
             ..Config::default()
         }

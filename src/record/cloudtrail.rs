@@ -13,15 +13,38 @@
 //!   `console`, `root`, else `user` / `role`.
 //! - `logwarden.outsider`: `anonymous` for unauthenticated S3 requests, `foreign-account`
 //!   when the caller's account is neither the record's own nor a trusted one; absent else.
+//! - `logwarden.own_resource`: `true` when the call names one of logwarden's own resources
+//!   by identity: its exact ARN, or its name in the ARN's own account and region. Without
+//!   configured resources (`OWN_RESOURCES`), a resource of the record's own account whose
+//!   name mentions logwarden stands in.
+//! - `logwarden.own_destination`: `true` when a subscription's destination
+//!   (`destinationArn`, or the `DestinationArn` of a subscription policy) is one of
+//!   logwarden's own resources, by exact ARN (without configured resources: a destination of
+//!   the record's own account whose name mentions logwarden).
+//! - `logwarden.foreign_destination`: `true` when that destination is in an account that is
+//!   neither the record's own nor a trusted one: logs sent out of the account.
 
 use std::borrow::Cow;
 
-/// What the derivations read of a record: a field as text, and the trusted accounts.
+/// What the deployment says of the account, from the settings: accounts whose principals are
+/// not outsiders, and logwarden's own resources (its function, topic, key secret, window
+/// table, stream, bus: their exact ARNs, from the template's outputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deployment {
+    /// Accounts trusted besides a record's own.
+    pub trusted_accounts: Vec<String>,
+    /// logwarden's own resources, by exact ARN (or name).
+    pub own_resources: Vec<String>,
+}
+
+/// What the derivations read of a record: a field as text, and the deployment's facts.
 pub trait Fields {
     /// The field at `path` as text (strings as they are, numbers and booleans as JSON).
     fn text(&self, path: &str) -> Option<Cow<'_, str>>;
-    /// Accounts whose principals are not outsiders.
-    fn trusted_accounts(&self) -> &[String];
+    /// The deployment's facts.
+    fn deployment(&self) -> &Deployment;
+    /// Calls `visit` with every string value under `path` (bounded).
+    fn strings_under(&self, path: &str, visit: &mut dyn FnMut(&str));
 }
 
 /// The derived fields, by name.
@@ -30,6 +53,9 @@ pub const FIELDS: &[&str] = &[
     "logwarden.self_target",
     "logwarden.caller",
     "logwarden.outsider",
+    "logwarden.own_resource",
+    "logwarden.own_destination",
+    "logwarden.foreign_destination",
 ];
 
 fn text<'r>(r: &'r dyn Fields, path: &str) -> Option<Cow<'r, str>> {
@@ -43,6 +69,13 @@ pub(super) fn derived(r: &dyn Fields, name: &str) -> Option<&'static str> {
         "logwarden.self_target" => self_target(r).then_some("true"),
         "logwarden.caller" => Some(caller(r)),
         "logwarden.outsider" => outsider(r),
+        "logwarden.own_resource" => own_resource(r).then_some("true"),
+        "logwarden.own_destination" => destination(r)
+            .is_some_and(|d| is_own(r, &d))
+            .then_some("true"),
+        "logwarden.foreign_destination" => destination(r)
+            .is_some_and(|d| foreign_account(r, &d))
+            .then_some("true"),
         _ => None,
     }
 }
@@ -222,6 +255,77 @@ pub fn caller(r: &dyn Fields) -> &'static str {
     }
 }
 
+/// The parts of an ARN: partition, service, region, account, resource.
+fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
+    let mut it = arn.strip_prefix("arn:")?.splitn(5, ':');
+    Some((it.next()?, it.next()?, it.next()?, it.next()?, it.next()?))
+}
+
+/// The name an ARN's resource goes by (`function:logwarden` → `logwarden`, `table/w` → `w`).
+fn arn_name(resource: &str) -> &str {
+    resource
+        .rsplit([':', '/'])
+        .find(|p| !p.is_empty())
+        .unwrap_or(resource)
+}
+
+/// Whether `value` names one of logwarden's own resources (see the module docs).
+fn is_own(r: &dyn Fields, value: &str) -> bool {
+    let own = &r.deployment().own_resources;
+    let account = text(r, "recipientAccountId");
+    if own.is_empty() {
+        // No identity configured: a resource of this account whose name mentions logwarden.
+        let same_account = match arn_parts(value) {
+            Some((_, _, _, acct, _)) => account
+                .as_deref()
+                .is_none_or(|a| a == acct || acct.is_empty()),
+            None => true,
+        };
+        return same_account && value.to_ascii_lowercase().contains("logwarden");
+    }
+    let region = text(r, "awsRegion");
+    own.iter().any(|o| {
+        o == value
+            || !value.contains(':')
+                && arn_parts(o).is_some_and(|(_, _, reg, acct, res)| {
+                    arn_name(res) == value
+                        && account.as_deref() == Some(acct)
+                        && (reg.is_empty() || region.as_deref() == Some(reg))
+                })
+    })
+}
+
+/// Whether the call names one of logwarden's own resources in its parameters.
+fn own_resource(r: &dyn Fields) -> bool {
+    let mut hit = false;
+    r.strings_under("requestParameters", &mut |s| hit = hit || is_own(r, s));
+    hit
+}
+
+/// A subscription's destination: `destinationArn`, or the `DestinationArn` inside a
+/// subscription filter policy document.
+fn destination(r: &dyn Fields) -> Option<String> {
+    if let Some(d) = text(r, "requestParameters.destinationArn") {
+        return Some(d.into_owned());
+    }
+    let doc = text(r, "requestParameters.policyDocument")?;
+    let v: serde_json::Value = serde_json::from_str(&percent_decoded(&doc)).ok()?;
+    v.get("DestinationArn")
+        .and_then(|d| d.as_str())
+        .map(str::to_owned)
+}
+
+/// Whether an ARN lies in an account that is neither the record's own nor a trusted one.
+fn foreign_account(r: &dyn Fields, arn: &str) -> bool {
+    let Some((_, _, _, acct, _)) = arn_parts(arn) else {
+        return false;
+    };
+    let own = text(r, "recipientAccountId");
+    !acct.is_empty()
+        && own.as_deref().is_some_and(|o| o != acct)
+        && !r.deployment().trusted_accounts.iter().any(|t| t == acct)
+}
+
 /// `anonymous` or `foreign-account` (see the module docs).
 fn outsider(r: &dyn Fields) -> Option<&'static str> {
     let account = text(r, "userIdentity.accountId");
@@ -232,7 +336,12 @@ fn outsider(r: &dyn Fields) -> Option<&'static str> {
     }
     let account = account?;
     let own = text(r, "recipientAccountId")?;
-    if account == own || r.trusted_accounts().iter().any(|t| *t == account) {
+    if account == own
+        || r.deployment()
+            .trusted_accounts
+            .iter()
+            .any(|t| *t == account)
+    {
         return None;
     }
     // AWS services acting from their own accounts are not outsiders.
@@ -328,6 +437,55 @@ mod tests {
             )),
             |r| assert_eq!(derived(r, "logwarden.self_target"), None),
         );
+    }
+
+    #[test]
+    fn own_resources_are_known_by_identity_not_by_name() {
+        let deployment = Deployment {
+            trusted_accounts: Vec::new(),
+            own_resources: vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:logwarden".into(),
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:logwarden-key-Ab12Cd".into(),
+            ],
+        };
+        let check = |line: &str, field: &str, want: Option<&str>| {
+            let e = LogEvent {
+                id: Cow::Borrowed("1"),
+                timestamp: None,
+                message: Cow::Borrowed(line),
+                truncated: false,
+            };
+            let source = Source {
+                log_group: "trail",
+                kind: SourceKind::CloudTrail,
+                deployment: &deployment,
+            };
+            let r = Parser::new().parse_from(&e, &source);
+            assert_eq!(derived(&r, field), want, "{field} of {line}");
+        };
+        let put = |dest: &str| {
+            ct(&format!(
+                r#""eventName":"PutSubscriptionFilter","awsRegion":"us-east-1","requestParameters":{{"filterName":"logwarden","destinationArn":"{dest}"}}"#
+            ))
+        };
+        check(
+            &put("arn:aws:lambda:us-east-1:123456789012:function:logwarden"),
+            "logwarden.own_destination",
+            Some("true"),
+        );
+        // Another account's function named logwarden is not logwarden.
+        let foreign = put("arn:aws:lambda:us-east-1:444455556666:function:logwarden");
+        check(&foreign, "logwarden.own_destination", None);
+        check(&foreign, "logwarden.foreign_destination", Some("true"));
+        // A name in the ARN's own account and region is the resource.
+        let by_name = ct(
+            r#""eventName":"UpdateFunctionConfiguration20150331v2","awsRegion":"us-east-1","requestParameters":{"functionName":"logwarden"}"#,
+        );
+        check(&by_name, "logwarden.own_resource", Some("true"));
+        let other_region = ct(
+            r#""eventName":"UpdateFunctionConfiguration20150331v2","awsRegion":"eu-west-1","requestParameters":{"functionName":"logwarden"}"#,
+        );
+        check(&other_region, "logwarden.own_resource", None);
     }
 
     #[test]

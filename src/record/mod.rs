@@ -10,6 +10,7 @@ use std::cell::OnceCell;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 pub mod cloudtrail;
+pub use cloudtrail::Deployment;
 mod lookup;
 pub use lookup::FieldValue;
 use lookup::lookup;
@@ -148,8 +149,8 @@ pub struct Record<'a> {
     text_len: usize,
     function_name: Option<&'a str>,
     json: OnceCell<Option<serde_json::Value>>,
-    /// Accounts whose principals are not outsiders.
-    trusted_accounts: &'a [String],
+    /// What the deployment says of the account.
+    deployment: &'a Deployment,
 }
 
 impl std::fmt::Debug for Record<'_> {
@@ -215,17 +216,23 @@ pub struct Source<'a> {
     pub log_group: &'a str,
     /// Its kind.
     pub kind: SourceKind,
-    /// Accounts whose principals are not outsiders (besides a record's own account).
-    pub trusted_accounts: &'a [String],
+    /// What the deployment says of the account (trusted accounts, logwarden's resources).
+    pub deployment: &'a Deployment,
 }
 
+/// No deployment facts: no other account trusted, no resource of logwarden's known.
+pub static NO_DEPLOYMENT: Deployment = Deployment {
+    trusted_accounts: Vec::new(),
+    own_resources: Vec::new(),
+};
+
 impl<'a> Source<'a> {
-    /// A source of `kind` named `log_group`, trusting no other account.
+    /// A source of `kind` named `log_group`, knowing no deployment facts.
     pub fn new(log_group: &'a str, kind: SourceKind) -> Self {
         Source {
             log_group,
             kind,
-            trusted_accounts: &[],
+            deployment: &NO_DEPLOYMENT,
         }
     }
 }
@@ -236,8 +243,8 @@ pub struct Sources {
     /// Log groups (globs with `*`) that hold CloudTrail records, besides the streams CloudTrail
     /// names itself (`<account>_CloudTrail_<region>`).
     pub cloudtrail_log_groups: Vec<String>,
-    /// Accounts whose principals are not outsiders (besides a record's own account).
-    pub trusted_accounts: Vec<String>,
+    /// What the deployment says of the account (trusted accounts, logwarden's resources).
+    pub deployment: Deployment,
 }
 
 impl Sources {
@@ -262,7 +269,7 @@ impl Sources {
         Source {
             log_group,
             kind: self.kind(log_group, log_stream),
-            trusted_accounts: &self.trusted_accounts,
+            deployment: &self.deployment,
         }
     }
 }
@@ -356,7 +363,7 @@ impl Parser {
             text_len: 0,
             function_name: source.log_group.strip_prefix("/aws/lambda/"),
             json: OnceCell::new(),
-            trusted_accounts: source.trusted_accounts,
+            deployment: source.deployment,
         };
         let trimmed = message.trim_start();
         let offset = message.len() - trimmed.len();
@@ -581,8 +588,40 @@ impl cloudtrail::Fields for Record<'_> {
         }
     }
 
-    fn trusted_accounts(&self) -> &[String] {
-        self.trusted_accounts
+    fn deployment(&self) -> &Deployment {
+        self.deployment
+    }
+
+    fn strings_under(&self, path: &str, visit: &mut dyn FnMut(&str)) {
+        fn walk(
+            v: &serde_json::Value,
+            depth: usize,
+            budget: &mut usize,
+            visit: &mut dyn FnMut(&str),
+        ) {
+            if depth > 16 || *budget == 0 {
+                return;
+            }
+            match v {
+                serde_json::Value::String(s) => {
+                    *budget -= 1;
+                    visit(s);
+                }
+                serde_json::Value::Array(items) => {
+                    items.iter().for_each(|i| walk(i, depth + 1, budget, visit))
+                }
+                serde_json::Value::Object(map) => {
+                    map.values().for_each(|i| walk(i, depth + 1, budget, visit))
+                }
+                _ => {}
+            }
+        }
+        if let Some(json) = self.json()
+            && let Some(FieldValue::Json(v)) = lookup(json, path)
+        {
+            let mut budget = 4096;
+            walk(v, 0, &mut budget, visit);
+        }
     }
 }
 
@@ -760,7 +799,7 @@ mod tests {
         // A configured log group does.
         let named = Sources {
             cloudtrail_log_groups: vec!["org-trail-*".into()],
-            trusted_accounts: Vec::new(),
+            deployment: Deployment::default(),
         };
         assert_eq!(
             p.parse_from(&e, &named.source("org-trail-prod", "x"))
