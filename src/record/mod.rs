@@ -11,7 +11,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 pub mod cloudtrail;
 pub use cloudtrail::Deployment;
+mod json;
 mod lookup;
+pub use json::MAX_JSON_DEPTH;
+use json::parse_bounded;
 pub use lookup::FieldValue;
 use lookup::lookup;
 mod text;
@@ -623,79 +626,6 @@ impl cloudtrail::Fields for Record<'_> {
             walk(v, 0, &mut budget, visit);
         }
     }
-}
-
-/// Containers nested deeper than this are read as `null` (serde_json refuses 128 levels).
-pub const MAX_JSON_DEPTH: usize = 100;
-
-/// Parses JSON text; a document nested deeper than serde_json allows keeps every field it
-/// could read, the containers past [`MAX_JSON_DEPTH`] replaced by `null`: a body nested 130
-/// levels deep by whoever wrote the request cannot hide the record's other fields.
-fn parse_bounded(text: &str) -> Option<serde_json::Value> {
-    match serde_json::from_str(text) {
-        Ok(v) => Some(v),
-        Err(e) if e.to_string().contains("recursion limit") => {
-            serde_json::from_str(&flatten_deep(text, MAX_JSON_DEPTH)).ok()
-        }
-        Err(_) => None,
-    }
-}
-
-/// `text` with every object or array that starts deeper than `max` levels replaced by `null`
-/// (one pass; strings are skipped whole, so brackets inside them do not count).
-fn flatten_deep(text: &str, max: usize) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let (mut depth, mut i, mut copied) = (0usize, 0usize, 0usize);
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'{' | b'[' if depth == max => {
-                // Skip the whole container, counting its own nesting.
-                out.push_str(&text[copied..i]);
-                out.push_str("null");
-                let mut inner = 0usize;
-                while i < b.len() {
-                    match b[i] {
-                        b'"' => {
-                            i += 1;
-                            while i < b.len() && b[i] != b'"' {
-                                i += if b[i] == b'\\' { 2 } else { 1 };
-                            }
-                        }
-                        b'{' | b'[' => inner += 1,
-                        b'}' | b']' => {
-                            inner -= 1;
-                            if inner == 0 {
-                                i += 1;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                copied = i.min(b.len());
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    out.push_str(&text[copied.min(text.len())..]);
-    out
 }
 
 /// Whether `value` of `field` can be supplied by the parser rather than appear in the line's
