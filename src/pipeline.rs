@@ -27,6 +27,7 @@ pub use stats::Stats;
 
 use crate::alert::{Alert, EventRef};
 use crate::clock::{Clock, SystemClock};
+use crate::correlate::sessions::Sessions;
 use crate::correlate::{
     Correlator, CorrelatorCounters, Crossing, FlushReport, Limits as StateLimits, SharedBatch,
     SharedWindowStore, StoreError, Witness, batch_id,
@@ -39,7 +40,7 @@ use crate::engine::{Engine, Findings, Workspace};
 use crate::mask::Fingerprinter;
 use crate::multiline::{BlockFinding, Multiline};
 use crate::policy::{Decide, Fate, Policy, PolicyConfig, RuleTraits};
-use crate::record::{Record, Source, Sources};
+use crate::record::{Record, Source, SourceKind, Sources};
 use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
 
@@ -79,6 +80,8 @@ pub struct Pipeline {
     multiline: Multiline,
     correlator: Correlator,
     crossings: Vec<Crossing>,
+    /// Where each temporary key's calls normally come from (stolen credentials).
+    sessions: Sessions,
     policy: Policy,
     stats: Stats,
     /// The latest event time seen (dates the state-pressure warning and closes old bursts).
@@ -145,6 +148,7 @@ impl Pipeline {
             multiline: Multiline::default(),
             correlator,
             crossings: Vec::new(),
+            sessions: Sessions::default(),
             policy,
             stats: Stats::default(),
             now: None,
@@ -400,7 +404,12 @@ impl Pipeline {
             return;
         }
         let engine = self.engine.clone();
-        let (record, findings) = engine.analyse(event, source, &mut self.ws);
+        let (mut record, findings) = engine.analyse(event, source, &mut self.ws);
+        // Temporary credentials in a CloudTrail record: the session stage reads every one.
+        let session_call = source.kind == SourceKind::CloudTrail && carries_temporary_key(event);
+        if record.is_none() && session_call {
+            record = Some(engine.parse(event, source));
+        }
         let time = record.as_ref().map_or(event.timestamp, Record::time);
         let ev = EventRef {
             log_group: shown.0,
@@ -433,6 +442,9 @@ impl Pipeline {
         };
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        if session_call && let Some(alert) = self.sessions.observe(&record, &ev) {
+            self.decide(alert, Some(&record), emit);
         }
         self.stats.content_aws_issued += findings.aws_issued;
         self.stats.content_values_over_bound += findings.values_over_bound;
@@ -561,6 +573,12 @@ impl Pipeline {
     }
 }
 
+/// Whether a CloudTrail record's caller used temporary credentials (`"accessKeyId":"ASIA`):
+/// the session stage reads it whether or not a rule could match.
+fn carries_temporary_key(event: &LogEvent<'_>) -> bool {
+    memchr::memmem::find(event.message.as_bytes(), br#""accessKeyId":"ASIA"#).is_some()
+}
+
 /// A warning that correlation state was under pressure (keys evicted to stay within bounds:
 /// a flood may be hiding a burst). `evicted` keys so far; dated `now`.
 fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
@@ -624,10 +642,15 @@ pub fn prepare(
         let quiet = if batch.message_type == MessageType::Control || ignored(&batch.log_group) {
             Vec::new()
         } else {
+            let trail = engine.sources().kind(&batch.log_group, &batch.log_stream)
+                == SourceKind::CloudTrail;
             batch
                 .events
                 .iter()
-                .map(|e| !engine.worth_analysing(e.message.as_bytes(), &mut ws))
+                .map(|e| {
+                    !engine.worth_analysing(e.message.as_bytes(), &mut ws)
+                        && !(trail && carries_temporary_key(e))
+                })
                 .collect()
         };
         batches.push((batch.into_owned(), quiet));

@@ -19,6 +19,7 @@ use crate::record::Record;
 use crate::time::EventTime;
 
 pub mod dynamo;
+pub mod sessions;
 mod shared;
 pub mod sliding;
 
