@@ -648,8 +648,8 @@ pub fn prepare(
                 .events
                 .iter()
                 .map(|e| {
-                    !engine.worth_analysing(e.message.as_bytes(), &mut ws)
-                        && !(trail && carries_temporary_key(e))
+                    let sessions_read = trail && carries_temporary_key(e);
+                    !(sessions_read || engine.worth_analysing(e.message.as_bytes(), &mut ws))
                 })
                 .collect()
         };

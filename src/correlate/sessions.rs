@@ -263,8 +263,8 @@ impl Sessions {
         // own network: only a desktop client, or a new client from another network, is away.
         let net = network(source);
         let new_net = !s.ips.iter().any(|i| network(i) == net);
-        let new_client = desktop(agent)
-            || !s.families.iter().any(|f| *f == fam) && (compute == Compute::Lambda || new_net);
+        let new_client =
+            desktop(agent) || !s.families.contains(&fam) && (compute == Compute::Lambda || new_net);
         if !(new_ip && new_client)
             || s.alerted.iter().any(|a| a == source)
             || s.alerted.len() >= MAX_ALERTS
