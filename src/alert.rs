@@ -44,6 +44,19 @@ pub struct Window {
     pub end: EventTime,
 }
 
+/// What an incident holds (alerts of kind `incident`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFacts {
+    /// ATT&CK stages, in the order the intrusion reached them.
+    pub stages: Vec<String>,
+    /// Event time of its first alert.
+    pub first_seen: Option<EventTime>,
+    /// Event time of its last alert.
+    pub last_seen: Option<EventTime>,
+    /// The alerts it holds.
+    pub alert_ids: Vec<String>,
+}
+
 /// What a provider said of a found key when asked (`--verify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,6 +118,14 @@ pub struct Alert {
     pub held_back: u64,
     /// What the provider said of the key, for secrets checked with `--verify`.
     pub verified: Option<Verified>,
+    /// For an incident: its stages, times and alerts.
+    pub incident: Option<IncidentFacts>,
+    /// What links it to others of one intrusion besides its principal (access key ids); not
+    /// part of the JSON.
+    pub links: Vec<String>,
+    /// Made by a deployment (CloudFormation): not part of an intrusion's story; not part of
+    /// the JSON.
+    pub via_deployment: bool,
 }
 
 /// The JSON form of an [`Alert`] (field order and names of the interface).
@@ -135,6 +156,30 @@ struct AlertJson<'a> {
     held_back: u64,
     /// The old name of `held_back`, kept for one release.
     suppressed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stages: Option<&'a [String]>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339_or_empty_opt"
+    )]
+    first_seen: Option<Option<EventTime>>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339_or_empty_opt"
+    )]
+    last_seen: Option<Option<EventTime>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert_ids: Option<&'a [String]>,
+}
+
+fn rfc3339_or_empty_opt<S: Serializer>(
+    t: &Option<Option<EventTime>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339_or_empty(t, s),
+        None => s.serialize_none(),
+    }
 }
 
 impl Serialize for Alert {
@@ -157,6 +202,10 @@ impl Serialize for Alert {
             verified: &self.verified,
             held_back: self.held_back,
             suppressed: self.held_back,
+            stages: self.incident.as_ref().map(|i| i.stages.as_slice()),
+            first_seen: self.incident.as_ref().map(|i| i.first_seen),
+            last_seen: self.incident.as_ref().map(|i| i.last_seen),
+            alert_ids: self.incident.as_ref().map(|i| i.alert_ids.as_slice()),
         }
         .serialize(s)
     }
@@ -196,6 +245,9 @@ impl Alert {
             principal: None,
             held_back: 0,
             verified: None,
+            incident: None,
+            links: Vec::new(),
+            via_deployment: false,
         }
     }
 

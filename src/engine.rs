@@ -17,9 +17,11 @@ use crate::record::{Parser, Record, RecordKind, Source, Sources};
 use crate::severity::{FindingKind, Severity};
 
 /// Most distinct values one content rule reports for one event; more are counted
-/// ([`Findings::values_over_bound`]) and named in the last one's evidence count.
+/// ([`Findings::values_over_bound`]).
 pub const MAX_VALUES_PER_RULE: usize = 16;
-/// Most content findings one event gives in all.
+/// Most content findings one event gives in all (each rule with a finding always gets its
+/// first value, past this bound too; secrets are taken before personal data, so decoy
+/// personal data cannot crowd a secret out).
 pub const MAX_VALUES_PER_EVENT: usize = 64;
 
 /// A content rule, by its index in the detector set's content rules.
@@ -210,9 +212,9 @@ impl Engine {
 
     /// One finding per rule and distinct value (in order of first occurrence), bounded.
     fn content_findings(&self, text: &[u8], matches: &[ContentMatch], out: &mut Findings) {
-        let mut sorted: Vec<&ContentMatch> = matches.iter().collect();
-        sorted.sort_by_key(|m| (m.rule, m.start));
         let rules = self.set.content().rules();
+        let mut sorted: Vec<&ContentMatch> = matches.iter().collect();
+        sorted.sort_by_key(|m| (rules[m.rule].meta.kind == FindingKind::Pii, m.rule, m.start));
         let mut i = 0;
         while i < sorted.len() {
             let rule = sorted[i].rule;
@@ -221,8 +223,9 @@ impl Engine {
             let mut values: Vec<(&[u8], usize)> = Vec::new();
             for m in &sorted[i..i + n] {
                 let v = &text[m.start..m.end];
-                let room = values.len() < MAX_VALUES_PER_RULE
-                    && out.content.len() + values.len() < MAX_VALUES_PER_EVENT;
+                let room = values.is_empty()
+                    || values.len() < MAX_VALUES_PER_RULE
+                        && out.content.len() + values.len() < MAX_VALUES_PER_EVENT;
                 match values.iter_mut().find(|(seen, _)| *seen == v) {
                     Some((_, count)) => *count += 1,
                     None if room => values.push((v, 1)),

@@ -39,6 +39,7 @@ pub mod error;
 pub mod explain;
 pub mod fs;
 pub mod hash;
+pub mod incidents;
 pub mod input;
 pub mod keys;
 pub mod lambda;

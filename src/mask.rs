@@ -85,7 +85,12 @@ impl Evidence {
 }
 
 fn shown(c: char) -> char {
-    if c.is_control() || is_bidi(c) { '?' } else { c }
+    // Line and paragraph separators break lines in many viewers, like a newline.
+    if c.is_control() || is_bidi(c) || matches!(c, '\u{2028}' | '\u{2029}') {
+        '?'
+    } else {
+        c
+    }
 }
 
 /// Bidirectional-text controls, which can reorder what a terminal shows.
@@ -245,6 +250,7 @@ mod tests {
             "＠here and ＠everyone, not @hereford"
         );
         assert_eq!(inert("plain ascii ok"), "plain ascii ok");
+        assert_eq!(inert("a\u{2028}b\u{2029}c\u{85}d"), "a?b?c?d");
         assert_eq!(inert("\u{1b}[31mred\u{202e}"), "?[31mred?");
     }
 

@@ -37,6 +37,7 @@ use crate::decode::{
 };
 use crate::detect::DetectorSet;
 use crate::engine::{Engine, Findings, Workspace};
+use crate::incidents::Incidents;
 use crate::mask::Fingerprinter;
 use crate::multiline::{BlockFinding, Multiline};
 use crate::policy::{Decide, Fate, Policy, PolicyConfig, RuleTraits};
@@ -83,6 +84,8 @@ pub struct Pipeline {
     /// Where each temporary key's calls normally come from (stolen credentials).
     sessions: Sessions,
     policy: Policy,
+    /// Alerts of one intrusion, grouped.
+    incidents: Incidents,
     stats: Stats,
     /// The latest event time seen (dates the state-pressure warning and closes old bursts).
     now: Option<EventTime>,
@@ -100,19 +103,21 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// Counts a decision and hands a sent alert to `emit` (a free function so that the
-/// pipeline's other fields stay borrowable while the policy decides).
-fn record_decision(
-    stats: &mut Stats,
-    observer: &mut Option<Box<dyn Observer + Send + Sync>>,
-    emit: &mut dyn FnMut(Alert),
-    alert: Alert,
-    fate: &Fate,
-) {
-    if let Some(o) = observer {
+/// What a decision touches besides the alert: the counters, the observer, the incidents.
+struct Effects<'p> {
+    stats: &'p mut Stats,
+    observer: &'p mut Option<Box<dyn Observer + Send + Sync>>,
+    incidents: &'p mut Incidents,
+}
+
+/// Counts a decision, files it with the incidents and hands a sent alert to `emit` (a free
+/// function so that the pipeline's other fields stay borrowable while the policy decides).
+fn record_decision(to: &mut Effects<'_>, emit: &mut dyn FnMut(Alert), alert: Alert, fate: &Fate) {
+    if let Some(o) = to.observer {
         o.decision(&alert, fate);
     }
-    stats.count_decision(&alert, fate);
+    to.incidents.observe(&alert, fate);
+    to.stats.count_decision(&alert, fate);
     if *fate == Fate::Sent {
         emit(alert);
     }
@@ -141,6 +146,15 @@ impl Pipeline {
         let set = engine.detectors();
         let correlator = Correlator::new(set.events(), config.state);
         let policy = Policy::new(config.policy.clone(), set.suppressions().clone(), clock);
+        let mut tags = set.tags_by_rule();
+        tags.insert(
+            crate::correlate::sessions::RULE_ID.to_owned(),
+            crate::correlate::sessions::TAGS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        );
+        let incidents = Incidents::new(tags);
         Pipeline {
             engine,
             config,
@@ -150,6 +164,7 @@ impl Pipeline {
             crossings: Vec::new(),
             sessions: Sessions::default(),
             policy,
+            incidents,
             stats: Stats::default(),
             now: None,
             counted: CorrelatorCounters::default(),
@@ -297,10 +312,22 @@ impl Pipeline {
             let alert = state_pressure(c.evicted_keys, keys, self.now);
             self.decide(alert, None, emit);
         }
-        let (stats, observer) = (&mut self.stats, &mut self.observer);
+        let mut to = Effects {
+            stats: &mut self.stats,
+            observer: &mut self.observer,
+            incidents: &mut self.incidents,
+        };
         self.policy.finish(self.now, &mut |a, fate| {
-            record_decision(stats, observer, emit, a, fate)
+            record_decision(&mut to, emit, a, fate)
         });
+        // Incidents that stood up or grew: past storm control (one per intrusion).
+        for a in to.incidents.take_updates(self.now) {
+            if let Some(o) = to.observer {
+                o.decision(&a, &Fate::Sent);
+            }
+            to.stats.count_decision(&a, &Fate::Sent);
+            emit(a);
+        }
         self.update_state_stats();
     }
 
@@ -518,12 +545,16 @@ impl Pipeline {
                     deployment_aware: rule.deployment_aware,
                     about_failures: rule.about_failures,
                 };
-                let (stats, observer) = (&mut self.stats, &mut self.observer);
+                let mut to = Effects {
+                    stats: &mut self.stats,
+                    observer: &mut self.observer,
+                    incidents: &mut self.incidents,
+                };
                 let ws = &mut self.ws;
                 let mut redact = |v: &str| set.redact(v, ws.scratch_mut());
                 self.policy
                     .decide_event(alert, record, ev, traits, &mut redact, &mut |a, fate| {
-                        record_decision(stats, observer, emit, a, fate)
+                        record_decision(&mut to, emit, a, fate)
                     });
             }
             for &(c, pos) in events.fed_by_rule(r) {
@@ -544,8 +575,12 @@ impl Pipeline {
 
     /// Decides an alert that no change burst applies to.
     fn decide(&mut self, alert: Alert, record: Option<&Record<'_>>, emit: &mut dyn FnMut(Alert)) {
-        let (stats, observer) = (&mut self.stats, &mut self.observer);
-        let out: &mut Decide<'_> = &mut |a, fate| record_decision(stats, observer, emit, a, fate);
+        let mut to = Effects {
+            stats: &mut self.stats,
+            observer: &mut self.observer,
+            incidents: &mut self.incidents,
+        };
+        let out: &mut Decide<'_> = &mut |a, fate| record_decision(&mut to, emit, a, fate);
         self.policy.decide(alert, record, false, out);
     }
 

@@ -68,6 +68,8 @@ pub enum FindingKind {
     Event,
     /// A correlation threshold crossed.
     Threshold,
+    /// An incident: the alerts of one intrusion, grouped.
+    Incident,
 }
 
 impl FindingKind {
@@ -78,6 +80,7 @@ impl FindingKind {
             FindingKind::Pii => "pii",
             FindingKind::Event => "event",
             FindingKind::Threshold => "threshold",
+            FindingKind::Incident => "incident",
         }
     }
 }

@@ -294,6 +294,7 @@ impl Sessions {
         ids.push(ev.id.to_owned());
         a.event_ids = ids;
         a.principal = Some(arn.to_owned());
+        a.links = vec![key.to_owned()];
         Some(a)
     }
 

@@ -62,6 +62,11 @@ pub struct Facts {
     pub error: Option<String>,
     /// Whether CloudFormation made the call for a stack (`invokedBy`, `sourceIPAddress`).
     pub via_cloudformation: bool,
+    /// The caller's access key id (CloudTrail), linking the alerts of one intrusion.
+    pub access_key: Option<String>,
+    /// Whether a deployment pipeline made the call, by what AWS records (never the user
+    /// agent): CloudFormation, CodeBuild, or a CI role federated through an OIDC provider.
+    pub via_pipeline: bool,
 }
 
 impl Facts {
@@ -80,6 +85,17 @@ impl Facts {
                 && ["userIdentity.invokedBy", "sourceIPAddress"]
                     .iter()
                     .any(|f| text(f).is_some_and(|v| v == "cloudformation.amazonaws.com")),
+            access_key: if cloudtrail {
+                text("userIdentity.accessKeyId").filter(|k| !k.is_empty())
+            } else {
+                None
+            },
+            via_pipeline: cloudtrail
+                && (text("userIdentity.invokedBy").is_some_and(|v| {
+                    v == "cloudformation.amazonaws.com" || v == "codebuild.amazonaws.com"
+                }) || text("userIdentity.type").as_deref() == Some("WebIdentityUser")
+                    || text("userIdentity.sessionContext.webIdFederationData.federatedProvider")
+                        .is_some_and(|p| p.contains(":oidc-provider/"))),
         }
     }
 }
@@ -211,6 +227,7 @@ impl Policy {
         out: &mut Decide<'_>,
     ) {
         let facts = Facts::of(record);
+        alert.via_deployment = facts.via_cloudformation || facts.via_pipeline;
         if traits.deployment_aware && facts.via_cloudformation {
             alert.severity = lower(alert.severity);
             alert.title.push_str(" (via CloudFormation)");
@@ -222,6 +239,7 @@ impl Policy {
             alert.title.push_str(&format!(" (the call failed: {code})"));
         }
         alert.principal = facts.principal.clone();
+        alert.links = facts.access_key.iter().cloned().collect();
         if let Some(g) = traits.grouping {
             match self
                 .bursts

@@ -63,6 +63,8 @@ pub struct Storm {
     /// How far the limiter's clock has been advanced since it was made (ms).
     advanced_ms: u64,
     held: BTreeMap<StormKey, Held>,
+    /// Alerts held back past the bound of keys, per rule.
+    overflow: BTreeMap<String, u64>,
     held_back_total: u64,
 }
 
@@ -162,6 +164,7 @@ impl Storm {
             now: None,
             advanced_ms: 0,
             held: BTreeMap::new(),
+            overflow: BTreeMap::new(),
             held_back_total: 0,
         }
     }
@@ -213,10 +216,15 @@ impl Storm {
             return Admission::Sent(alert);
         }
         self.held_back_total += 1;
+        let full = self.held.len() >= self.config.max_keys;
         match self.held.get_mut(&key) {
             Some(h) => {
                 h.count += 1;
                 h.last = alert.clone();
+            }
+            // A flood of distinct keys: past the bound, the rest is counted per rule.
+            None if full => {
+                *self.overflow.entry(key.rule_id).or_default() += 1;
             }
             None => {
                 self.held.insert(
@@ -236,22 +244,48 @@ impl Storm {
     /// with who and what was held back. Past [`MAX_DIGEST`] keys, one summary per rule counts
     /// the keys and alerts not listed.
     pub fn digest(&mut self) -> Vec<Alert> {
+        // The keys least like a flood first: the higher severity, the successful call, the
+        // more alerts held back (a flood of decoys has many keys of one alert each), the
+        // later; the order of names (which an attacker chooses) last.
+        let mut held: Vec<(StormKey, Held)> = std::mem::take(&mut self.held).into_iter().collect();
+        held.sort_by(|(ka, ha), (kb, hb)| {
+            kb.severity
+                .cmp(&ka.severity)
+                .then(ka.failed.cmp(&kb.failed))
+                .then(hb.count.cmp(&ha.count))
+                .then(hb.last.timestamp.cmp(&ha.last.timestamp))
+                .then(ka.cmp(kb))
+        });
         let mut out = Vec::new();
-        let mut rest: BTreeMap<String, (u64, u64, Alert)> = BTreeMap::new();
-        for (key, h) in std::mem::take(&mut self.held) {
+        let mut rest: BTreeMap<String, (u64, u64, Vec<String>, Alert)> = BTreeMap::new();
+        for (key, h) in held {
             let mut a = h.last;
             a.held_back = h.count - 1;
             if out.len() < MAX_DIGEST {
                 out.push(a);
             } else {
-                let e = rest.entry(key.rule_id).or_insert((0, 0, a));
+                let e = rest
+                    .entry(key.rule_id)
+                    .or_insert_with(|| (0, 0, Vec::new(), a));
                 e.0 += 1;
                 e.1 += h.count;
+                if e.2.len() < 20 {
+                    e.2.push(key.who);
+                }
             }
         }
-        for (rule, (keys, alerts, mut a)) in rest {
+        for (rule, n) in std::mem::take(&mut self.overflow) {
+            let e = rest.entry(rule.clone()).or_insert_with(|| {
+                let mut a = Alert::blank(&rule, crate::severity::FindingKind::Event, Severity::Low);
+                a.id = crate::hash::id(&[&rule, "storm-overflow"]);
+                (0, 0, Vec::new(), a)
+            });
+            e.1 += n;
+        }
+        for (rule, (keys, alerts, names, mut a)) in rest {
             a.title = format!(
-                "{rule}: {alerts} more alert(s) of {keys} other principal(s) or value(s) held back by storm control"
+                "{rule}: {alerts} more alert(s) of {keys} other principal(s) or value(s) held back by storm control (among them {})",
+                names.join(", ")
             );
             a.held_back = alerts.saturating_sub(1);
             a.id = crate::hash::id(&[&rule, "storm-digest", &a.id]);

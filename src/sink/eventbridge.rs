@@ -438,6 +438,9 @@ mod tests {
             principal: None,
             held_back: 0,
             verified: None,
+            incident: None,
+            links: Vec::new(),
+            via_deployment: false,
         };
         let v = ocsf_finding(
             &a,

@@ -152,6 +152,14 @@ pub fn escape(s: &str) -> String {
 
 /// The one-line detail shown for an alert: masked evidence, group and count, or the title.
 pub fn detail(alert: &Alert) -> String {
+    if let Some(i) = &alert.incident {
+        return format!(
+            "{}: {} ({} alerts)",
+            alert.principal.as_deref().unwrap_or("?"),
+            i.stages.join(" → "),
+            alert.count.unwrap_or(i.alert_ids.len() as u64)
+        );
+    }
     if let Some(e) = &alert.evidence {
         let more = if e.matches > 1 {
             format!(" (+{} more)", e.matches - 1)

@@ -86,7 +86,7 @@ pub fn finding_types(alert: &Alert, tags: &[String]) -> Vec<String> {
         FindingKind::Secret => types.push("Sensitive Data Identifications/Passwords".to_owned()),
         FindingKind::Pii => types.push("Sensitive Data Identifications/PII".to_owned()),
         FindingKind::Threshold => types.push("Unusual Behaviors/Application".to_owned()),
-        FindingKind::Event => {}
+        FindingKind::Event | FindingKind::Incident => {}
     }
     for t in tags {
         let Some(tactic) = t.strip_prefix("attack.") else {
@@ -385,6 +385,9 @@ mod tests {
             principal: None,
             held_back: 0,
             verified: None,
+            incident: None,
+            links: Vec::new(),
+            via_deployment: false,
         }
     }
 

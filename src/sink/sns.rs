@@ -164,6 +164,18 @@ pub fn text_body(alert: &Alert) -> String {
     if let Some(p) = &alert.principal {
         let _ = writeln!(s, "Principal:  {p}");
     }
+    if let Some(i) = &alert.incident {
+        let _ = writeln!(s, "Stages:     {}", i.stages.join(" -> "));
+        let time =
+            |t: Option<crate::time::EventTime>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "Seen:       {} .. {}",
+            time(i.first_seen),
+            time(i.last_seen)
+        );
+        let _ = writeln!(s, "Alerts:     {}", i.alert_ids.join(", "));
+    }
     if alert.held_back > 0 {
         let _ = writeln!(
             s,
@@ -447,6 +459,9 @@ mod tests {
             principal: None,
             held_back: 2,
             verified: None,
+            incident: None,
+            links: Vec::new(),
+            via_deployment: false,
         }
     }
 

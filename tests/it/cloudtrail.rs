@@ -122,3 +122,53 @@ fn claiming_to_be_terraform_silences_no_technique() {
         "silenced by a forged user agent: {missed:?}"
     );
 }
+
+/// Each intrusion of the fixtures whose steps are behaviour (stolen compute credentials used
+/// from elsewhere) is one incident naming its principal; the benign accounts have none.
+#[test]
+fn stolen_compute_credentials_make_one_incident_per_intrusion() {
+    for (file, principal) in [
+        (
+            "lambda-credential-exfiltration.jsonl",
+            "assumed-role/invoice-renderer-role/invoice-renderer",
+        ),
+        ("ecs-task-credential-exfiltration.jsonl", "assumed-role/"),
+    ] {
+        let path = format!("{FIXTURES}/intrusions/{file}");
+        let alerts = replay(&path);
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a["rule_id"] == "aws-compute-credentials-used-outside"),
+            "{file}: the outside use is not caught"
+        );
+        let incidents: Vec<&serde_json::Value> =
+            alerts.iter().filter(|a| a["kind"] == "incident").collect();
+        assert_eq!(incidents.len(), 1, "{file}: {incidents:?}");
+        let i = incidents[0];
+        assert!(
+            i["principal"]
+                .as_str()
+                .is_some_and(|p| p.contains(principal)),
+            "{file}: {i}"
+        );
+        assert!(i["stages"].as_array().is_some_and(|s| s.len() >= 2), "{i}");
+        assert!(!i["alert_ids"].as_array().is_none_or(Vec::is_empty), "{i}");
+        assert!(
+            i["first_seen"].as_str().is_some_and(|t| !t.is_empty()),
+            "{i}"
+        );
+    }
+    for file in ["intrusions/background.jsonl", "benign.jsonl"] {
+        let alerts = replay(&format!("{FIXTURES}/{file}"));
+        let incidents: Vec<&serde_json::Value> =
+            alerts.iter().filter(|a| a["kind"] == "incident").collect();
+        assert!(incidents.is_empty(), "{file}: {incidents:?}");
+        assert!(
+            !alerts
+                .iter()
+                .any(|a| a["rule_id"] == "aws-compute-credentials-used-outside"),
+            "{file}"
+        );
+    }
+}

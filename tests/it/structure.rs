@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["multiline"],
     &["correlate"],
     &["policy"],
+    &["incidents"],
     &["pipeline"],
     &["sink"],
     &["driver"],
