@@ -5,6 +5,7 @@
 
 mod common;
 
+mod attacks;
 #[cfg(feature = "aws-tests")]
 mod aws;
 mod cloudtrail;
