@@ -56,6 +56,8 @@ struct Incident {
     keys: Vec<String>,
     stages: Vec<&'static str>,
     alert_ids: Vec<String>,
+    /// The log events of its alerts (the last of each), bounded like an alert's.
+    event_ids: Vec<String>,
     alerts: u64,
     severity: Severity,
     first: Option<EventTime>,
@@ -140,6 +142,7 @@ impl Incidents {
             keys: Vec::new(),
             stages: Vec::new(),
             alert_ids: Vec::new(),
+            event_ids: Vec::new(),
             alerts: 0,
             severity: Severity::Low,
             first: None,
@@ -161,6 +164,12 @@ impl Incidents {
             inc.alert_ids.push(alert.id.clone());
         }
         inc.severity = inc.severity.max(alert.severity);
+        if let Some(e) = alert.event_ids.last()
+            && inc.event_ids.len() < crate::alert::MAX_EVENT_IDS
+            && !inc.event_ids.contains(e)
+        {
+            inc.event_ids.push(e.clone());
+        }
         if let Some(t) = alert.timestamp {
             inc.first = Some(inc.first.map_or(t, |f| f.min(t)));
             inc.last = Some(inc.last.map_or(t, |l| l.max(t)));
@@ -243,6 +252,7 @@ fn incident_alert(i: &Incident) -> Alert {
     ]);
     a.principal = Some(i.principal.clone());
     a.count = Some(i.alerts);
+    a.event_ids = i.event_ids.clone();
     a.incident = Some(IncidentFacts {
         stages: i.stages.iter().map(|s| (*s).to_owned()).collect(),
         first_seen: i.first,

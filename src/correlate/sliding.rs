@@ -377,7 +377,12 @@ pub struct SlidingWindows<K> {
     points: usize,
     counters: Counters,
     pressure: bool,
+    /// Points inserted (keys whose time is up are dropped every [`EXPIRE_EVERY`]).
+    inserts: u64,
 }
+
+/// Inserts between two passes that drop the keys whose time is up.
+const EXPIRE_EVERY: u64 = 4096;
 
 impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
     /// Empty state with these bounds.
@@ -388,6 +393,7 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
             points: 0,
             counters: Counters::default(),
             pressure: false,
+            inserts: 0,
         }
     }
 
@@ -454,7 +460,10 @@ impl<K: std::hash::Hash + Eq + Clone> SlidingWindows<K> {
             Ignored::Duplicate => self.counters.duplicates += 1,
             Ignored::No => {}
         }
-        if self.points > self.limits.max_points {
+        // Keys whose time is up go regularly, not only under pressure: a key per user of a
+        // per-account correlation must not pile up until the bound.
+        self.inserts = self.inserts.wrapping_add(1);
+        if self.points > self.limits.max_points || self.inserts.is_multiple_of(EXPIRE_EVERY) {
             self.relieve(specs);
         }
         out
