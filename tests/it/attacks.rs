@@ -368,10 +368,13 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 /// several, with the error codes AWS gives) must not spend the alerts of the administrator's
 /// real StopLogging that follows: it appears in a critical alert. The failed calls are
 /// reported too, ranked below critical and saying the call failed.
+/// A test variant: its name, its events (message, log group) and what it expects.
+type Variant<'a> = (&'a str, Vec<(String, &'a str)>, &'a str);
+
 #[test]
 fn failed_stop_logging_calls_by_a_role_do_not_use_up_the_alert_of_an_administrators_stop_logging() {
     let one = role("i-0a7d3c9e5b1f24680");
-    let variants: Vec<(&str, Vec<(String, &str)>, &str)> = vec![
+    let variants: Vec<Variant<'_>> = vec![
         (
             "seven by one role",
             (0..7).map(|_| (one.clone(), "AccessDenied")).collect(),
@@ -1330,7 +1333,7 @@ fn a_subscription_filter_sent_to_another_accounts_destination_named_logwarden_is
         "arn:aws:lambda:eu-west-1:999988887777:function:logwarden-ingest",
     ]
     .iter()
-    .map(|d| (put(*d), format!("PutSubscriptionFilter to {d}")))
+    .map(|d| (put(d), format!("PutSubscriptionFilter to {d}")))
     .collect();
     calls.push((
         ct(
