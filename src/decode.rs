@@ -18,231 +18,14 @@ use std::io::Read;
 use base64::Engine as _;
 use serde::Deserialize;
 
+mod model;
+mod trail_file;
+
+pub use model::{
+    Batch, DecodeError, Limits, LogEvent, MessageType, Origin, RecordError, TextSource,
+};
+
 use crate::time::EventTime;
-
-/// Size limits applied while decoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest decompressed size of one gzip member stream (default 64 MiB).
-    pub max_decompressed_bytes: usize,
-    /// Longest message scanned; longer messages are truncated for scanning (default 256 KiB,
-    /// the CloudWatch Logs event limit).
-    pub max_message_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_decompressed_bytes: 64 << 20,
-            max_message_bytes: 256 << 10,
-        }
-    }
-}
-
-/// Why an input could not be decoded. Each variant names the step that failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// The base64 text of `awslogs.data` or a Kinesis record was not valid base64.
-    #[error("invalid base64 in {field}: {source}")]
-    Base64 {
-        /// Which field held the base64 text.
-        field: &'static str,
-        /// The decoder's complaint.
-        source: base64::DecodeError,
-    },
-    /// The gzip stream was corrupt or truncated.
-    #[error("invalid gzip data in {field}: {source}")]
-    Gzip {
-        /// Which field held the gzip data.
-        field: &'static str,
-        /// The inflater's complaint.
-        source: std::io::Error,
-    },
-    /// The payload inflated past the configured cap.
-    #[error("gzip data in {field} inflates past the {limit}-byte cap (possible gzip bomb)")]
-    TooLarge {
-        /// Which field held the gzip data.
-        field: &'static str,
-        /// The cap that was hit.
-        limit: usize,
-    },
-    /// Decoded bytes were not the JSON document expected at that step.
-    #[error("invalid JSON in {what} at line {line} column {column}: {msg}")]
-    Json {
-        /// What document was being read.
-        what: &'static str,
-        /// 1-based line of the error.
-        line: usize,
-        /// 1-based column of the error.
-        column: usize,
-        /// serde_json's message (never contains input text beyond a type name).
-        msg: String,
-    },
-    /// A base64 field decoded to something that is neither gzip nor a subscription payload.
-    #[error("{field} decoded to bytes that are neither gzip nor JSON")]
-    NotGzip {
-        /// Which field held the data.
-        field: &'static str,
-    },
-}
-
-impl DecodeError {
-    fn json(what: &'static str, e: serde_json::Error) -> Self {
-        // serde_json's Display for data errors may quote input (e.g. "invalid type: string
-        // \"...\""); keep only the classification so no log content can leak into errors.
-        let msg = match e.classify() {
-            serde_json::error::Category::Io => "I/O error".to_owned(),
-            serde_json::error::Category::Syntax => "syntax error".to_owned(),
-            serde_json::error::Category::Eof => "unexpected end of input".to_owned(),
-            serde_json::error::Category::Data => data_error_summary(&e),
-        };
-        DecodeError::Json {
-            what,
-            line: e.line(),
-            column: e.column(),
-            msg,
-        }
-    }
-}
-
-/// A data error's message without any quoted input value: the "invalid type: string \"x\",
-/// expected ..." form is reduced to "invalid type, expected ...".
-fn data_error_summary(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let core = full.split(" at line ").next().unwrap_or(&full);
-    if let Some(rest) = core.strip_prefix("invalid type: ") {
-        if let Some(idx) = rest.find(", expected ") {
-            return format!("invalid type{}", &rest[idx..]);
-        }
-        return "invalid type".to_owned();
-    }
-    if let Some(rest) = core.strip_prefix("invalid value: ") {
-        if let Some(idx) = rest.find(", expected ") {
-            return format!("invalid value{}", &rest[idx..]);
-        }
-        return "invalid value".to_owned();
-    }
-    // "missing field `x`", "duplicate field `x`", "unknown variant `x`": field names only.
-    core.to_owned()
-}
-
-/// One log event.
-#[derive(Clone, PartialEq, Eq)]
-pub struct LogEvent<'a> {
-    /// The CloudWatch event id (a 56-digit string), or the 1-based line number for text input.
-    pub id: Cow<'a, str>,
-    /// The CloudWatch timestamp the event arrived with (none for text input, or when the
-    /// input's value is outside the years 0000-9999).
-    pub timestamp: Option<EventTime>,
-    /// The message, at most [`Limits::max_message_bytes`] long.
-    pub message: Cow<'a, str>,
-    /// Whether the original message was longer and has been cut for scanning.
-    pub truncated: bool,
-}
-
-impl std::fmt::Debug for LogEvent<'_> {
-    // Never print message content: it may hold the secrets we are looking for.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogEvent")
-            .field("id", &self.id)
-            .field("timestamp", &self.timestamp)
-            .field("message_len", &self.message.len())
-            .field("truncated", &self.truncated)
-            .finish()
-    }
-}
-
-/// The kind of a subscription payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageType {
-    /// Log data.
-    Data,
-    /// CloudWatch Logs checking that the destination is reachable; carries no log data.
-    Control,
-    /// A type this version does not know.
-    Other,
-}
-
-/// A batch of log events from one log stream.
-#[derive(Debug, Clone)]
-pub struct Batch<'a> {
-    /// Payload type: control batches are acknowledged and skipped.
-    pub message_type: MessageType,
-    /// Owning AWS account id (empty for local files).
-    pub owner: Cow<'a, str>,
-    /// Log group name (for local files: `--log-group` or the file name).
-    pub log_group: Cow<'a, str>,
-    /// Log stream name (for local files: `--log-stream` or the file name).
-    pub log_stream: Cow<'a, str>,
-    /// The events, in input order.
-    pub events: Vec<LogEvent<'a>>,
-    /// Where in the input the batch came from.
-    pub origin: Origin,
-}
-
-impl Batch<'_> {
-    /// The batch with everything it borrows copied (to hand it to another thread).
-    pub fn into_owned(self) -> Batch<'static> {
-        Batch {
-            message_type: self.message_type,
-            owner: Cow::Owned(self.owner.into_owned()),
-            log_group: Cow::Owned(self.log_group.into_owned()),
-            log_stream: Cow::Owned(self.log_stream.into_owned()),
-            events: self
-                .events
-                .into_iter()
-                .map(|e| LogEvent {
-                    id: Cow::Owned(e.id.into_owned()),
-                    timestamp: e.timestamp,
-                    message: Cow::Owned(e.message.into_owned()),
-                    truncated: e.truncated,
-                })
-                .collect(),
-            origin: self.origin,
-        }
-    }
-}
-
-/// Where a batch or a failed record sits in its input: its index (a Kinesis record, an array
-/// item or a document of a stream) and, for a Kinesis record, its sequence number (what a
-/// partial batch response reports).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Origin {
-    /// Index of the record, array item or document (0 for single-document inputs).
-    pub index: usize,
-    /// The Kinesis record's `sequenceNumber`.
-    pub sequence_number: Option<String>,
-}
-
-/// A part of an input that could not be decoded while the rest was.
-#[derive(Debug)]
-pub struct RecordError {
-    /// Where it is.
-    pub origin: Origin,
-    /// Why it failed.
-    pub error: DecodeError,
-}
-
-/// Where a text input's events belong, for inputs that do not name their own log group.
-#[derive(Debug, Clone)]
-pub struct TextSource {
-    /// Log group name given to text lines.
-    pub log_group: String,
-    /// Log stream name given to text lines.
-    pub log_stream: String,
-    /// Line number of the input's first line (a chunk of a longer file starts later).
-    pub first_line: usize,
-}
-
-impl Default for TextSource {
-    fn default() -> Self {
-        TextSource {
-            log_group: String::new(),
-            log_stream: String::new(),
-            first_line: 1,
-        }
-    }
-}
 
 /// What kind of input was detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +36,8 @@ pub enum InputFormat {
     SubscriptionPayload,
     /// Kinesis Lambda event.
     KinesisEvent,
+    /// A CloudTrail file as a trail delivers it to S3 (`{"Records": [...]}`, gzip).
+    TrailFile,
     /// Plain text or JSON Lines.
     Lines,
 }
@@ -275,7 +60,7 @@ struct Doc<'a> {
     #[serde(default, rename = "logEvents", borrow)]
     log_events: Option<Vec<RawEvent<'a>>>,
     #[serde(default, rename = "Records", borrow)]
-    records: Option<Vec<KinesisRecord<'a>>>,
+    records: Option<Vec<&'a serde_json::value::RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -362,12 +147,20 @@ pub fn decode_input(
     if trimmed.starts_with(&[0x1f, 0x8b]) {
         let raw = gunzip(trimmed, "input", limits)?;
         report.format = Some(InputFormat::SubscriptionPayload);
-        decode_json_documents(&raw, "gzip payload", limits, &mut report, visit)?;
+        decode_json_documents(
+            &raw,
+            "gzip payload",
+            text_source,
+            limits,
+            &mut report,
+            visit,
+        )?;
         return Ok(report);
     }
     match trimmed.first() {
         Some(b'{') | Some(b'[') => {
-            if let Some(()) = try_json_documents(trimmed, limits, &mut report, visit)? {
+            if let Some(()) = try_json_documents(trimmed, text_source, limits, &mut report, visit)?
+            {
                 return Ok(report);
             }
         }
@@ -423,12 +216,13 @@ fn parse_doc<'a>(bytes: &'a [u8], what: &'static str) -> Result<Doc<'a>, DecodeE
 /// an envelope (so it should be read as lines).
 fn try_json_documents(
     input: &[u8],
+    text_source: &TextSource,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<Option<()>, DecodeError> {
     if input.first() == Some(&b'[') {
-        return try_json_array(input, limits, report, visit);
+        return try_json_array(input, text_source, limits, report, visit);
     }
     // One document or a stream of documents (JSON Lines of envelopes).
     let mut stream = serde_json::Deserializer::from_slice(input).into_iter::<Doc<'_>>();
@@ -446,11 +240,13 @@ fn try_json_documents(
     if !first.is_envelope() {
         return Ok(None);
     }
-    deliver_doc(first, Origin::at(0), limits, report, visit)?;
+    deliver_doc(first, Origin::at(0), text_source, limits, report, visit)?;
     for (index, next) in (1..).zip(stream) {
         match next {
             Ok(doc) if doc.is_envelope() => {
-                if let Err(e) = deliver_doc(doc, Origin::at(index), limits, report, visit) {
+                if let Err(e) =
+                    deliver_doc(doc, Origin::at(index), text_source, limits, report, visit)
+                {
                     report.fail(Origin::at(index), e);
                 }
             }
@@ -475,6 +271,7 @@ fn try_json_documents(
 /// [`try_json_documents`] for a JSON array of events or payloads (one per item).
 fn try_json_array(
     input: &[u8],
+    text_source: &TextSource,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
@@ -506,7 +303,7 @@ fn try_json_array(
             return Ok(None);
         }
         any = true;
-        if let Err(e) = deliver_doc(doc, Origin::at(i), limits, report, visit) {
+        if let Err(e) = deliver_doc(doc, Origin::at(i), text_source, limits, report, visit) {
             report.fail(Origin::at(i), e);
         }
     }
@@ -533,17 +330,19 @@ fn looks_like_envelope(input: &[u8]) -> bool {
 fn decode_json_documents(
     raw: &[u8],
     what: &'static str,
+    text_source: &TextSource,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
     let doc = parse_doc(raw, what)?;
-    deliver_doc(doc, Origin::default(), limits, report, visit)
+    deliver_doc(doc, Origin::default(), text_source, limits, report, visit)
 }
 
 fn deliver_doc(
     doc: Doc<'_>,
     origin: Origin,
+    text_source: &TextSource,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
@@ -554,8 +353,20 @@ fn deliver_doc(
         return decode_payload_bytes(&bytes, "awslogs.data", origin, limits, report, visit);
     }
     if let Some(records) = doc.records {
+        if trail_file::is_trail_file(&records) {
+            report.format.get_or_insert(InputFormat::TrailFile);
+            deliver_trail_file(&records, origin, text_source, limits, report, visit);
+            return Ok(());
+        }
         report.format.get_or_insert(InputFormat::KinesisEvent);
-        for (i, rec) in records.iter().enumerate() {
+        for (i, raw) in records.iter().enumerate() {
+            let rec: KinesisRecord<'_> = match serde_json::from_str(raw.get()) {
+                Ok(rec) => rec,
+                Err(e) => {
+                    report.fail(Origin::at(i), DecodeError::json("Kinesis record", e));
+                    continue;
+                }
+            };
             let origin = Origin {
                 index: i,
                 sequence_number: rec.kinesis.sequence_number.as_deref().map(str::to_owned),
@@ -580,6 +391,45 @@ fn deliver_doc(
         .format
         .get_or_insert(InputFormat::SubscriptionPayload);
     deliver_payload(doc, origin, limits, report, visit)
+}
+
+/// A trail's S3 file: one batch of its records in event-time order, from the trail's own
+/// log stream name (`<account>_CloudTrail_<region>`, as CloudTrail names it in CloudWatch
+/// Logs), so that it is read as CloudTrail.
+fn deliver_trail_file(
+    records: &[&serde_json::value::RawValue],
+    origin: Origin,
+    text_source: &TextSource,
+    limits: &Limits,
+    report: &mut DecodeReport,
+    visit: &mut dyn FnMut(Batch<'_>),
+) {
+    let (recs, account, region) = trail_file::records(records);
+    let mut events = Vec::with_capacity(recs.len());
+    for (i, r) in recs.into_iter().enumerate() {
+        let (message, truncated) = cap_message(Cow::Borrowed(r.text), limits.max_message_bytes);
+        if truncated {
+            report.counts.truncated_events += 1;
+        }
+        events.push(LogEvent {
+            id: if r.id.is_empty() {
+                Cow::Owned(format!("record-{}", i + 1))
+            } else {
+                Cow::Owned(r.id)
+            },
+            timestamp: r.time_ms.and_then(EventTime::from_millis),
+            message,
+            truncated,
+        });
+    }
+    visit(Batch {
+        origin,
+        message_type: MessageType::Data,
+        owner: Cow::Owned(account.clone()),
+        log_group: Cow::Owned(text_source.log_group.clone()),
+        log_stream: Cow::Owned(format!("{account}_CloudTrail_{region}")),
+        events,
+    });
 }
 
 fn deliver_payload(

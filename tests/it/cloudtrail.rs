@@ -172,3 +172,41 @@ fn stolen_compute_credentials_make_one_incident_per_intrusion() {
         );
     }
 }
+
+/// A trail's S3 files (`{"Records": [...]}`, gzip, in `AWSLogs/<account>/CloudTrail/...`)
+/// replay as CloudTrail and give the alerts the same records give through CloudWatch Logs.
+#[test]
+fn a_trails_s3_files_give_the_alerts_of_the_same_records_through_cloudwatch_logs() {
+    let rules = |alerts: &[serde_json::Value]| {
+        let mut v: Vec<(String, String)> = alerts
+            .iter()
+            .filter(|a| a["kind"] != "incident")
+            .map(|a| {
+                (
+                    a["rule_id"].as_str().unwrap_or("").to_owned(),
+                    a["severity"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let dir = format!("{FIXTURES}/s3/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("trail files")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let mut from_s3 = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(f).expect("file");
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip as a trail writes it");
+        from_s3.extend(replay_bytes(f.to_str().unwrap_or_default(), &bytes));
+    }
+    let from_logs = replay(&format!(
+        "{FIXTURES}/intrusions/iam-user-self-escalation.jsonl"
+    ));
+    assert!(!from_s3.is_empty());
+    assert_eq!(rules(&from_s3), rules(&from_logs));
+}
