@@ -9,7 +9,8 @@ CloudTrail (the log stream is a CloudTrail stream name), and prints:
   than the generic ones (cis-cloudwatch-2-unauthorized-api-calls, cloudtrail-access-denied-burst)
   lists one of the step's event ids, and by which rules;
 - the alerts that list one of the scenario's benign_event_ids (false alarms inside a scenario);
-- alerts per 1,000 records on the two benign accounts, with storm control on as production runs.
+- alerts per 1,000 records on the two benign accounts, with storm control on as production runs;
+- the Stratus Red Team techniques (stratus/*.jsonl) that no specific rule catches.
 
 Steps are measured with storm control off (every alert listed, as a forensic replay) and on (as
 production runs); both are printed.
@@ -19,7 +20,11 @@ numbers back to the records' CloudTrail eventID.
 
 Usage:
   scripts/measure_intrusions.py [--binary target/debug/logwarden] [--detectors FILE ...]
-                                [--trusted-account ID ...] [--json] [--verbose]
+                                [--no-builtin] [--trusted-account ID ...] [--json] [--verbose]
+
+Rule files can be measured without rebuilding: `--detectors FILE` adds files to the built-in
+set; to measure edited built-in files, pass a copy of the whole detectors/ directory with
+`--no-builtin --detectors COPY` (a user file may not reuse the name of a built-in Sigma rule).
 
 The organisation's other accounts are given as trusted accounts, as a deployment would give them
 (TRUSTED_ACCOUNTS / --trusted-account): principals of those accounts are not outsiders. The
@@ -50,6 +55,9 @@ OUTSIDE_USE = {
 }
 
 
+NO_BUILTIN = []
+
+
 def replay(binary, path, storm, detectors, trusted):
     cmd = [
         binary,
@@ -63,6 +71,7 @@ def replay(binary, path, storm, detectors, trusted):
         "--log-stream",
         STREAM,
     ]
+    cmd += NO_BUILTIN
     for d in detectors:
         cmd += ["--detectors", d]
     for t in trusted:
@@ -143,11 +152,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "debug", "logwarden"))
     ap.add_argument("--detectors", action="append", default=[])
+    ap.add_argument("--no-builtin", action="store_true", help="only the --detectors files")
     ap.add_argument("--trusted-account", action="append", default=None)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--verbose", action="store_true", help="name the rules and steps")
     args = ap.parse_args()
     trusted = ORG_ACCOUNTS if args.trusted_account is None else args.trusted_account
+    if args.no_builtin:
+        NO_BUILTIN.append("--no-builtin")
 
     with open(os.path.join(INTRUSIONS, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -164,6 +176,15 @@ def main():
         ("benign.jsonl", os.path.join(FIXTURES, "benign.jsonl")),
     ]:
         result["noise"][label] = noise(args.binary, path, args.detectors, trusted)
+
+    stratus_dir = os.path.join(FIXTURES, "stratus")
+    missed = []
+    files = sorted(f for f in os.listdir(stratus_dir) if f.endswith(".jsonl"))
+    for f in files:
+        rules = {a["rule_id"] for a in replay(args.binary, os.path.join(stratus_dir, f), True, args.detectors, trusted)}
+        if not rules - GENERIC:
+            missed.append(f)
+    result["stratus"] = {"techniques": len(files), "missed": missed}
 
     if args.json:
         print(json.dumps(result, indent=1))
@@ -204,6 +225,9 @@ def main():
         f"{t['target_caught_on']}/{t['target_steps']} "
         f"({100.0 * t['target_caught_on'] / max(t['target_steps'], 1):.0f} %)"
     )
+    s = result["stratus"]
+    print(f"Stratus techniques caught by a specific rule: {s['techniques'] - len(s['missed'])}/{s['techniques']}"
+          + (f", missed {s['missed']}" if s["missed"] else ""))
     print("alerts per 1,000 records (storm control on):")
     for label, n in result["noise"].items():
         print(f"  {label:20} {n['alerts']:5} alerts / {n['records']} records = {n['per_1000']:.2f}")
