@@ -13,6 +13,7 @@ mod decode;
 mod detectors;
 mod events;
 mod hostile;
+mod intrusions;
 mod metrics;
 mod parse;
 mod properties;

@@ -94,7 +94,23 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("/aws/lambda/orders-api", "web-attack-sqli", 1),
     ("aws-waf-logs-edge", "web-attack-sqli", 1),
     // The attack rules on the same records: StopLogging, port 22 opened to the world, a
-    // p4d.24xlarge launch attempt.
+    // p4d.24xlarge launch attempt, a root access key, an inline administrator policy for
+    // another user, and the denied principal's probing (three different APIs refused).
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-access-denied-probes",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-iam-admin-policy-attached-to-user",
+        1,
+    ),
+    (
+        "aws-cloudtrail-logs-123456789012",
+        "aws-iam-root-access-key-created",
+        1,
+    ),
     (
         "aws-cloudtrail-logs-123456789012",
         "aws-cloudtrail-logging-stopped",
