@@ -238,14 +238,15 @@ pub fn caller(r: &dyn Fields) -> &'static str {
     if kind.as_deref() == Some("AssumedRole") && session.starts_with("i-") && session.len() >= 10 {
         return "ec2";
     }
-    if text(
-        r,
-        "userIdentity.sessionContext.sessionCredentialFromConsole",
-    )
-    .as_deref()
-        == Some("true")
+    // What AWS records of a console session (the caller chooses its user agent).
+    if text(r, "sessionCredentialFromConsole").as_deref() == Some("true")
+        || text(
+            r,
+            "userIdentity.sessionContext.sessionCredentialFromConsole",
+        )
+        .as_deref()
+            == Some("true")
         || source == "AWS Internal"
-        || agent.contains("console.amazonaws.com")
     {
         return "console";
     }

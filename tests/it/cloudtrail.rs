@@ -23,17 +23,24 @@ fn replay(path: &str) -> Vec<serde_json::Value> {
 
 /// The alerts of records given as bytes (`name` is their log stream).
 fn replay_bytes(path: &str, bytes: &[u8]) -> Vec<serde_json::Value> {
+    replay_inputs(&[(path, bytes)])
+}
+
+/// The alerts of several inputs replayed one after the other through one pipeline.
+fn replay_inputs(inputs: &[(&str, &[u8])]) -> Vec<serde_json::Value> {
     static SET: OnceLock<Arc<DetectorSet>> = OnceLock::new();
     let set = SET.get_or_init(|| Arc::new(DetectorSet::builtin().expect("built-in")));
     let mut p = Pipeline::new(Arc::clone(set), Config::default());
     let mut alerts = Vec::new();
-    let source = TextSource {
-        log_group: path.into(),
-        log_stream: "123456789012_CloudTrail_us-east-1".into(),
-        first_line: 1,
-    };
-    p.process_input(bytes, &source, &mut |a| alerts.push(a))
-        .expect("decodes");
+    for (path, bytes) in inputs {
+        let source = TextSource {
+            log_group: (*path).into(),
+            log_stream: "123456789012_CloudTrail_us-east-1".into(),
+            first_line: 1,
+        };
+        p.process_input(bytes, &source, &mut |a| alerts.push(a))
+            .expect("decodes");
+    }
     p.finish(&mut |a| alerts.push(a));
     alerts
         .iter()
@@ -198,12 +205,19 @@ fn a_trails_s3_files_give_the_alerts_of_the_same_records_through_cloudwatch_logs
         .collect();
     files.sort();
     assert!(!files.is_empty());
-    let mut from_s3 = Vec::new();
-    for f in &files {
-        let bytes = std::fs::read(f).expect("file");
-        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip as a trail writes it");
-        from_s3.extend(replay_bytes(f.to_str().unwrap_or_default(), &bytes));
-    }
+    let contents: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).expect("file");
+            assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip as a trail writes it");
+            (f.display().to_string(), bytes)
+        })
+        .collect();
+    let inputs: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let from_s3 = replay_inputs(&inputs);
     let from_logs = replay(&format!(
         "{FIXTURES}/intrusions/iam-user-self-escalation.jsonl"
     ));

@@ -54,7 +54,10 @@ fn replay(path: &str) -> Vec<Alert> {
     let bytes = std::fs::read(path).expect("fixture");
     let config = Config {
         sources: Sources {
-            trusted_accounts: ORG_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+            deployment: logwarden::record::Deployment {
+                trusted_accounts: ORG_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
             ..Sources::default()
         },
         ..Config::default()
@@ -86,8 +89,8 @@ fn event_ids(path: &str) -> HashMap<String, String> {
 }
 
 fn manifest() -> serde_json::Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/intrusions/manifest.json"))
-        .expect("manifest");
+    let text =
+        std::fs::read_to_string(format!("{FIXTURES}/intrusions/manifest.json")).expect("manifest");
     serde_json::from_str(&text).expect("manifest JSON")
 }
 
@@ -126,7 +129,10 @@ fn intrusion_steps_stay_caught_by_specific_rules() {
     let mut lost = Vec::new();
     for (name, floor) in CAUGHT {
         let scenario = &manifest[*name];
-        assert!(scenario["steps"].is_array(), "{name} is not in the manifest");
+        assert!(
+            scenario["steps"].is_array(),
+            "{name} is not in the manifest"
+        );
         let steps = steps_caught(name, scenario);
         let caught = steps.values().filter(|r| !r.is_empty()).count();
         if caught < *floor {

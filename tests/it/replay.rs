@@ -176,9 +176,10 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "cloudtrail-access-denied-burst",
         1,
     ),
-    // ops-admin's changes (policies, StopLogging, a KMS key, bucket policies, Config) and the
-    // CI deploy role's network changes (an SSH port opened to the world) tell two stories.
-    ("aws-cloudtrail-logs-123456789012", "logwarden-incident", 2),
+    // The root user's session (a key created), ops-admin's changes (policies, StopLogging, a
+    // KMS key, bucket policies, Config) and the CI deploy role's network changes (an SSH port
+    // opened to the world) tell three stories.
+    ("aws-cloudtrail-logs-123456789012", "logwarden-incident", 3),
     ("aws-waf-logs-edge", "waf-rate-limit-block-burst", 1),
     ("events.jsonl", "app-security-event-high", 1),
     ("events.jsonl", "auth-failure-burst", 1),

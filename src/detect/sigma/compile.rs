@@ -136,15 +136,18 @@ impl Compiling {
             rule: compiled.meta.id.clone(),
             msg,
         };
-        if ids.claim(&compiled.meta, false, warnings)? != Claim::New {
-            return Ok(());
-        }
+        // Built-in files are the lazy ones: a user rule with a built-in's id replaces it.
+        let replaces = match ids.claim(&compiled.meta, lazy, warnings)? {
+            Claim::New => None,
+            Claim::Replaces(id) => self.rules.iter().position(|r| r.meta.id == id),
+            Claim::Shadowed => return Ok(()),
+        };
         if !lazy {
             sigma_cost(&rule).map_err(&err)?;
         }
         let ir = rsigma_ir::lower_rule(&rule, &LowerOptions::default())
             .map_err(|e| err(one_line(&e.to_string())))?;
-        let idx = self.rules.len();
+        let idx = replaces.unwrap_or(self.rules.len());
         for key in [
             rule.id.as_deref(),
             rule.name.as_deref(),
@@ -162,18 +165,26 @@ impl Compiling {
                 })
                 .or_insert(Some(idx));
         }
-        self.lits.push(rule_lits(&ir));
+        let lits = rule_lits(&ir);
         let compiled_form = std::sync::OnceLock::new();
         if !lazy {
             let c =
                 rsigma_eval::compile_to_compiled(&ir).map_err(|e| err(one_line(&e.to_string())))?;
             let _ = compiled_form.set(Ok(c));
         }
-        self.compiled.push(LazyRule {
+        let lazy_rule = LazyRule {
             ir,
             compiled: compiled_form,
-        });
-        self.rules.push(compiled);
+        };
+        if replaces.is_some() {
+            self.lits[idx] = lits;
+            self.compiled[idx] = lazy_rule;
+            self.rules[idx] = compiled;
+        } else {
+            self.lits.push(lits);
+            self.compiled.push(lazy_rule);
+            self.rules.push(compiled);
+        }
         Ok(())
     }
 }
