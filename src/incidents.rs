@@ -183,6 +183,35 @@ impl Incidents {
         }
     }
 
+    /// Adds what an intruder did next to the incident of `principal`, when there is one: a
+    /// call with stolen credentials that raised no alert of its own, its event and its stage.
+    pub fn follow_up(
+        &mut self,
+        principal: &str,
+        event_id: &str,
+        stage: Option<&'static str>,
+        time: Option<EventTime>,
+    ) {
+        let Some(inc) = self.open.get_mut(principal) else {
+            return;
+        };
+        if let Some(s) = stage
+            && !inc.stages.contains(&s)
+        {
+            inc.stages.push(s);
+            inc.dirty = true;
+        }
+        if inc.event_ids.len() < crate::alert::MAX_EVENT_IDS
+            && !inc.event_ids.iter().any(|e| e == event_id)
+        {
+            inc.event_ids.push(event_id.to_owned());
+            inc.dirty = true;
+        }
+        if let Some(t) = time {
+            inc.last = Some(inc.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
     fn close_oldest(&mut self) {
         let oldest = self
             .open

@@ -27,7 +27,7 @@ pub use stats::Stats;
 
 use crate::alert::{Alert, EventRef};
 use crate::clock::{Clock, SystemClock};
-use crate::correlate::sessions::Sessions;
+use crate::correlate::sessions::{Away, Sessions};
 use crate::correlate::{
     Correlator, CorrelatorCounters, Crossing, FlushReport, Limits as StateLimits, SharedBatch,
     SharedWindowStore, StoreError, Witness, batch_id,
@@ -470,8 +470,17 @@ impl Pipeline {
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
-        if session_call && let Some(alert) = self.sessions.observe(&record, &ev) {
-            self.decide(alert, Some(&record), emit);
+        if session_call {
+            match self.sessions.observe(&record, &ev) {
+                Some(Away::Alert(alert)) => self.decide(*alert, Some(&record), emit),
+                Some(Away::FollowUp {
+                    principal,
+                    event_id,
+                    stage,
+                    time,
+                }) => self.incidents.follow_up(&principal, &event_id, stage, time),
+                None => {}
+            }
         }
         self.stats.content_aws_issued += findings.aws_issued;
         self.stats.content_values_over_bound += findings.values_over_bound;

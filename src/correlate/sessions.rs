@@ -85,6 +85,58 @@ struct Session {
     alerted: Vec<String>,
 }
 
+/// What a call away from home gives.
+#[derive(Debug)]
+pub enum Away {
+    /// The first call from an address: the alert.
+    Alert(Box<Alert>),
+    /// A later call from an address already alerted: what the intruder did next, for the
+    /// incident (no alert of its own).
+    FollowUp {
+        /// The key's principal.
+        principal: String,
+        /// The log event.
+        event_id: String,
+        /// The ATT&CK stage of the call, when it tells one.
+        stage: Option<&'static str>,
+        /// Its time.
+        time: Option<EventTime>,
+    },
+}
+
+/// The ATT&CK stage a call away from home tells: data read out (collection, exfiltration) or
+/// reconnaissance.
+fn stage_of_call(event_name: &str, read_only: bool) -> Option<&'static str> {
+    const DATA: &[&str] = &[
+        "GetObject",
+        "CopyObject",
+        "GetSecretValue",
+        "BatchGetSecretValue",
+        "GetParameter",
+        "GetParameters",
+        "GetParametersByPath",
+        "BatchGetImage",
+        "GetDownloadUrlForLayer",
+        "Scan",
+        "Query",
+        "GetItem",
+        "BatchGetItem",
+        "DownloadDBLogFilePortion",
+        "GetFunction",
+    ];
+    if DATA.contains(&event_name) {
+        Some("exfiltration")
+    } else if read_only
+        || ["List", "Describe", "Get"]
+            .iter()
+            .any(|p| event_name.starts_with(p))
+    {
+        Some("discovery")
+    } else {
+        None
+    }
+}
+
 /// The session state of one process.
 #[derive(Debug, Default)]
 pub struct Sessions {
@@ -195,8 +247,9 @@ impl Sessions {
         self.sessions.is_empty()
     }
 
-    /// Observes one CloudTrail record; returns the alert of a call away from its key's home.
-    pub fn observe(&mut self, record: &Record<'_>, ev: &EventRef<'_>) -> Option<Alert> {
+    /// Observes one CloudTrail record: the alert of a first call away from its key's home, or
+    /// a later one's follow-up.
+    pub fn observe(&mut self, record: &Record<'_>, ev: &EventRef<'_>) -> Option<Away> {
         if record.kind() != RecordKind::CloudTrail {
             return None;
         }
@@ -258,6 +311,19 @@ impl Sessions {
             return None;
         }
         let compute = s.compute?;
+        if s.alerted.iter().any(|a| a == source) {
+            let name = text(record, "eventName").unwrap_or("");
+            let read_only = record
+                .field("readOnly")
+                .and_then(|v| v.to_text())
+                .is_some_and(|v| v == "true");
+            return Some(Away::FollowUp {
+                principal: arn.to_owned(),
+                event_id: ev.id.to_owned(),
+                stage: stage_of_call(name, read_only),
+                time: ev.time,
+            });
+        }
         let new_ip = !s.ips.iter().any(|i| i == source);
         // An instance or a task runs several clients (its agents, the application) from its
         // own network: only a desktop client, or a new client from another network, is away.
@@ -295,7 +361,7 @@ impl Sessions {
         a.event_ids = ids;
         a.principal = Some(arn.to_owned());
         a.links = vec![key.to_owned()];
-        Some(a)
+        Some(Away::Alert(Box::new(a)))
     }
 
     /// Forgets the least recently seen tenth of the sessions.
@@ -341,7 +407,9 @@ mod tests {
                 id: &e.id,
                 time: e.timestamp,
             };
-            out.extend(s.observe(&r, &ev));
+            if let Some(Away::Alert(a)) = s.observe(&r, &ev) {
+                out.push(*a);
+            }
         }
         out
     }
