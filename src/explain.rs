@@ -214,6 +214,7 @@ fn trace(set: &DetectorSet, record: Option<&Record<'_>>, findings: &Findings) ->
                     "regex matched, entropy {entropy:.2} under the floor {min}: not a secret"
                 ),
                 Verdict::Invalid => "regex matched, the validator refused it".to_owned(),
+                Verdict::Refused(why) => format!("regex matched, not a secret: {}", why.as_str()),
                 Verdict::Allowlisted(i) => format!(
                     "regex matched, allowlisted ({})",
                     rule.allowlist_description(i).unwrap_or("an allowlist")

@@ -9,7 +9,9 @@ use super::content::{
     compile_checked, compile_regex,
 };
 use super::error::{DetectorError, one_line};
+use super::rules::ServiceSpec;
 use super::rules::{AllowlistSpec, Claim, Location, RuleFile, RuleIds, RuleMeta, RuleSpec};
+use super::service;
 use super::set::DetectorSet;
 use super::sigma::{EventDetectors, EventSources};
 use super::suppressions::Suppressions;
@@ -318,7 +320,69 @@ fn compile_toml_file(
             out.rules.push(rule);
         }
     }
+    for spec in parsed.service {
+        let location = Location {
+            file: path.clone(),
+            line: super::rules::line_of(&file.text, spec.id.span().start),
+        };
+        out.rules
+            .push(compile_service(spec, location, file.builtin, &file_allow)?);
+    }
     Ok(out)
+}
+
+/// Compiles a `[[service]]` entry into a content rule: its value in group 2 (group 1 the gap
+/// after the keyword), or in group 1 for entries found by their prefix alone.
+fn compile_service(
+    spec: ServiceSpec,
+    location: Location,
+    lazy: bool,
+    file_allow: &[(Allowlist, Vec<String>)],
+) -> Result<ContentRule, DetectorError> {
+    let id = spec.id.get_ref().clone();
+    let err = |msg: String| DetectorError::Rule {
+        path: location.file.clone(),
+        line: location.line,
+        rule: id.clone(),
+        msg,
+    };
+    let c = service::compile(spec, location.clone()).map_err(&err)?;
+    let secret_group = Some(if c.check.keyed { 2 } else { 1 });
+    let (regex, max_len, cost) = if lazy {
+        (RuleRegex::lazy(&c.pattern), None, 0)
+    } else {
+        let (regex, shape) = compile_checked(&c.pattern, secret_group).map_err(&err)?;
+        let cost = limits::regex_cost(&c.pattern).map_err(&err)?;
+        (
+            RuleRegex::compiled(&c.pattern, regex),
+            Some(shape.max_len),
+            cost,
+        )
+    };
+    let allowlists = file_allow
+        .iter()
+        .filter(|(_, targets)| targets.is_empty() || targets.contains(&id))
+        .map(|(a, _)| a.clone())
+        .collect();
+    Ok(ContentRule::new(
+        c.meta,
+        ContentParts {
+            keywords: c.keywords,
+            gate: None,
+            regex,
+            max_len,
+            secret_group,
+            entropy: None,
+            validator: None,
+            allowlists,
+            examples: c.examples,
+            negative_examples: c.negative_examples,
+            cost,
+            required: Vec::new(),
+            multiline: false,
+            service: Some(c.check),
+        },
+    ))
 }
 
 /// Resolves gitleaks `[[rules.required]]` ids to rule indices; an unknown id is warned about
@@ -550,6 +614,7 @@ fn compile_rule(
                 .map(|r| (r.id.clone(), r.within_columns))
                 .collect(),
             multiline: spec.multiline,
+            service: None,
         },
     )))
 }

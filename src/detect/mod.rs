@@ -11,6 +11,7 @@ pub mod literals;
 mod load;
 pub mod re2;
 pub mod rules;
+pub mod service;
 pub mod set;
 pub mod sigma;
 pub mod suppressions;

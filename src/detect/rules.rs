@@ -57,6 +57,9 @@ pub struct RuleFile {
     /// The rules.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Compact service entries (`[[service]]`), each compiled into a content rule.
+    #[serde(default)]
+    pub service: Vec<ServiceSpec>,
     /// A file-wide allowlist (gitleaks v8 `[allowlist]`).
     #[serde(default)]
     pub allowlist: Option<AllowlistSpec>,
@@ -241,4 +244,49 @@ impl RuleIds {
             }),
         }
     }
+}
+
+/// One `[[service]]` table as written (compiled by [`super::service`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// The rule id (lowercase kebab-case).
+    pub id: toml::Spanned<String>,
+    /// The service's display name.
+    pub service: String,
+    /// What the value is ("API key", "token" ...).
+    pub what: String,
+    /// Context words (lowercase ASCII, 3+ characters).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Literal start of the value.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// The value's characters: a name or an explicit class.
+    #[serde(default)]
+    pub charset: Option<String>,
+    /// The value's length after the prefix: `40` or `"32..40"`.
+    #[serde(default)]
+    pub length: Option<toml::Value>,
+    /// A whole value regex instead of prefix, charset and length.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The prefix alone names the service: found without a keyword.
+    #[serde(default)]
+    pub prefix_unique: bool,
+    /// Most bytes between a keyword's end and the value's start.
+    #[serde(default)]
+    pub near: Option<usize>,
+    /// Severity (default high).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Minimum Shannon entropy of the value.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Lines in which the value must be found.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Lines in which nothing may be found.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
 }

@@ -10,6 +10,9 @@
 //! - when it holds percent-escapes (`%3D`, `%2F` ...), the percent-decoded text (undone up to
 //!   [`MAX_PERCENT_LEVELS`] times: a token encoded twice) is scanned as well, after the first
 //!   (a newline between them);
+//! - when it holds HTML character references (`&quot;`, `&#10;`, `&#x0A;` ...: JSON or a
+//!   header shown in an HTML page or an XML document), the entity-decoded text is scanned as
+//!   well, so `{&quot;password&quot;:...}` reads as `{"password":...}`;
 //! - when it holds base64 runs that decode to text (a credentials file or a JSON blob an
 //!   application base64-encoded), the decoded text is scanned as well, bounded
 //!   ([`MAX_BASE64_SEGMENTS`], [`MAX_BASE64_BYTES`]).
@@ -38,10 +41,11 @@ impl Haystack {
         self.decoded_from = None;
         let has_escape = memchr::memchr(b'\\', message).is_some();
         let has_percent = has_percent_escape(message);
+        let has_html = has_html_entity(message);
         self.tmp.clear();
         base64_text(message, &mut self.tmp);
         let has_base64 = !self.tmp.is_empty();
-        self.used = has_escape || has_percent || has_base64;
+        self.used = has_escape || has_percent || has_html || has_base64;
         if !self.used {
             return false;
         }
@@ -52,6 +56,7 @@ impl Haystack {
         } else {
             self.buf.extend_from_slice(message);
         }
+        let first = self.buf.len();
         if has_percent {
             let start = self.buf.len() + 1;
             self.buf.push(b'\n');
@@ -72,6 +77,13 @@ impl Haystack {
                 self.buf.extend_from_slice(&level);
             }
             self.decoded_from = Some(start);
+        }
+        if has_html {
+            self.buf.push(b'\n');
+            self.decoded_from.get_or_insert(self.buf.len());
+            let mut decoded = Vec::with_capacity(first);
+            html_decode(&self.buf[..first], &mut decoded);
+            self.buf.extend_from_slice(&decoded);
         }
         if has_base64 {
             self.buf.push(b'\n');
@@ -273,6 +285,65 @@ pub fn percent_decode(s: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Whether `m` holds an HTML character reference that [`html_decode`] decodes.
+pub fn has_html_entity(m: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', m).any(|i| entity_at(m, i).is_some())
+}
+
+/// The character reference at `s[i]` (a `&`): `&quot;` `&amp;` `&lt;` `&gt;` `&apos;`
+/// `&nbsp;`, or a numeric one (`&#10;`, `&#x0A;`) of a character [`decodable`]; the byte it
+/// stands for and the reference's length.
+fn entity_at(s: &[u8], i: usize) -> Option<(u8, usize)> {
+    const NAMED: &[(&[u8], u8)] = &[
+        (b"quot;", b'"'),
+        (b"amp;", b'&'),
+        (b"lt;", b'<'),
+        (b"gt;", b'>'),
+        (b"apos;", b'\''),
+        (b"nbsp;", b' '),
+    ];
+    let rest = s.get(i + 1..)?;
+    if let Some((name, b)) = NAMED
+        .iter()
+        .find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n))
+    {
+        return Some((*b, 1 + name.len()));
+    }
+    let rest = rest.strip_prefix(b"#")?;
+    let (digits, radix, skip) = match rest.first() {
+        Some(b'x' | b'X') => (&rest[1..], 16, 3),
+        _ => (rest, 10, 2),
+    };
+    let end = digits.iter().take(8).position(|&b| b == b';')?;
+    let digits = &digits[..end];
+    if digits.is_empty() || !digits.iter().all(|b| (*b as char).is_digit(radix)) {
+        return None;
+    }
+    let v = u32::from_str_radix(std::str::from_utf8(digits).ok()?, radix).ok()?;
+    let b = u8::try_from(v).ok().filter(|b| decodable(*b))?;
+    Some((b, skip + end + 1))
+}
+
+/// Decodes HTML character references of printable ASCII, tab, newline and carriage return;
+/// every other byte is kept.
+pub fn html_decode(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(j) = memchr::memchr(b'&', &s[i..]).map(|j| i + j) {
+        out.extend_from_slice(&s[i..j]);
+        match entity_at(s, j) {
+            Some((b, len)) => {
+                out.push(b);
+                i = j + len;
+            }
+            None => {
+                out.push(b'&');
+                i = j + 1;
+            }
+        }
+    }
+    out.extend_from_slice(&s[i..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +368,25 @@ mod tests {
         // Percent-escapes: the decoded text follows the original.
         assert_eq!(prepared("q=a%3Db%2Fc"), "q=a%3Db%2Fc\nq=a=b/c");
         assert_eq!(prepared("100% sure"), "100% sure");
+    }
+
+    #[test]
+    fn html_character_references_are_decoded_after_the_text() {
+        assert_eq!(
+            prepared("{&quot;password&quot;:&quot;p&#64;ss&quot;}"),
+            "{&quot;password&quot;:&quot;p&#64;ss&quot;}\n{\"password\":\"p@ss\"}"
+        );
+        assert_eq!(
+            prepared("a&#10;b&#x0A;c&#X9;d"),
+            "a&#10;b&#x0A;c&#X9;d\na\nb\nc\td"
+        );
+        // Not references: kept as they are, and no copy without one.
+        assert_eq!(
+            prepared("a && b &#; &#x; &#1234567890; &#0;"),
+            "a && b &#; &#x; &#1234567890; &#0;"
+        );
+        let mut h = Haystack::default();
+        assert!(!h.prepare(b"R&D &co"));
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl UpdatePlan {
 /// A key's points as additions per (bucket, batch), within the item's bounds as last seen:
 /// value hashes past a bucket's need or the item's [`MAX_ITEM_VALUES`], and retry markers past
 /// [`MAX_MARKERS_PER_BUCKET`], are left out; returns the additions and how many points lost
-/// a value or a marker.
+/// a value the threshold could need (past the item's bound) or a marker.
 pub(super) fn bounded_adds(
     spec: &Spec,
     points: &[SharedPoint],
@@ -150,7 +150,12 @@ pub(super) fn bounded_adds(
         if spec.measure == Measure::Distinct && !a.values.contains(&p.point.value) {
             let in_bucket = full.values.get(&b).copied().unwrap_or(0)
                 + values_added.get(&b).copied().unwrap_or(0);
-            if in_bucket >= per_bucket || total >= MAX_ITEM_VALUES {
+            if in_bucket >= per_bucket {
+                // The bucket holds what the threshold needs: nothing the decision needs is
+                // lost, so it is no overflow.
+                continue;
+            }
+            if total >= MAX_ITEM_VALUES {
                 overflow += 1;
                 continue;
             }

@@ -515,6 +515,7 @@ mod tests {
         ContentRule::new(
             meta,
             ContentParts {
+                service: None,
                 keywords: vec!["k".into()],
                 gate: None,
                 regex: RuleRegex::lazy(pattern),

@@ -8,6 +8,7 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::detect::error::{CompileError, one_line};
 use crate::detect::rules::RuleMeta;
+use crate::detect::service::{Refusal, ServiceCheck};
 use crate::detect::validate::{Validator, shannon_entropy};
 
 /// Bytes before a keyword hit that the rule's regex sees.
@@ -179,6 +180,8 @@ pub struct ContentRule {
     pub(crate) entropy: Option<f64>,
     pub(crate) validator: Option<Validator>,
     pub(crate) allowlists: Vec<Allowlist>,
+    /// A `[[service]]` entry's checks on every match.
+    pub(crate) service: Option<ServiceCheck>,
 }
 
 /// Compiles a rule regex: over bytes, Unicode off first (ASCII classes, faster), falling
@@ -285,6 +288,7 @@ impl ContentRule {
             entropy: parts.entropy,
             validator: parts.validator,
             allowlists: parts.allowlists,
+            service: parts.service,
         }
     }
 }
@@ -309,6 +313,8 @@ pub(crate) struct ContentParts {
     pub required: Vec<(String, Option<usize>)>,
     /// Also run over consecutive events of a stream joined.
     pub multiline: bool,
+    /// A `[[service]]` entry's checks on every match.
+    pub service: Option<ServiceCheck>,
 }
 
 /// What became of one regex match of a content rule (or of a keyword hit without one).
@@ -327,6 +333,8 @@ pub enum Verdict {
     },
     /// The validator (Luhn, IBAN, SSN) refused it.
     Invalid,
+    /// A service entry's checks refused it (placeholder, word, another assignment ...).
+    Refused(Refusal),
     /// An allowlist (by index in the rule's list) dropped it.
     Allowlisted(usize),
     /// A finding, at these offsets.
@@ -354,6 +362,12 @@ impl ContentRule {
             return Verdict::NoSecretGroup;
         }
         let secret = &message[ss..se];
+        if let Some(check) = &self.service {
+            let gap = if check.keyed { locs.get(1) } else { None };
+            if let Some(why) = check.refuse(message, ms, gap, ss, se) {
+                return Verdict::Refused(why);
+            }
+        }
         if let Some(min) = self.entropy {
             let entropy = shannon_entropy(secret);
             if entropy < min {
