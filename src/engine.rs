@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::decode::LogEvent;
-use crate::detect::{ContentMatch, DetectorSet, Scratch};
+use crate::detect::{ContentMatch, ContentRule, DetectorSet, Scratch};
 use crate::mask::{Evidence, Fingerprinter};
 use crate::record::{Parser, Record, RecordKind, Source, Sources};
 use crate::severity::{FindingKind, Severity};
@@ -191,6 +191,7 @@ impl Engine {
             findings.aws_issued =
                 self.set
                     .drop_aws_issued(msg, text, cloudtrail, &mut ws.matches) as u64;
+            drop_doubles(self.set.content().rules(), &mut ws.matches);
             self.content_findings(text, &ws.matches, &mut findings);
         }
         if candidate {
@@ -243,6 +244,40 @@ impl Engine {
             }
         }
     }
+}
+
+/// Most matches of one event checked for doubles (past it, each is reported; the check is
+/// quadratic).
+const MAX_DOUBLE_CHECK: usize = 256;
+
+/// One secret found twice is one finding: a `[[service]]` entry's match that overlaps a match
+/// of another secret rule (a hand-written rule, or an entry listed earlier) is dropped. Distinct
+/// values never overlap, so a decoy never hides another value.
+fn drop_doubles(rules: &[ContentRule], matches: &mut Vec<ContentMatch>) {
+    if matches.len() < 2 || matches.len() > MAX_DOUBLE_CHECK {
+        return;
+    }
+    let secret = |m: &ContentMatch| rules[m.rule].meta.kind == FindingKind::Secret;
+    let service = |m: &ContentMatch| rules[m.rule].service.is_some();
+    let doubled: Vec<bool> = matches
+        .iter()
+        .map(|m| {
+            secret(m)
+                && service(m)
+                && matches.iter().any(|o| {
+                    o.rule != m.rule
+                        && secret(o)
+                        && o.start < m.end
+                        && m.start < o.end
+                        && (!service(o) || o.rule < m.rule)
+                })
+        })
+        .collect();
+    let mut i = 0;
+    matches.retain(|_| {
+        i += 1;
+        !doubled[i - 1]
+    });
 }
 
 // The engine is shared by every worker thread.

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use crate::fs::{WalkIssue, special_kind};
 
 /// Block size for line-oriented input.
-pub const BLOCK_BYTES: usize = 4 << 20;
+pub const BLOCK_BYTES: usize = 1 << 20;
 /// Largest input decoded whole (a JSON array or pretty-printed envelope, gzip).
 pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 

@@ -210,7 +210,10 @@ async fn parallel(
 ) {
     let engine: Engine = driver.pipeline().engine().clone();
     let config: Config = driver.pipeline().config().clone();
-    let (jobs, job_queue) = mpsc::sync_channel::<Job>(threads);
+    // A rendezvous: a piece is read only when a worker is free to take it, so at most
+    // `threads` pieces are being prepared and `threads` wait for the driver (memory stays
+    // a few pieces whatever the input's size).
+    let (jobs, job_queue) = mpsc::sync_channel::<Job>(0);
     let job_queue = Arc::new(Mutex::new(job_queue));
     let workers: Vec<_> = (0..threads)
         .map(|_| {

@@ -75,21 +75,26 @@ impl ByteSet {
 /// What the engine checks on every match of a service rule, beyond its regex.
 #[derive(Debug, Clone)]
 pub struct ServiceCheck {
-    /// The value's characters: the bytes right before and after it must not be one.
-    pub(crate) boundary: ByteSet,
+    /// The byte right before the value must not be one of these (the value's characters).
+    pub(crate) before: ByteSet,
+    /// The byte right after the value must not be one of these (its characters, and `=` for
+    /// base64).
+    pub(crate) after: ByteSet,
     /// The rule has keywords (else the match is the value alone).
     pub(crate) keyed: bool,
     /// The charset allows digits (a letters-only value of 16+ is then a word, not a key).
     pub(crate) allows_digits: bool,
     /// The entropy floor given, else [`DEFAULT_ENTROPY`] from [`ENTROPY_MIN_LEN`] bytes.
     pub(crate) entropy: Option<f64>,
+    /// The entry's value is a UUID by its format (else a UUID-shaped value is an identifier).
+    pub(crate) uuid_format: bool,
+    /// The entry's keywords name an id (Vault's `role_id`): an id-named field is then its own.
+    pub(crate) names_an_id: bool,
 }
 
 /// Why a service rule's match is not a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// The keyword is the end of a longer word.
-    KeywordInWord,
     /// The value is part of a longer run of its characters.
     LongerToken,
     /// Between keyword and value, another assignment starts on a new line.
@@ -98,6 +103,9 @@ pub enum Refusal {
     Placeholder,
     /// A word of letters where the key would have digits.
     Word,
+    /// An identifier: a UUID where the service's keys are not UUIDs, a field named as an id,
+    /// or a hash (`sha256:`, `.tgz#`).
+    Identifier,
     /// Under the entropy floor.
     LowEntropy,
 }
@@ -106,43 +114,46 @@ impl Refusal {
     /// A few words for `explain`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Refusal::KeywordInWord => "the keyword ends a longer word",
             Refusal::LongerToken => "the value is part of a longer token",
             Refusal::OtherAssignment => "another assignment starts between keyword and value",
             Refusal::Placeholder => "a placeholder, not a secret",
             Refusal::Word => "a word of letters, not a key",
+            Refusal::Identifier => "an identifier or a hash, not a secret",
             Refusal::LowEntropy => "under the entropy floor",
         }
     }
 }
 
 impl ServiceCheck {
-    /// Checks one match: `ms..me` the whole match, `gap` the bytes between keyword and value
-    /// (keyed rules), `ss..se` the value, all in `message`.
+    /// Checks one match: `gap` the bytes between keyword and value (keyed rules), `ss..se`
+    /// the value, both in `message`. (The regex already holds the keyword to the start of a
+    /// word and the value to its boundaries; what the window hid is checked again here.)
     pub(crate) fn refuse(
         &self,
         message: &[u8],
-        ms: usize,
         gap: Option<(usize, usize)>,
         ss: usize,
         se: usize,
     ) -> Option<Refusal> {
-        if self.keyed && ms > 0 && message[ms - 1].is_ascii_alphabetic() {
-            return Some(Refusal::KeywordInWord);
-        }
         let before = ss.checked_sub(1).map(|i| message[i]);
         let after = message.get(se).copied();
-        if before.is_some_and(|b| self.boundary.contains(b))
-            || after.is_some_and(|b| self.boundary.contains(b))
+        if before.is_some_and(|b| self.before.contains(b))
+            || after.is_some_and(|b| self.after.contains(b))
         {
             return Some(Refusal::LongerToken);
         }
         if let Some((gs, ge)) = gap
-            && assignment_after_break(message, ms, &message[gs..ge])
+            && assignment_after_break(message, gs, &message[gs..ge])
         {
             return Some(Refusal::OtherAssignment);
         }
         let value = &message[ss..se];
+        if (!self.uuid_format && is_uuid(value))
+            || hash_context(&message[..ss])
+            || (!self.names_an_id && gap.is_some_and(|(gs, ge)| names_an_id(&message[gs..ge])))
+        {
+            return Some(Refusal::Identifier);
+        }
         if is_placeholder(value) {
             return Some(Refusal::Placeholder);
         }
@@ -162,6 +173,62 @@ impl ServiceCheck {
     }
 }
 
+/// Whether `v` is a UUID (8-4-4-4-12 hex digits).
+pub fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Whether the text right before a value marks it as a hash: `sha256:`, `sha512-` (an
+/// integrity string), `md5=`, `.tgz#` (a lockfile), `commit `.
+fn hash_context(before: &[u8]) -> bool {
+    const MARKS: &[&[u8]] = &[
+        b"sha1:", b"sha256:", b"sha384:", b"sha512:", b"md5:", b"sha1-", b"sha256-", b"sha384-",
+        b"sha512-", b"sha1=", b"sha256=", b"md5=", b".tgz#", b"commit ",
+    ];
+    let tail = &before[before.len().saturating_sub(8)..];
+    let tail = tail.to_ascii_lowercase();
+    MARKS.iter().any(|m| tail.ends_with(m))
+}
+
+/// Whether the field named last before the value (the gap's trailing name, past `=`, `:`,
+/// quotes and spaces) names an identifier: a word `id`, `uuid`, `guid` (split at non-letters
+/// and camel case: `project_id`, `siteId`).
+fn names_an_id(gap: &[u8]) -> bool {
+    let end = gap
+        .iter()
+        .rposition(|b| b.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let start = gap[..end]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        .map_or(0, |i| i + 1);
+    let mut words: Vec<Vec<u8>> = Vec::new();
+    let mut cur = Vec::new();
+    let mut prev_lower = false;
+    for &b in &gap[start..end] {
+        if b.is_ascii_alphabetic() {
+            if b.is_ascii_uppercase() && prev_lower {
+                words.push(std::mem::take(&mut cur));
+            }
+            cur.push(b.to_ascii_lowercase());
+            prev_lower = b.is_ascii_lowercase();
+        } else {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+        }
+    }
+    words.push(cur);
+    words
+        .iter()
+        .any(|w| matches!(w.as_slice(), b"id" | b"ids" | b"uuid" | b"guid"))
+}
+
 /// The indentation (spaces and tabs) of the line `message[at]` is on.
 fn indent_of_line(message: &[u8], at: usize) -> usize {
     let start = message[..at]
@@ -175,7 +242,7 @@ fn indent_of_line(message: &[u8], at: usize) -> usize {
 }
 
 /// Whether `gap` holds a line break followed by an assignment (`NAME=`, `name:`,
-/// `"name":`) indented no deeper than the keyword's line (which starts at `keyword_at`): the
+/// `"name":`) indented no deeper than the keyword's line (`keyword_at` is on it): the
 /// value after it belongs to that other name. A deeper line is the keyword's own block
 /// (`github:` then `  token: ...`).
 fn assignment_after_break(message: &[u8], keyword_at: usize, gap: &[u8]) -> bool {
@@ -309,7 +376,7 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
         return Err("needs at least one example and one negative example".into());
     }
     let prefix = spec.prefix.as_deref().filter(|p| !p.is_empty());
-    let (value, boundary, allows_digits) = match (&spec.value, &spec.charset, &spec.length) {
+    let (value, before, after, allows_digits) = match (&spec.value, &spec.charset, &spec.length) {
         (Some(v), None, None) => {
             let hir = regex_syntax::ParserBuilder::new()
                 .utf8(false)
@@ -327,11 +394,8 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
                 || v.contains("\\w")
                 || v.contains("[^")
                 || v.bytes().any(|b| b.is_ascii_digit());
-            (
-                v.clone(),
-                ByteSet::of(|b| b.is_ascii_alphanumeric()),
-                digits,
-            )
+            let alnum = ByteSet::of(|b| b.is_ascii_alphanumeric());
+            (v.clone(), alnum.clone(), alnum, digits)
         }
         (None, Some(cs), Some(len)) => {
             let body = match named_charset(cs) {
@@ -360,8 +424,9 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
                 prefix.map(regex::escape).unwrap_or_default()
             );
             let base64 = cs == "base64";
-            let boundary = ByteSet::of(|b| class.is_match(&[b]) || (base64 && b == b'='));
-            (value, boundary, class.is_match(b"5"))
+            let before = ByteSet::of(|b| class.is_match(&[b]));
+            let after = ByteSet::of(|b| class.is_match(&[b]) || (base64 && b == b'='));
+            (value, before, after, class.is_match(b"5"))
         }
         _ => {
             return Err(
@@ -379,18 +444,49 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
     } else {
         spec.keywords.clone()
     };
+    // A UUID is this entry's format when its value takes one and not a same-length run
+    // without the dashes in their places.
+    let uuid_format = regex::bytes::Regex::new(&format!("^(?:{value})$")).is_ok_and(|re| {
+        (re.is_match(b"4f0c8a52-9d3e-4b7a-8e21-6c5d9f1a2b3c")
+            || re.is_match(b"4F0C8A52-9D3E-4B7A-8E21-6C5D9F1A2B3C"))
+            && !re.is_match(b"4f0c8a529d3e-4b7a8e21-6c5d9f1a2b3c0")
+            && !re.is_match(b"4F0C8A529D3E-4B7A8E21-6C5D9F1A2B3C0")
+    });
+    // An entry about an id (a client id, Sumo Logic's access id) reads id-named fields.
+    let names_an_id = spec.keywords.iter().any(|k| names_an_id(k.as_bytes()))
+        || names_an_id(spec.what.as_bytes())
+        || names_an_id(id.as_bytes());
+    // The value is a whole run: no byte of its own before it (the gap ends with another, or
+    // is empty) and none after it.
+    let not_after = format!("(?:[^{}]|$)", class_body_of(&after));
     let pattern = if spec.prefix_unique {
-        format!("({value})")
+        format!("(?:^|[^{}])({value}){not_after}", class_body_of(&before))
     } else {
+        // A keyword that starts with a letter starts a word: `probably` holds no `ably`.
         let mut kws: Vec<&str> = spec.keywords.iter().map(String::as_str).collect();
         kws.sort_by_key(|k| std::cmp::Reverse(k.len()));
-        let alternation: Vec<String> = kws.iter().map(|k| regex::escape(k)).collect();
-        // Group 1: the gap, lazily as short as it can be (ending at a byte that is not one of
-        // the value's, so the value starts a run), or empty; group 2: the value.
+        let (words, others): (Vec<&str>, Vec<&str>) = kws
+            .into_iter()
+            .partition(|k| k.as_bytes()[0].is_ascii_alphabetic());
+        let alternation = |ks: &[&str]| {
+            ks.iter()
+                .map(|k| regex::escape(k))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let mut starts = Vec::new();
+        if !words.is_empty() {
+            starts.push(format!("(?:^|[^A-Za-z])(?i:{})", alternation(&words)));
+        }
+        if !others.is_empty() {
+            starts.push(format!("(?i:{})", alternation(&others)));
+        }
+        // Group 1: the gap, lazily as short as it can be, ending at a byte that cannot start
+        // the value's run, or empty; group 2: the value.
         format!(
-            "(?i:{})(?s:(.{{0,{near}}}?[^{}]|))({value})",
-            alternation.join("|"),
-            class_body_of(&boundary)
+            "(?:{})(?s:(.{{0,{near}}}?[^{}]|))({value}){not_after}",
+            starts.join("|"),
+            class_body_of(&before)
         )
     };
     Ok(CompiledService {
@@ -405,10 +501,13 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
         keywords,
         pattern,
         check: ServiceCheck {
-            boundary,
+            before,
+            after,
             keyed: !spec.prefix_unique,
             allows_digits,
             entropy: spec.entropy,
+            uuid_format,
+            names_an_id,
         },
         examples: spec.examples,
         negative_examples: spec.negative_examples,
@@ -459,11 +558,34 @@ mod tests {
 
     fn check(allows_digits: bool) -> ServiceCheck {
         ServiceCheck {
-            boundary: ByteSet::of(|b| b.is_ascii_alphanumeric()),
+            before: ByteSet::of(|b| b.is_ascii_alphanumeric()),
+            after: ByteSet::of(|b| b.is_ascii_alphanumeric()),
             keyed: true,
             allows_digits,
             entropy: None,
+            uuid_format: false,
+            names_an_id: false,
         }
+    }
+
+    #[test]
+    fn identifiers_and_hashes_are_not_secrets() {
+        let c = check(true);
+        let m = b"netlify_site_key=0eee9409-7859-43b7-959e-a513fa4c5566";
+        assert_eq!(c.refuse(m, None, 17, m.len()), Some(Refusal::Identifier));
+        let m = b"scw_project_id=d2a5aA5x1b42X4663Yb15dZa2b3579c66a3";
+        assert_eq!(
+            c.refuse(m, Some((3, 15)), 15, m.len()),
+            Some(Refusal::Identifier)
+        );
+        let m = b"sonar-2.5.0.tgz#ff704cbddf355d38a52c5e9479d6bb5c1ff28eac";
+        assert_eq!(c.refuse(m, None, 16, m.len()), Some(Refusal::Identifier));
+        assert!(names_an_id(b"siteId=") && names_an_id(b"_client_id\":\""));
+        assert!(!names_an_id(b"_identity_token=") && !names_an_id(b"_api_key="));
+        // Only the name right before the value counts.
+        assert!(!names_an_id(
+            b".io;Id=Zq1x-l1-s0:p0Ld8mQ3Ra6VbY2sTk4n;Secret="
+        ));
     }
 
     #[test]
@@ -511,22 +633,16 @@ mod tests {
     #[test]
     fn the_engine_refuses_words_tokens_and_low_entropy() {
         let c = check(true);
-        let m = b"probably_token=AbCdEfGhIjKlMnOpQrSt";
-        // `ably` inside `probably`.
-        assert_eq!(
-            c.refuse(m, 4, None, 15, m.len()),
-            Some(Refusal::KeywordInWord)
-        );
         let m = b"ably_token=AbCdEfGhIjKlMnOpQrSt";
-        assert_eq!(c.refuse(m, 0, None, 11, m.len()), Some(Refusal::Word));
+        assert_eq!(c.refuse(m, None, 11, m.len()), Some(Refusal::Word));
         let m = b"ably_token=Ab1dEfGh2jKlMnOpQrSt9";
         assert_eq!(
-            c.refuse(m, 0, None, 11, m.len() - 1),
+            c.refuse(m, None, 11, m.len() - 1),
             Some(Refusal::LongerToken)
         );
-        assert_eq!(c.refuse(m, 0, None, 11, m.len()), None);
+        assert_eq!(c.refuse(m, None, 11, m.len()), None);
         let m = b"ably_token=ab12ab12ab12ab12ab12";
-        assert_eq!(c.refuse(m, 0, None, 11, m.len()), Some(Refusal::LowEntropy));
+        assert_eq!(c.refuse(m, None, 11, m.len()), Some(Refusal::LowEntropy));
     }
 
     #[test]
@@ -560,5 +676,8 @@ mod tests {
             .expect("match");
         assert_eq!(&caps[1], b".login=");
         assert_eq!(&caps[2], b"squ_5e3e9a9c0a1d4e8c9b7f6a5d4c3b2a1f0e9d8c7b");
+        // A keyword inside a word is none; a longer run is no value.
+        assert!(!re.is_match(b"personar.login=squ_5e3e9a9c0a1d4e8c9b7f6a5d4c3b2a1f0e9d8c7b"));
+        assert!(!re.is_match(b"sonar.login=squ_5e3e9a9c0a1d4e8c9b7f6a5d4c3b2a1f0e9d8c7b0"));
     }
 }

@@ -364,7 +364,7 @@ impl ContentRule {
         let secret = &message[ss..se];
         if let Some(check) = &self.service {
             let gap = if check.keyed { locs.get(1) } else { None };
-            if let Some(why) = check.refuse(message, ms, gap, ss, se) {
+            if let Some(why) = check.refuse(message, gap, ss, se) {
                 return Verdict::Refused(why);
             }
         }
