@@ -17,6 +17,9 @@ use crate::fs::{WalkIssue, special_kind};
 
 /// Block size for line-oriented input.
 pub const BLOCK_BYTES: usize = 1 << 20;
+/// Most lines in one piece (one-byte lines would otherwise make a block half a million
+/// events).
+pub const MAX_PIECE_LINES: usize = 8192;
 /// Largest input decoded whole (a JSON array or pretty-printed envelope, gzip).
 pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
@@ -286,9 +289,14 @@ impl Pieces {
                 self.line += 1;
                 start = memchr::memchr(b'\n', &self.buf[..cut]).map_or(cut, |i| i + 1);
             }
+            // At most MAX_PIECE_LINES lines a piece: a piece's events are held decoded until
+            // the driver takes them, so a piece is bounded in events as well as in bytes.
+            let cut = memchr::memchr_iter(b'\n', &self.buf[start..cut])
+                .nth(MAX_PIECE_LINES - 1)
+                .map_or(cut, |i| start + i + 1);
             let bytes = self.buf[start..cut].to_vec();
+            self.done = eof && cut == self.buf.len();
             self.buf.drain(..cut);
-            self.done = eof;
             if bytes.is_empty() {
                 continue;
             }
@@ -365,6 +373,17 @@ mod tests {
         assert!(p.iter().all(|(_, n)| *n <= BLOCK_BYTES && n % 100 == 0));
         assert_eq!(stats.bytes, data.len() as u64);
         assert_eq!(p.iter().map(|(_, n)| n).sum::<usize>(), data.len());
+    }
+
+    #[test]
+    fn a_piece_holds_at_most_so_many_lines() {
+        let data = b"a\n".repeat(MAX_PIECE_LINES * 3 + 5);
+        let (p, stats) = pieces(&data);
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p.iter().all(|(_, n)| *n <= MAX_PIECE_LINES * 2));
+        assert_eq!(p[1].0, 1 + MAX_PIECE_LINES);
+        assert_eq!(p.iter().map(|(_, n)| n).sum::<usize>(), data.len());
+        assert_eq!(stats.bytes, data.len() as u64);
     }
 
     #[test]

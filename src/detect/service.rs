@@ -409,9 +409,7 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
                 }
                 None => return Err(format!("unknown charset `{cs}`")),
             };
-            let class = regex::bytes::Regex::new(&format!("(?-u)^[{body}]$")).map_err(|e| {
-                format!("charset `{cs}`: {}", super::error::one_line(&e.to_string()))
-            })?;
+            let class = class_set(&body).map_err(|e| format!("charset `{cs}`: {e}"))?;
             let (lo, hi) = length(len)?;
             let rep = if lo == hi {
                 format!("{{{lo}}}")
@@ -424,9 +422,9 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
                 prefix.map(regex::escape).unwrap_or_default()
             );
             let base64 = cs == "base64";
-            let before = ByteSet::of(|b| class.is_match(&[b]));
-            let after = ByteSet::of(|b| class.is_match(&[b]) || (base64 && b == b'='));
-            (value, before, after, class.is_match(b"5"))
+            let after = ByteSet::of(|b| class.contains(b) || (base64 && b == b'='));
+            let digits = class.contains(b'5');
+            (value, class, after, digits)
         }
         _ => {
             return Err(
@@ -444,14 +442,9 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
     } else {
         spec.keywords.clone()
     };
-    // A UUID is this entry's format when its value takes one and not a same-length run
-    // without the dashes in their places.
-    let uuid_format = regex::bytes::Regex::new(&format!("^(?:{value})$")).is_ok_and(|re| {
-        (re.is_match(b"4f0c8a52-9d3e-4b7a-8e21-6c5d9f1a2b3c")
-            || re.is_match(b"4F0C8A52-9D3E-4B7A-8E21-6C5D9F1A2B3C"))
-            && !re.is_match(b"4f0c8a529d3e-4b7a8e21-6c5d9f1a2b3c0")
-            && !re.is_match(b"4F0C8A529D3E-4B7A8E21-6C5D9F1A2B3C0")
-    });
+    // A UUID is this entry's format when its value regex spells the 8-4-4-4-12 groups (a
+    // run of a charset is never one). Read from the text: no regex is compiled at load.
+    let uuid_format = spec.value.is_some() && value.contains("{8}-") && value.contains("{12}");
     // An entry about an id (a client id, Sumo Logic's access id) reads id-named fields.
     let names_an_id = spec.keywords.iter().any(|k| names_an_id(k.as_bytes()))
         || names_an_id(spec.what.as_bytes())
@@ -512,6 +505,38 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
         examples: spec.examples,
         negative_examples: spec.negative_examples,
     })
+}
+
+/// The bytes a regex class body (`A-Za-z0-9_.-`) admits, read with the regex parser (no
+/// compilation).
+fn class_set(body: &str) -> Result<ByteSet, String> {
+    use regex_syntax::hir::{Class, HirKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(&format!("[{body}]"))
+        .map_err(|e| super::error::one_line(&e.to_string()))?;
+    let mut set = [false; 256];
+    match hir.kind() {
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.iter() {
+                for b in r.start()..=r.end() {
+                    set[b as usize] = true;
+                }
+            }
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.iter() {
+                for ch in r.start()..=r.end().min('\u{ff}') {
+                    set[ch as usize] = true;
+                }
+            }
+        }
+        HirKind::Literal(l) if l.0.len() == 1 => set[l.0[0] as usize] = true,
+        _ => return Err("not a character class".into()),
+    }
+    Ok(ByteSet(set))
 }
 
 /// A byte set as a regex class body (every member escaped).

@@ -426,3 +426,42 @@ fn logwarden_test_base64(seed: &mut u64, n: usize) -> String {
         })
         .collect()
 }
+
+/// A keyword right after an escape starts a word: every secret rule's examples are found
+/// after each escape a log line may put before them (`\r`, `\"`, `\\`, `%0A`, `\u000a`, HTML
+/// references), besides the contexts `detectors check` runs.
+#[test]
+fn a_secret_right_after_an_escape_is_found() {
+    let set = builtin();
+    let content = set.content();
+    let escapes = [
+        r"\r", r#"\""#, r"\\", "%0A", r"\u000a", "&#10;", "&#x0A;", "&quot;", r"\r\n",
+    ];
+    let mut scratch = Scratch::default();
+    let mut found = Vec::new();
+    let mut missed = Vec::new();
+    let mut tried = 0;
+    for (i, rule) in content.rules().iter().enumerate() {
+        if rule.meta.kind != FindingKind::Secret || rule.multiline {
+            continue;
+        }
+        for ex in &rule.examples {
+            for esc in escapes {
+                tried += 1;
+                let line = format!("ERROR dump{esc}{ex}");
+                found.clear();
+                content.scan(line.as_bytes(), &mut scratch, &mut found);
+                if !found.iter().any(|m| m.rule == i) {
+                    missed.push(format!("{} after {esc}: {line:.120}", rule.meta.id));
+                }
+            }
+        }
+    }
+    assert!(tried > 10_000, "{tried}");
+    assert!(
+        missed.is_empty(),
+        "{} of {tried}:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
+}

@@ -8,8 +8,9 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::detect::error::{CompileError, one_line};
 use crate::detect::rules::RuleMeta;
-use crate::detect::service::{Refusal, ServiceCheck};
+use crate::detect::service::{Refusal, ServiceCheck, is_placeholder};
 use crate::detect::validate::{Validator, shannon_entropy};
+use crate::severity::FindingKind;
 
 /// Bytes before a keyword hit that the rule's regex sees.
 pub const WINDOW_BEFORE: usize = 256;
@@ -367,6 +368,11 @@ impl ContentRule {
             if let Some(why) = check.refuse(message, gap, ss, se) {
                 return Verdict::Refused(why);
             }
+        }
+        // A placeholder is no secret whichever rule found it (`AKIAXXXXXXXXXXXXXXXX`,
+        // `sk_live_<your key>`); personal data has no placeholders of this kind.
+        if self.meta.kind == FindingKind::Secret && is_placeholder(secret) {
+            return Verdict::Refused(Refusal::Placeholder);
         }
         if let Some(min) = self.entropy {
             let entropy = shannon_entropy(secret);
