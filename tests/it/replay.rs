@@ -520,3 +520,70 @@ fn replay_threads_give_the_same_output_as_one() {
         );
     }
 }
+
+/// `explain --format json` runs the pipeline it explains: every event, secret and PII alert
+/// replay sends (samples, Stratus techniques, the intrusion scenarios) is listed by explain
+/// under the same alert id, rule and severity. A burst summary (an alert with `count`) names
+/// events explain marked `grouped`: explain must say so for one of them.
+#[test]
+fn explain_names_every_alert_replay_sends() {
+    let trail = ["--log-stream", "123456789012_CloudTrail_us-east-1"];
+    let cases: [(&str, &[&str]); 3] = [
+        ("samples", &[]),
+        ("tests/fixtures/cloudtrail/stratus", &trail),
+        ("tests/fixtures/cloudtrail/intrusions", &trail),
+    ];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut checked = 0;
+    for (dir, extra) in cases {
+        let path = format!("{}/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let run = |cmd: &str| {
+            let mut args = vec![cmd, "--format", "json"];
+            args.extend_from_slice(extra);
+            args.push(&path);
+            logwarden(&args, None)
+        };
+        let sent = alerts(&run("replay"));
+        let explained: Vec<Value> = String::from_utf8_lossy(&run("explain").stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let mut said = std::collections::HashSet::new();
+        let mut grouped = std::collections::HashSet::new();
+        for e in &explained {
+            for a in e["alerts"].as_array().into_iter().flatten() {
+                said.insert((text(&a["id"]), text(&a["rule_id"]), text(&a["severity"])));
+            }
+            for d in e["decisions"].as_array().into_iter().flatten() {
+                if d["fate"] == "grouped" {
+                    grouped.insert((
+                        text(&e["log_group"]),
+                        text(&e["event_id"]),
+                        text(&d["rule_id"]),
+                        text(&d["severity"]),
+                    ));
+                }
+            }
+        }
+        assert!(!explained.is_empty(), "{dir}: explain printed nothing");
+        for a in sent
+            .iter()
+            .filter(|a| matches!(a["kind"].as_str(), Some("event" | "secret" | "pii")))
+        {
+            let (rule, severity) = (text(&a["rule_id"]), text(&a["severity"]));
+            let named = said.contains(&(text(&a["id"]), rule.clone(), severity.clone()))
+                || (a["count"].is_u64()
+                    && a["event_ids"].as_array().into_iter().flatten().any(|id| {
+                        grouped.contains(&(
+                            text(&a["log_group"]),
+                            text(id),
+                            rule.clone(),
+                            severity.clone(),
+                        ))
+                    }));
+            assert!(named, "{dir}: explain does not name {a}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

@@ -367,19 +367,38 @@ impl ContentMatcher {
 
     /// Why each rule did or did not find something in `text` (for `logwarden explain`): the
     /// rules a keyword (or digit run) makes candidates, each regex match's verdict, and the
-    /// rules whose regex did not match. Slow: every candidate regex runs over the whole text.
+    /// rules whose regex did not match. Candidates are found as [`Self::scan`] finds them, then
+    /// each candidate's regex runs over the whole text (slower than a scan, which looks only
+    /// around each keyword).
     pub fn trace(&self, text: &[u8]) -> Vec<(usize, Vec<Verdict>)> {
-        let lower = text.to_ascii_lowercase();
+        // Candidates as the scan finds them: keywords by the automaton, digit-gated rules by
+        // a long enough digit run, and the rules with neither.
+        let mut candidate = vec![false; self.rules.len()];
+        if let Some(ac) = &self.keywords {
+            ac.for_each(text, &mut |p, _, _| {
+                for &r in &self.keyword_rules[p] {
+                    candidate[r as usize] = true;
+                }
+            });
+        }
+        if !self.digit_rules.is_empty() {
+            let mut runs = Vec::new();
+            digit_runs(text, self.min_digit_gate, &mut runs);
+            let most = runs
+                .iter()
+                .map(|&(s, e)| count_digits(&text[s..e]))
+                .max()
+                .unwrap_or(0);
+            for &(r, n) in &self.digit_rules {
+                candidate[r as usize] |= most >= n;
+            }
+        }
+        for &r in &self.always_rules {
+            candidate[r as usize] = true;
+        }
         let mut out = Vec::new();
         for (r, rule) in self.rules.iter().enumerate() {
-            let candidate = if rule.keywords.is_empty() {
-                true
-            } else {
-                rule.keywords.iter().any(|k| {
-                    memchr::memmem::find(&lower, k.to_ascii_lowercase().as_bytes()).is_some()
-                })
-            };
-            if !candidate {
+            if !candidate[r] {
                 continue;
             }
             let Some(regex) = rule.regex.get() else {
