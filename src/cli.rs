@@ -119,6 +119,10 @@ pub(crate) struct SettingsArgs {
     /// by fingerprint).
     #[arg(long)]
     pub(crate) verify: bool,
+    /// Where --verify asks a provider instead of its public API (repeatable, PROVIDER=URL;
+    /// providers: aws, github, slack, stripe, openai): a proxy or a test double.
+    #[arg(long = "verify-endpoint", value_name = "PROVIDER=URL")]
+    pub(crate) verify_endpoints: Vec<String>,
     /// Also publish the alerts to this SNS topic, for real.
     #[arg(long, value_name = "ARN")]
     pub(crate) sns_topic_arn: Option<String>,
@@ -166,6 +170,7 @@ impl SettingsArgs {
             window_table: self.window_table.clone(),
             fingerprint_key_secret: self.key.fingerprint_key_secret.clone(),
             verify: self.verify,
+            verify_endpoints: self.verify_endpoints.clone(),
             threads: self.threads,
         };
         s.check()?;

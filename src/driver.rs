@@ -28,6 +28,7 @@ use crate::pipeline::{Pipeline, Prepared, Stats};
 use crate::sink::metrics::{CloudWatchPublisher, MetricsError, emf_lines, of_stats};
 use crate::sink::sns::SnsPublisher;
 use crate::sink::{PublishError, Publisher};
+use crate::verify::Verifier;
 
 /// Most alerts kept for re-publishing after a failed publish.
 pub const MAX_CARRY: usize = 10_000;
@@ -222,6 +223,16 @@ pub struct InvocationReport {
     pub window_requests: u64,
     /// Milliseconds spent flushing correlation windows to the shared store.
     pub window_ms: f64,
+    /// `--verify`: keys the provider said work.
+    pub verified_live: u64,
+    /// `--verify`: keys the provider refused.
+    pub verified_revoked: u64,
+    /// `--verify`: keys no answer told about.
+    pub verified_unknown: u64,
+    /// `--verify`: calls made to providers.
+    pub verify_calls: u64,
+    /// Milliseconds spent asking providers.
+    pub verify_ms: f64,
 }
 
 /// Runs invocations (see the module docs). Build once per process; state (correlation
@@ -242,6 +253,8 @@ pub struct Driver {
     last: Stats,
     /// The wall clock (when metrics are sent).
     clock: Arc<dyn Clock>,
+    /// `--verify`: asks providers about found keys before the alerts go out.
+    verifier: Option<Verifier>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -268,7 +281,15 @@ impl Driver {
             in_progress: false,
             last: Stats::default(),
             clock: Arc::new(SystemClock),
+            verifier: None,
         }
+    }
+
+    /// The driver checking found keys with `verifier` before alerts go out (`--verify`). The
+    /// pipeline's engine must keep keys ([`crate::engine::Engine::keeping_keys`]).
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// The driver with `clock` for the wall-clock time of its metrics.
@@ -327,27 +348,30 @@ impl Driver {
         let started = Instant::now();
         let mut out = InputOutcome::default();
         let mut kept = Vec::new();
-        let result = run(&mut self.pipeline, &mut |a| {
-            local(&a);
-            kept.push(a);
-        });
+        let result = run(&mut self.pipeline, &mut |a| kept.push(a));
         match result {
             Ok(errors) => out.record_errors = errors,
             Err(e) => out.error = Some(e.into()),
         }
         let window_started = Instant::now();
-        if let Err(e) = self
-            .flush_windows(&mut |a| {
-                local(&a);
-                kept.push(a);
-            })
-            .await
-        {
+        if let Err(e) = self.flush_windows(&mut |a| kept.push(a)).await {
             out.error.get_or_insert(e.into());
         }
         let window_ms = window_started.elapsed().as_secs_f64() * 1e3;
         self.report.window_ms += window_ms;
-        self.report.analyse_ms += started.elapsed().as_secs_f64() * 1e3 - window_ms;
+        let probes = self.pipeline.take_probes();
+        let verify_started = Instant::now();
+        if let Some(v) = &mut self.verifier {
+            let counts = v.verify(&mut kept, probes).await;
+            self.report.verified_live += counts.live;
+            self.report.verified_revoked += counts.revoked;
+            self.report.verified_unknown += counts.unknown;
+            self.report.verify_calls += counts.calls;
+        }
+        let verify_ms = verify_started.elapsed().as_secs_f64() * 1e3;
+        self.report.verify_ms += verify_ms;
+        self.report.analyse_ms += started.elapsed().as_secs_f64() * 1e3 - window_ms - verify_ms;
+        kept.iter().for_each(local);
         self.to_publish.extend(kept);
         out
     }

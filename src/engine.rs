@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::decode::LogEvent;
 use crate::detect::{ContentMatch, ContentRule, DetectorSet, Scratch};
-use crate::mask::{Evidence, Fingerprinter};
+use crate::mask::{Evidence, Fingerprinter, Key};
 use crate::record::{Parser, Record, RecordKind, Source, Sources};
 use crate::severity::{FindingKind, Severity};
 
@@ -56,6 +56,9 @@ pub struct ContentFinding {
     pub ordinal: usize,
     /// The value, masked and fingerprinted (`matches`: how often it occurred in the event).
     pub evidence: Evidence,
+    /// The value itself, kept only when the engine keeps keys for `--verify` and the rule
+    /// says how to verify it.
+    pub key: Option<Key>,
 }
 
 /// An event rule the record matched, with the severity the record gives it.
@@ -121,6 +124,7 @@ pub struct Engine {
     parser: Parser,
     fingerprints: Arc<Fingerprinter>,
     sources: Arc<Sources>,
+    keep_keys: bool,
 }
 
 impl Engine {
@@ -131,7 +135,15 @@ impl Engine {
             parser: Parser::new(),
             fingerprints,
             sources: Arc::new(sources),
+            keep_keys: false,
         }
+    }
+
+    /// The engine keeping the values of findings whose rule can be verified (`--verify`):
+    /// [`ContentFinding::key`].
+    pub fn keeping_keys(mut self, keep: bool) -> Self {
+        self.keep_keys = keep;
+        self
     }
 
     /// The detector set.
@@ -240,6 +252,7 @@ impl Engine {
                     rule: ContentRuleId(rule as u32),
                     ordinal,
                     evidence: Evidence::of(v, pii, count, &self.fingerprints),
+                    key: (self.keep_keys && rules[rule].verify.is_some()).then(|| Key::new(v)),
                 });
             }
         }

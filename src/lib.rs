@@ -55,6 +55,7 @@ pub mod settings;
 pub mod severity;
 pub mod sink;
 pub mod time;
+pub mod verify;
 
 pub use alert::{Alert, Evidence};
 pub use decode::{Batch, DecodeError, Limits, LogEvent, TextSource};

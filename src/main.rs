@@ -110,7 +110,8 @@ async fn parts(settings: &Settings) -> Result<Parts, Failure> {
         || settings.securityhub
         || settings.event_bus.is_some()
         || settings.metrics_namespace.is_some()
-        || settings.window_table.is_some();
+        || settings.window_table.is_some()
+        || settings.verify;
     if !wanted {
         return Ok(Parts::local(settings, detectors, fingerprints));
     }

@@ -260,3 +260,35 @@ mod tests {
         assert_eq!(bounded("ééé", 3), "é…[+4 bytes]");
     }
 }
+
+/// A found key, kept in memory only for `--verify` (between the scan and the verification
+/// stage): never printed (its `Debug` shows no byte of it), serialized or logged, and
+/// overwritten when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key(Vec<u8>);
+
+impl Key {
+    /// Keeps `value`.
+    pub fn new(value: &[u8]) -> Self {
+        Key(value.to_vec())
+    }
+
+    /// The key itself, for the call to its provider.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key([{} bytes])", self.0.len())
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.0.fill(0);
+        // Keeps the compiler from removing the overwrite of memory about to be freed.
+        std::hint::black_box(&self.0);
+    }
+}

@@ -92,6 +92,29 @@ pub struct Pipeline {
     /// The correlator's counters already added to `stats`.
     counted: CorrelatorCounters,
     observer: Option<Box<dyn Observer + Send + Sync>>,
+    /// Keys of this run's secret alerts that `--verify` may check.
+    probes: Vec<Probe>,
+}
+
+/// Most keys kept for `--verify` per run (more are counted in
+/// [`Stats::keys_not_kept_for_verify`]).
+pub const MAX_PROBES: usize = 256;
+
+/// A found key that `--verify` may check, and the alert it belongs to.
+#[derive(Debug)]
+pub struct Probe {
+    /// The alert's id (the key is checked only if the alert is sent).
+    pub alert_id: String,
+    /// The event's log group (AWS key ids and secret keys pair within one event).
+    pub log_group: String,
+    /// The event's id.
+    pub event_id: String,
+    /// How the key is checked.
+    pub with: crate::detect::VerifyWith,
+    /// The key's fingerprint (the cache key).
+    pub fingerprint: String,
+    /// The key.
+    pub key: crate::mask::Key,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -169,6 +192,7 @@ impl Pipeline {
             now: None,
             counted: CorrelatorCounters::default(),
             observer: None,
+            probes: Vec::new(),
         }
     }
 
@@ -487,7 +511,9 @@ impl Pipeline {
         let set = Arc::clone(engine.detectors());
         let rules = set.content().rules();
         for f in findings.content {
-            let meta = &rules[f.rule.index()].meta;
+            let rule = &rules[f.rule.index()];
+            let meta = &rule.meta;
+            let fingerprint = f.key.as_ref().map(|_| f.evidence.fingerprint.clone());
             let alert = Alert::content(
                 &meta.id,
                 &meta.title,
@@ -497,6 +523,20 @@ impl Pipeline {
                 f.ordinal,
                 f.evidence,
             );
+            if let (Some(key), Some(with), Some(fingerprint)) = (f.key, rule.verify, fingerprint) {
+                if self.probes.len() < MAX_PROBES {
+                    self.probes.push(Probe {
+                        alert_id: alert.id.clone(),
+                        log_group: ev.log_group.to_owned(),
+                        event_id: ev.id.to_owned(),
+                        with,
+                        fingerprint,
+                        key,
+                    });
+                } else {
+                    self.stats.keys_not_kept_for_verify += 1;
+                }
+            }
             self.decide(alert, Some(&record), emit);
         }
         if findings.candidate {
@@ -608,6 +648,11 @@ impl Pipeline {
         let group = self.redact(&c.group);
         let alert = c.alert(rule, &group);
         self.decide(alert, None, emit);
+    }
+
+    /// The keys `--verify` may check, found since the last call.
+    pub fn take_probes(&mut self) -> Vec<Probe> {
+        std::mem::take(&mut self.probes)
     }
 
     /// Returns the counters and starts new ones (per-invocation metrics).

@@ -67,6 +67,7 @@ pub const KNOBS: &[(&str, &str, &str)] = &[
         "FINGERPRINT_KEY_SECRET",
     ),
     ("verify", "--verify", "VERIFY_SECRETS"),
+    ("verify_endpoints", "--verify-endpoint", "VERIFY_ENDPOINTS"),
     ("threads", "--threads", "THREADS"),
 ];
 
@@ -115,9 +116,11 @@ pub struct Settings {
     pub window_table: Option<String>,
     /// Secrets Manager secret holding the fingerprint key.
     pub fingerprint_key_secret: Option<String>,
-    /// Ask providers whether found keys are live (opt-in). Not available yet: asking for it is
-    /// refused by [`Settings::check`] rather than ignored.
+    /// Ask providers whether found keys are live (opt-in, see [`crate::verify`]).
     pub verify: bool,
+    /// Where `--verify` asks a provider instead of its public API (`provider=URL`: a proxy,
+    /// a test double).
+    pub verify_endpoints: Vec<String>,
     /// Threads that decode and scan (default: every core the process has).
     pub threads: Option<usize>,
 }
@@ -146,6 +149,7 @@ impl Default for Settings {
             window_table: None,
             fingerprint_key_secret: None,
             verify: false,
+            verify_endpoints: Vec::new(),
             threads: None,
         }
     }
@@ -272,6 +276,9 @@ impl Settings {
         if let Some(v) = get("VERIFY_SECRETS") {
             s.verify = boolean("VERIFY_SECRETS", &v)?;
         }
+        s.verify_endpoints = get("VERIFY_ENDPOINTS")
+            .map(|v| list(&v))
+            .unwrap_or_default();
         if let Some(v) = get("THREADS") {
             s.threads = Some(number("THREADS", &v)?);
         }
@@ -311,14 +318,8 @@ impl Settings {
         if self.threads == Some(0) {
             return Err(invalid("THREADS", "at least 1".into()));
         }
-        if self.verify {
-            // Refused rather than ignored: a user who asks for verification must not believe
-            // that the alerts without `verified` were checked.
-            return Err(invalid(
-                "VERIFY_SECRETS",
-                "live verification of found keys is not available in this version".into(),
-            ));
-        }
+        crate::verify::Endpoints::with_overrides(&self.verify_endpoints)
+            .map_err(|m| invalid("VERIFY_ENDPOINTS", m))?;
         if let Some(a) = self
             .trusted_accounts
             .iter()
@@ -410,6 +411,8 @@ pub struct Parts {
     pub outputs: Outputs,
     /// The shared window store, with a window table.
     pub store: Option<Arc<dyn SharedWindowStore>>,
+    /// `--verify`: where providers are asked, and the AWS settings STS calls start from.
+    pub verify: Option<(crate::verify::Endpoints, aws_config::SdkConfig)>,
 }
 
 impl std::fmt::Debug for Parts {
@@ -490,12 +493,21 @@ impl Parts {
                 t,
             )) as Arc<dyn SharedWindowStore>
         });
+        let verify = match settings.verify {
+            true => Some((
+                crate::verify::Endpoints::with_overrides(&settings.verify_endpoints)
+                    .map_err(|m| invalid("VERIFY_ENDPOINTS", m))?,
+                aws.clone(),
+            )),
+            false => None,
+        };
         Ok(Parts {
             detectors,
             config: settings.config(),
             fingerprints: Arc::new(fingerprints),
             outputs,
             store,
+            verify,
         })
     }
 
@@ -511,6 +523,7 @@ impl Parts {
             fingerprints: Arc::new(fingerprints),
             outputs: Outputs::default(),
             store: None,
+            verify: None,
         }
     }
 
@@ -520,13 +533,18 @@ impl Parts {
             Arc::clone(&self.detectors),
             Arc::clone(&self.fingerprints),
             self.config.sources.clone(),
-        );
+        )
+        .keeping_keys(self.verify.is_some());
         Pipeline::with_engine(engine, self.config.clone(), Arc::new(SystemClock))
     }
 
     /// A driver over these parts.
     pub fn driver(&self) -> Driver {
-        let driver = Driver::new(self.pipeline(), self.outputs.clone());
+        let mut driver = Driver::new(self.pipeline(), self.outputs.clone());
+        if let Some((endpoints, aws)) = &self.verify {
+            driver =
+                driver.with_verifier(crate::verify::Verifier::new(endpoints.clone(), aws.clone()));
+        }
         match &self.store {
             Some(s) => driver.with_store(Arc::clone(s)),
             None => driver,
@@ -576,23 +594,13 @@ mod tests {
                 "MAX_MESSAGE_BYTES" => "4096",
                 "SNS_FORMAT" => "chatbot",
                 "TRUSTED_ACCOUNTS" => "210987654321",
+                "VERIFY_ENDPOINTS" => "github=http://127.0.0.1:9",
                 "WINDOW_TABLE" => "windows",
                 _ => "x",
             }
         };
         let base = Settings::from_lookup(|_| None).expect("defaults");
         for (field, _, env) in KNOBS {
-            if *env == "VERIFY_SECRETS" {
-                // Read, and refused while verification is not available.
-                let e = Settings::from_lookup(|k| (k == *env).then(|| "true".to_owned()))
-                    .err()
-                    .map(|e| e.to_string());
-                assert!(
-                    e.as_deref().is_some_and(|e| e.contains("VERIFY_SECRETS")),
-                    "{e:?}"
-                );
-                continue;
-            }
             let s = Settings::from_lookup(|k| (k == *env).then(|| value(env).to_owned()))
                 .unwrap_or_else(|e| panic!("{env}: {e}"));
             assert_ne!(s, base, "{env} does not set {field}");

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::content::{
-    AllowTarget, Allowlist, ContentMatcher, ContentParts, ContentRule, Gate, RuleRegex,
+    AllowTarget, Allowlist, ContentMatcher, ContentParts, ContentRule, Gate, RuleRegex, VerifyWith,
     compile_checked, compile_regex,
 };
 use super::error::{DetectorError, one_line};
@@ -381,6 +381,7 @@ fn compile_service(
             required: Vec::new(),
             multiline: false,
             service: Some(c.check),
+            verify: None,
         },
     ))
 }
@@ -569,6 +570,12 @@ fn compile_rule(
     let (regex, max_len, cost) = rule_regex(pattern, &spec, &location, lazy, warnings, &err)?;
     let validator = parse_validator(spec.validate.as_deref()).map_err(&err)?;
     let gate = parse_gate(spec.gate.as_deref()).map_err(&err)?;
+    let verify = spec
+        .verify
+        .as_deref()
+        .map(VerifyWith::from_name)
+        .transpose()
+        .map_err(&err)?;
     if spec.keywords.iter().all(|k| k.is_empty()) && gate.is_none() {
         if cost > limits::MAX_UNGATED_COST {
             return Err(err(format!(
@@ -615,6 +622,7 @@ fn compile_rule(
                 .collect(),
             multiline: spec.multiline,
             service: None,
+            verify,
         },
     )))
 }

@@ -22,8 +22,8 @@ pub use crate::severity::{FindingKind, Severity};
 
 pub use content::{
     AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
-    PatternShape, RuleRegex, Scratch, Verdict, WINDOW_AFTER, WINDOW_BEFORE, compile_regex,
-    digit_runs, pattern_shape,
+    PatternShape, RuleRegex, Scratch, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE,
+    compile_regex, digit_runs, pattern_shape,
 };
 pub use error::{DetectorError, one_line};
 pub use load::{DetectorSetBuilder, builtin_files};

@@ -128,6 +128,10 @@ pub struct RuleSpec {
     /// key logged one line per event).
     #[serde(default)]
     pub multiline: bool,
+    /// Logwarden: how `--verify` asks the provider whether a found key works (`aws-key-id`,
+    /// `aws-secret`, `github`, `slack`, `stripe`, `openai`; see [`super::content::VerifyWith`]).
+    #[serde(default)]
+    pub verify: Option<String>,
     /// Keys this version does not use (`path`, `tags`, ...): warned about.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,

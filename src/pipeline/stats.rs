@@ -45,6 +45,9 @@ pub struct Stats {
     pub content_aws_issued: u64,
     /// Distinct values past the per-event bound (counted, not reported one by one).
     pub content_values_over_bound: u64,
+    /// Found keys `--verify` could have checked, past the per-run bound (their alerts say
+    /// nothing of `verified`).
+    pub keys_not_kept_for_verify: u64,
     /// Event rule matches per rule (every matching record, grouped or not).
     pub event_matches_by_rule: BTreeMap<String, u64>,
     /// Correlation matches without an event time (not counted).

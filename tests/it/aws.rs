@@ -1371,3 +1371,43 @@ async fn the_fingerprint_key_comes_from_secrets_manager() {
         "{e}"
     );
 }
+
+/// `--verify` against moto's STS: a key pair found in one event is asked about with
+/// GetCallerIdentity through the SDK's own endpoint resolution (`AWS_ENDPOINT_URL`), and moto
+/// (which accepts any key pair) answers: the alerts say `live`.
+#[tokio::test(flavor = "current_thread")]
+async fn verify_asks_sts_for_a_found_key_pair() {
+    let endpoint = endpoint();
+    let line = "DEBUG env dump: AWS_ACCESS_KEY_ID=AKIAZ4XQ7MLB2RTW6KPD AWS_SECRET_ACCESS_KEY=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\n";
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_logwarden"))
+        .args(["replay", "--format", "json", "--verify", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run logwarden");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(line.as_bytes()).await.expect("write");
+    }
+    let out = child.wait_with_output().await.expect("logwarden runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let alerts: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    for rule in ["aws-access-key-id", "aws-secret-access-key"] {
+        let a = alerts
+            .iter()
+            .find(|a| a["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} alert: {stdout}"));
+        assert_eq!(a["verified"], "live", "{a}");
+    }
+    assert!(!stdout.contains("Qm7vTz2pLx9RkW4nJc8YhB3sFd6GaE1uVo5NiKqZ"));
+}

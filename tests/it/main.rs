@@ -21,3 +21,4 @@ mod replay;
 mod robustness;
 mod structure;
 mod suppress;
+mod verify;

@@ -25,6 +25,7 @@ fn handler() -> Handler {
         fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
         outputs: Outputs::default(),
         store: None,
+        verify: None,
     })
 }
 
@@ -345,6 +346,7 @@ fn an_invocation_that_panics_is_followed_by_one_that_works() {
         store: Some(Arc::new(PanicsOnce(std::sync::atomic::AtomicBool::new(
             false,
         )))),
+        verify: None,
     }));
     let burst: Vec<String> = (0..3)
         .map(|i| json!({"eventType": "security", "type": "authentication_failed", "details": {"sourceIp": "192.0.2.7", "userId": format!("u{i}")}}).to_string())

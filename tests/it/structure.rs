@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["incidents"],
     &["pipeline"],
     &["sink"],
+    &["verify"],
     &["driver"],
     &["keys", "input", "settings"],
     &["replay", "report", "lambda", "check"],

@@ -17,7 +17,7 @@ use crate::detect::literals::LiteralSearch;
 use crate::detect::unescape::Haystack;
 pub use rule::{
     AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, RuleRegex, Verdict,
-    WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
+    VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
 };
 pub(crate) use rule::{ContentParts, compile_checked};
 
@@ -535,6 +535,7 @@ mod tests {
             meta,
             ContentParts {
                 service: None,
+                verify: None,
                 keywords: vec!["k".into()],
                 gate: None,
                 regex: RuleRegex::lazy(pattern),

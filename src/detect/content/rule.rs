@@ -183,6 +183,58 @@ pub struct ContentRule {
     pub(crate) allowlists: Vec<Allowlist>,
     /// A `[[service]]` entry's checks on every match.
     pub(crate) service: Option<ServiceCheck>,
+    /// How `--verify` asks the provider whether a found key works.
+    pub verify: Option<VerifyWith>,
+}
+
+/// How a found key can be checked with its provider (a harmless read-only call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerifyWith {
+    /// An AWS access key id: checked with the secret key found in the same event (STS
+    /// GetCallerIdentity).
+    AwsKeyId,
+    /// An AWS secret access key: checked with the key id found in the same event.
+    AwsSecret,
+    /// A GitHub token (`GET /user`).
+    Github,
+    /// A Slack token (`auth.test`).
+    Slack,
+    /// A Stripe key (`GET /v1/balance`).
+    Stripe,
+    /// An OpenAI key (`GET /v1/models`).
+    Openai,
+}
+
+impl VerifyWith {
+    /// Every way, with its name in detector files.
+    pub const ALL: [(&'static str, VerifyWith); 6] = [
+        ("aws-key-id", VerifyWith::AwsKeyId),
+        ("aws-secret", VerifyWith::AwsSecret),
+        ("github", VerifyWith::Github),
+        ("slack", VerifyWith::Slack),
+        ("stripe", VerifyWith::Stripe),
+        ("openai", VerifyWith::Openai),
+    ];
+
+    /// The way named `name` in a detector file.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown verify `{name}` (one of {})", names.join(", "))
+            })
+    }
+
+    /// Its name in detector files.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|&&(_, v)| v == self)
+            .map_or("", |(n, _)| n)
+    }
 }
 
 /// Compiles a rule regex: over bytes, Unicode off first (ASCII classes, faster), falling
@@ -290,6 +342,7 @@ impl ContentRule {
             validator: parts.validator,
             allowlists: parts.allowlists,
             service: parts.service,
+            verify: parts.verify,
         }
     }
 }
@@ -316,6 +369,8 @@ pub(crate) struct ContentParts {
     pub multiline: bool,
     /// A `[[service]]` entry's checks on every match.
     pub service: Option<ServiceCheck>,
+    /// How `--verify` checks a found key.
+    pub verify: Option<VerifyWith>,
 }
 
 /// What became of one regex match of a content rule (or of a keyword hit without one).
