@@ -11,6 +11,7 @@
 
 use crate::decode::TextSource;
 use crate::driver::{Driver, DriverError, InvocationReport, failed_sequence_numbers};
+use crate::objects::{ObjectError, ObjectRef, objects_of};
 pub use crate::settings::{ConfigError, Parts, Settings};
 
 /// Why an invocation failed. Lambda then retries the event, and after its retries the
@@ -24,12 +25,17 @@ pub enum HandlerError {
     /// A Kinesis record failed to decode and has no sequence number to report it by.
     #[error("Kinesis record {0} could not be decoded and has no sequenceNumber to report")]
     UnidentifiedRecord(usize),
+    /// A trail file an S3 event names could not be read (the others were analysed).
+    #[error(transparent)]
+    Object(#[from] ObjectError),
 }
 
 /// The invocation handler: build once per cold start, call [`Handler::handle`] per event.
 pub struct Handler {
     parts: Parts,
     driver: tokio::sync::Mutex<Driver>,
+    /// Reads the trail files S3 events name.
+    objects: Option<aws_sdk_s3::Client>,
 }
 
 impl std::fmt::Debug for Handler {
@@ -42,7 +48,18 @@ impl Handler {
     /// A handler over these parts.
     pub fn new(parts: Parts) -> Self {
         let driver = tokio::sync::Mutex::new(parts.driver());
-        Handler { parts, driver }
+        Handler {
+            parts,
+            driver,
+            objects: None,
+        }
+    }
+
+    /// The handler reading, with `client`, the trail files S3 events name (a trail that
+    /// delivers only to S3: see [`crate::objects`]).
+    pub fn with_objects(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.objects = Some(client);
+        self
     }
 
     /// Handles one Lambda event (CloudWatch Logs subscription or Kinesis): what it did, and
@@ -54,13 +71,18 @@ impl Handler {
             tracing::warn!("the previous invocation stopped half-way: correlation state rebuilt");
             *driver = self.parts.driver();
         }
+        let mut log_alert = |a: &crate::alert::Alert| {
+            tracing::info!(alert_id = %a.id, rule_id = %a.rule_id, severity = %a.severity, log_group = %a.log_group, "alert");
+        };
+        if let Some(objects) = objects_of(event) {
+            return self
+                .handle_objects(&mut driver, &objects, &mut log_alert)
+                .await;
+        }
         let source = TextSource {
             log_group: "lambda-event".into(),
             log_stream: "lambda-event".into(),
             first_line: 1,
-        };
-        let mut log_alert = |a: &crate::alert::Alert| {
-            tracing::info!(alert_id = %a.id, rule_id = %a.rule_id, severity = %a.severity, log_group = %a.log_group, "alert");
         };
         let outcome = driver.analyse(event, &source, &mut log_alert).await;
         let finished = driver.finish(&mut log_alert).await;
@@ -86,6 +108,70 @@ impl Handler {
         Ok(Response {
             report,
             batch_item_failures,
+        })
+    }
+}
+
+impl Handler {
+    /// The trail files an S3 event names: each read and analysed as replay reads a trail
+    /// file (log group `s3://<bucket>`); files that are not trail log files are skipped. One
+    /// that cannot be read does not stop the others, but fails the invocation afterwards so
+    /// Lambda retries the event (alert ids are stable, so a retry repeats the same ids).
+    async fn handle_objects(
+        &self,
+        driver: &mut Driver,
+        objects: &[ObjectRef],
+        log_alert: &mut (dyn FnMut(&crate::alert::Alert) + Send),
+    ) -> Result<Response, HandlerError> {
+        let mut failed: Option<HandlerError> = None;
+        for o in objects {
+            if !o.is_trail_log() {
+                tracing::info!(bucket = %o.bucket, key = %o.key, "not a trail log file: skipped");
+                continue;
+            }
+            let Some(client) = &self.objects else {
+                failed.get_or_insert(ObjectError::NoClient.into());
+                continue;
+            };
+            let bytes = match crate::objects::fetch(client, o).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "trail file not read");
+                    failed.get_or_insert(e.into());
+                    continue;
+                }
+            };
+            let source = TextSource {
+                log_group: format!("s3://{}", o.bucket),
+                log_stream: o.key.clone(),
+                first_line: 1,
+            };
+            let outcome = driver.analyse(&bytes, &source, log_alert).await;
+            for e in &outcome.record_errors {
+                tracing::warn!(key = %o.key, record = e.origin.index, error = %e.error, "record could not be decoded");
+            }
+            if let Some(e) = outcome.error {
+                tracing::error!(key = %o.key, error = %e, "trail file not analysed");
+                failed.get_or_insert(e.into());
+            }
+        }
+        let finished = driver.finish(log_alert).await;
+        let report = match (failed, finished) {
+            (_, Err(e)) => {
+                tracing::error!(error = %e, "invocation failed; Lambda retries it");
+                return Err(e.into());
+            }
+            (Some(e), Ok(report)) => {
+                log_report(&report);
+                tracing::error!(error = %e, "invocation failed; Lambda retries it");
+                return Err(e);
+            }
+            (None, Ok(report)) => report,
+        };
+        log_report(&report);
+        Ok(Response {
+            report,
+            batch_item_failures: None,
         })
     }
 }

@@ -46,6 +46,7 @@ pub mod lambda;
 pub mod logging;
 pub mod mask;
 pub mod multiline;
+pub mod objects;
 pub mod pipeline;
 pub mod policy;
 pub mod record;

@@ -13,7 +13,10 @@ async fn main() -> Result<(), Error> {
     logwarden::logging::init("info", true);
     let settings = Settings::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let handler = Arc::new(Handler::new(Parts::from_settings(&settings, &aws).await?));
+    let handler = Arc::new(
+        Handler::new(Parts::from_settings(&settings, &aws).await?)
+            .with_objects(aws_sdk_s3::Client::new(&aws)),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);
         async move {

@@ -289,8 +289,9 @@ fn is_own(r: &dyn Fields, value: &str) -> bool {
         o == value
             || !value.contains(':')
                 && arn_parts(o).is_some_and(|(_, _, reg, acct, res)| {
+                    // An S3 bucket's ARN names no account or region: its name is global.
                     arn_name(res) == value
-                        && account.as_deref() == Some(acct)
+                        && (acct.is_empty() || account.as_deref() == Some(acct))
                         && (reg.is_empty() || region.as_deref() == Some(reg))
                 })
     })
@@ -447,6 +448,7 @@ mod tests {
             own_resources: vec![
                 "arn:aws:lambda:us-east-1:123456789012:function:logwarden".into(),
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:logwarden-key-Ab12Cd".into(),
+                "arn:aws:s3:::org-trail-files".into(),
             ],
         };
         let check = |line: &str, field: &str, want: Option<&str>| {
@@ -487,6 +489,18 @@ mod tests {
             r#""eventName":"UpdateFunctionConfiguration20150331v2","awsRegion":"eu-west-1","requestParameters":{"functionName":"logwarden"}"#,
         );
         check(&other_region, "logwarden.own_resource", None);
+        // The trail bucket the function reads (TrailBucketName), by its global name.
+        let bucket = |name: &str| {
+            ct(&format!(
+                r#""eventName":"PutBucketNotificationConfiguration","awsRegion":"us-east-1","requestParameters":{{"bucketName":"{name}","NotificationConfiguration":{{}}}}"#
+            ))
+        };
+        check(
+            &bucket("org-trail-files"),
+            "logwarden.own_resource",
+            Some("true"),
+        );
+        check(&bucket("org-trail-files-2"), "logwarden.own_resource", None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use logwarden::driver::{DriverError, MetricsOut};
 use logwarden::lambda::{Handler, HandlerError, Parts, Settings};
 use logwarden::sink::metrics::CloudWatchPublisher;
 use logwarden::{Config, DetectorSet, Pipeline, TextSource};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn endpoint() -> String {
     std::env::var("LOGWARDEN_TEST_ENDPOINT")
@@ -1410,4 +1410,119 @@ async fn verify_asks_sts_for_a_found_key_pair() {
         assert_eq!(a["verified"], "live", "{a}");
     }
     assert!(!stdout.contains("Qm7vTz2pLx9RkW4nJc8YhB3sFd6GaE1uVo5NiKqZ"));
+}
+
+/// A trail that delivers only to S3: the Lambda, told by S3 event notifications (keys
+/// URL-encoded) and EventBridge `Object Created` events that trail files arrived, reads them
+/// from S3 (moto) and publishes the alerts `replay` gives for the same files. A file that
+/// cannot be read fails the invocation (Lambda retries it) without holding back the alerts of
+/// the others; a digest file is skipped.
+#[tokio::test(flavor = "current_thread")]
+async fn trail_files_s3_announces_are_read_and_give_replays_alerts() {
+    let endpoint = endpoint();
+    let config = sdk_config(&endpoint).await;
+    let t = topic(&config).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique("trail");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    let dir = "tests/fixtures/cloudtrail/s3/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25";
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(format!("{}/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .expect("fixtures")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+    files.sort();
+    let mut keys = Vec::new();
+    for f in &files {
+        let name = f.file_name().and_then(|n| n.to_str()).expect("name");
+        let key = format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/{name}");
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(std::fs::read(f).expect("read").into())
+            .send()
+            .await
+            .expect("put");
+        keys.push(key);
+    }
+    let h = handler(&config, &t.arn).await.with_objects(s3.clone());
+    for (i, key) in keys.iter().enumerate() {
+        let event = if i % 2 == 0 {
+            json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": key.replace('_', "%5F"), "size": 1}}}]})
+        } else {
+            json!({"version": "0", "detail-type": "Object Created", "source": "aws.s3",
+                "detail": {"bucket": {"name": bucket}, "object": {"key": key}}})
+        };
+        h.handle(event.to_string().as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+    let digest = json!({"detail-type": "Object Created", "source": "aws.s3",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/d.json.gz"}}});
+    let r = h
+        .handle(digest.to_string().as_bytes())
+        .await
+        .expect("a digest file is skipped");
+    assert_eq!(r.events, 0);
+    let published = check_envelopes(&drain(&t.sqs, &t.all).await);
+    let rules = |alerts: &[Value]| -> std::collections::BTreeSet<(String, String)> {
+        alerts
+            .iter()
+            .filter(|a| matches!(a["kind"].as_str(), Some("event" | "threshold")))
+            .map(|a| {
+                (
+                    a["rule_id"].as_str().unwrap_or_default().to_owned(),
+                    a["severity"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_logwarden"))
+        .args(["replay", "--format", "json", dir])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .await
+        .expect("replay");
+    let replayed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert!(!rules(&replayed).is_empty());
+    assert_eq!(rules(&published), rules(&replayed));
+    assert!(
+        published
+            .iter()
+            .all(|a| a["log_group"] == format!("s3://{bucket}")),
+        "alerts name the bucket"
+    );
+
+    // One missing file beside a readable one (the third, which alerts on its own): the
+    // readable one is analysed and published,
+    // and the invocation fails so that Lambda retries it.
+    let event = json!({"Records": [
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+         "s3": {"bucket": {"name": bucket}, "object": {"key": "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/gone.json.gz"}}},
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+         "s3": {"bucket": {"name": bucket}, "object": {"key": keys[2]}}}]});
+    let fresh = handler(&config, &t.arn).await.with_objects(s3.clone());
+    let e = fresh
+        .handle(event.to_string().as_bytes())
+        .await
+        .expect_err("a file that cannot be read fails the invocation");
+    assert!(e.to_string().contains("gone.json.gz"), "{e}");
+    let again = drain(&t.sqs, &t.all).await;
+    assert!(
+        !again.is_empty(),
+        "the readable file's alerts are published"
+    );
 }

@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["sink"],
     &["verify"],
     &["driver"],
-    &["keys", "input", "settings"],
+    &["keys", "input", "settings", "objects"],
     &["replay", "report", "lambda", "check"],
     &["explain"],
     &["lib", "main", "cli", "bin"],
