@@ -15,6 +15,7 @@ use crate::detect::{ContentMatch, ContentRule, DetectorSet, Scratch};
 use crate::mask::{Evidence, Fingerprinter, Key};
 use crate::record::{Parser, Record, RecordKind, Source, Sources};
 use crate::severity::{FindingKind, Severity};
+use crate::time::EventTime;
 
 /// Most distinct values one content rule reports for one event; more are counted
 /// ([`Findings::values_over_bound`]).
@@ -86,6 +87,11 @@ pub struct Findings {
     pub candidate: bool,
     /// Whether the event opens a multi-line block (a PEM header logged on its own).
     pub opens_block: bool,
+    /// Whether the event was parsed into a record (something matched, the prefilter let it
+    /// through, or it opens a block): it then counts as analysed.
+    pub parsed: bool,
+    /// The parsed record's event time ([`Record::time`]), when parsed.
+    pub time: Option<EventTime>,
 }
 
 impl Findings {
@@ -166,16 +172,6 @@ impl Engine {
         self.parser.parse_from(event, source)
     }
 
-    /// Whether anything could come of `message` (a content match, an event rule candidate, a
-    /// multi-line opener): the cheap first pass, which threads run ahead of the ordered part.
-    pub fn worth_analysing(&self, message: &[u8], ws: &mut Workspace) -> bool {
-        ws.matches.clear();
-        let candidate = self.set.scan(message, &mut ws.scratch, &mut ws.matches);
-        candidate
-            || !ws.matches.is_empty()
-            || self.set.content().opens_block(&ws.scratch, &ws.matches)
-    }
-
     /// Analyses one event read from `source`: what it matched, and its record (parsed only
     /// when something matched, the prefilter let it through, or it opens a multi-line block:
     /// most lines need no parsing at all).
@@ -197,6 +193,8 @@ impl Engine {
             return (None, findings);
         }
         let record = self.parser.parse_from(event, source);
+        findings.parsed = true;
+        findings.time = record.time();
         if !ws.matches.is_empty() {
             let cloudtrail = record.kind() == RecordKind::CloudTrail;
             let text = ws.scratch.text(msg);

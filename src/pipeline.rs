@@ -100,6 +100,16 @@ pub struct Pipeline {
 /// [`Stats::keys_not_kept_for_verify`]).
 pub const MAX_PROBES: usize = 256;
 
+/// What was done for an event ahead of the pipeline ([`prepare`]).
+enum Ahead {
+    /// Nothing: the pipeline analyses it.
+    No,
+    /// Analysed: nothing can come of it.
+    Quiet,
+    /// Analysed: what the engine found.
+    Found(Box<Findings>),
+}
+
 /// A found key that `--verify` may check, and the alert it belongs to.
 #[derive(Debug)]
 pub struct Probe {
@@ -297,8 +307,9 @@ impl Pipeline {
         prepared: Prepared,
         emit: &mut dyn FnMut(Alert),
     ) -> Result<Vec<RecordError>, DecodeError> {
-        for (batch, quiet) in &prepared.batches {
-            self.process_batch_with(batch, Some(quiet), emit);
+        let mut prepared = prepared;
+        for (batch, ahead) in &mut prepared.batches {
+            self.process_batch_with(batch, Some(ahead), emit);
         }
         self.input_done(prepared.input_len, prepared.result)
     }
@@ -372,11 +383,12 @@ impl Pipeline {
         self.process_batch_with(batch, None, emit);
     }
 
-    /// [`Pipeline::process_batch`], skipping the analysis of the events `quiet` marks.
+    /// [`Pipeline::process_batch`], with the events analysed ahead (`ahead[i]`: `None` when
+    /// nothing can come of event `i`) when given.
     fn process_batch_with(
         &mut self,
         batch: &Batch<'_>,
-        quiet: Option<&[bool]>,
+        mut ahead: Option<&mut [Option<Findings>]>,
         emit: &mut dyn FnMut(Alert),
     ) {
         let n = batch.events.len() as u64;
@@ -414,13 +426,19 @@ impl Pipeline {
             self.redact(&batch.log_stream),
         );
         for (i, event) in batch.events.iter().enumerate() {
-            let quiet = quiet.and_then(|q| q.get(i)).copied().unwrap_or(false);
+            let ahead = match ahead.as_deref_mut().and_then(|a| a.get_mut(i)) {
+                None => Ahead::No,
+                Some(f) => match f.take() {
+                    None => Ahead::Quiet,
+                    Some(f) => Ahead::Found(Box::new(f)),
+                },
+            };
             self.process_event(
                 &source,
                 (&group, &stream),
                 &batch.log_stream,
                 event,
-                quiet,
+                ahead,
                 emit,
             );
         }
@@ -441,7 +459,7 @@ impl Pipeline {
         shown: (&str, &str),
         log_stream: &str,
         event: &LogEvent<'_>,
-        quiet: bool,
+        ahead: Ahead,
         emit: &mut dyn FnMut(Alert),
     ) {
         self.stats.events_processed += 1;
@@ -449,19 +467,33 @@ impl Pipeline {
         if event.truncated {
             self.stats.events_truncated += 1;
         }
-        // Scanned ahead and found empty: nothing below would happen unless a multi-line block
-        // is open (it reads every event of its stream).
-        if quiet && self.multiline.is_idle() {
-            return;
-        }
         let engine = self.engine.clone();
-        let (mut record, findings) = engine.analyse(event, source, &mut self.ws);
+        let (mut record, findings) = match ahead {
+            // Analysed ahead and found empty: nothing below would happen unless a multi-line
+            // block is open (it reads every event of its stream).
+            Ahead::Quiet if self.multiline.is_idle() => return,
+            Ahead::Quiet | Ahead::No => engine.analyse(event, source, &mut self.ws),
+            // Analysed ahead: the record is parsed again only if something below reads it.
+            Ahead::Found(f) => {
+                let read = !f.content.is_empty()
+                    || !f.events.is_empty()
+                    || f.opens_block
+                    || self.observer.is_some()
+                    || !self.multiline.is_idle();
+                let record = (f.parsed && read).then(|| engine.parse(event, source));
+                (record, *f)
+            }
+        };
         // Temporary credentials in a CloudTrail record: the session stage reads every one.
         let session_call = source.kind == SourceKind::CloudTrail && carries_temporary_key(event);
         if record.is_none() && session_call {
             record = Some(engine.parse(event, source));
         }
-        let time = record.as_ref().map_or(event.timestamp, Record::time);
+        let time = match &record {
+            Some(r) => r.time(),
+            None if findings.parsed => findings.time,
+            None => event.timestamp,
+        };
         let ev = EventRef {
             log_group: shown.0,
             log_stream: shown.1,
@@ -488,15 +520,17 @@ impl Pipeline {
                 self.block_alert(f, &ev, record.as_ref(), emit);
             }
         }
-        let Some(record) = record else {
+        // Not parsed (nothing matched): nothing more to do. Parsed ahead and not parsed again
+        // (a candidate no rule matched): it counts as analysed all the same.
+        if record.is_none() && !findings.parsed {
             return;
-        };
+        }
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
-        if session_call {
-            match self.sessions.observe(&record, &ev) {
-                Some(Away::Alert(alert)) => self.decide(*alert, Some(&record), emit),
+        if let (true, Some(record)) = (session_call, &record) {
+            match self.sessions.observe(record, &ev) {
+                Some(Away::Alert(alert)) => self.decide(*alert, Some(record), emit),
                 Some(Away::FollowUp {
                     principal,
                     event_id,
@@ -506,6 +540,7 @@ impl Pipeline {
                 None => {}
             }
         }
+        let record = record.as_ref();
         self.stats.content_aws_issued += findings.aws_issued;
         self.stats.content_values_over_bound += findings.values_over_bound;
         let set = Arc::clone(engine.detectors());
@@ -537,12 +572,14 @@ impl Pipeline {
                     self.stats.keys_not_kept_for_verify += 1;
                 }
             }
-            self.decide(alert, Some(&record), emit);
+            self.decide(alert, record, emit);
         }
         if findings.candidate {
             self.stats.event_rule_candidates += 1;
         }
-        self.event_alerts(&set, &findings.events, &record, &ev, emit);
+        if let Some(record) = record {
+            self.event_alerts(&set, &findings.events, record, &ev, emit);
+        }
     }
 
     /// The alert of a secret found across several events.
@@ -696,8 +733,9 @@ fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
 
 /// An input decoded and scanned ahead of the pipeline, on any thread ([`prepare`]).
 pub struct Prepared {
-    /// The batches, owned, each with per event whether the scan found nothing in it.
-    batches: Vec<(Batch<'static>, Vec<bool>)>,
+    /// The batches, owned, each with per event what the engine found (`None`: nothing can
+    /// come of it).
+    batches: Vec<(Batch<'static>, Vec<Option<Findings>>)>,
     /// What decoding reported.
     result: Result<decode::DecodeReport, DecodeError>,
     /// The input's size.
@@ -713,11 +751,11 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
-/// Decodes `input` as [`Pipeline::process_input`] would and runs the engine's first pass over
-/// every event, marking the events nothing can come of (no match, no event-rule candidate, no
-/// multi-line opener): the part of the work that needs no state, so that replay can do it for
-/// several inputs at once and hand the results to one pipeline in input order
-/// ([`Pipeline::process_prepared`]).
+/// Decodes `input` as [`Pipeline::process_input`] would and runs the engine over every event
+/// (content rules, the record parsed when something may match, every event rule): the part
+/// of the work that needs no state, so that replay can do it for several inputs at once and
+/// hand the results to one pipeline in input order ([`Pipeline::process_prepared`]), which
+/// then parses again only the records something matched in.
 pub fn prepare(
     engine: &Engine,
     config: &Config,
@@ -728,21 +766,22 @@ pub fn prepare(
     let mut batches = Vec::new();
     let ignored = |g: &str| config.ignore_log_groups.iter().any(|i| i == g);
     let result = decode::decode_input(input, text_source, &config.limits, &mut |batch| {
-        let quiet = if batch.message_type == MessageType::Control || ignored(&batch.log_group) {
+        let ahead = if batch.message_type == MessageType::Control || ignored(&batch.log_group) {
             Vec::new()
         } else {
-            let trail = engine.sources().kind(&batch.log_group, &batch.log_stream)
-                == SourceKind::CloudTrail;
+            let source = engine.sources().source(&batch.log_group, &batch.log_stream);
+            let trail = source.kind == SourceKind::CloudTrail;
             batch
                 .events
                 .iter()
                 .map(|e| {
+                    let (_, findings) = engine.analyse(e, &source, &mut ws);
                     let sessions_read = trail && carries_temporary_key(e);
-                    !(sessions_read || engine.worth_analysing(e.message.as_bytes(), &mut ws))
+                    (findings.parsed || sessions_read).then_some(findings)
                 })
                 .collect()
         };
-        batches.push((batch.into_owned(), quiet));
+        batches.push((batch.into_owned(), ahead));
     });
     Prepared {
         batches,

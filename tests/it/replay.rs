@@ -521,6 +521,71 @@ fn replay_threads_give_the_same_output_as_one() {
     }
 }
 
+/// The same on CloudTrail read as CloudTrail (the intrusion scenarios and Stratus techniques
+/// with the trail's stream name): workers evaluate the event rules ahead, and the ordered
+/// driver parses again only the records something matched in, so sessions, incidents, bursts
+/// and the lateness watermark must still see every record in order.
+#[test]
+fn replay_threads_agree_on_cloudtrail() {
+    let run = |threads: &str| {
+        let out = logwarden(
+            &[
+                "replay",
+                "--format",
+                "json",
+                "--stats",
+                "--threads",
+                threads,
+                "--log-stream",
+                "123456789012_CloudTrail_us-east-1",
+                "tests/fixtures/cloudtrail/intrusions",
+                "tests/fixtures/cloudtrail/stratus",
+            ],
+            None,
+        );
+        // The counters, without the lines that measure this run (time, memory).
+        let stats: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("time:") && !l.starts_with("peak RSS:"))
+            .map(str::to_owned)
+            .collect();
+        (out.stdout, stats)
+    };
+    let (one, one_stats) = run("1");
+    assert!(
+        alerts_of(&one).iter().any(|a| a["kind"] == "incident"),
+        "the scenarios raise incidents"
+    );
+    assert!(
+        one_stats.iter().any(|l| l.starts_with("correlation:")),
+        "{one_stats:?}"
+    );
+    for threads in ["2", "5"] {
+        let (many, many_stats) = run(threads);
+        let (a, b) = (
+            String::from_utf8_lossy(&one),
+            String::from_utf8_lossy(&many),
+        );
+        let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+        assert_eq!(
+            (a.lines().count(), first_difference),
+            (b.lines().count(), None),
+            "--threads {threads}: alerts differ (line counts, first differing line)"
+        );
+        assert_eq!(
+            one_stats, many_stats,
+            "--threads {threads}: counters differ"
+        );
+    }
+}
+
+fn alerts_of(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 /// `explain --format json` runs the pipeline it explains: every event, secret and PII alert
 /// replay sends (samples, Stratus techniques, the intrusion scenarios) is listed by explain
 /// under the same alert id, rule and severity. A burst summary (an alert with `count`) names
