@@ -339,6 +339,64 @@ impl Driver {
             .await
     }
 
+    /// Analyses `parts` (the records of one input, each a whole input of its own) as
+    /// [`Driver::analyse`] would analyse them one after the other, with the stateless work
+    /// (decoding, every rule) done on `threads` threads at once: the same alerts in the same
+    /// order. Record errors name the part they came from (`origin.index`).
+    pub async fn analyse_parts(
+        &mut self,
+        parts: &[Vec<u8>],
+        source: &TextSource,
+        threads: usize,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> InputOutcome {
+        let threads = threads.clamp(1, parts.len().max(1));
+        let engine = self.pipeline.engine();
+        let config = self.pipeline.config();
+        // Part i goes to thread i % threads; each thread returns its parts in order.
+        let mut prepared: Vec<Option<Prepared>> = (0..parts.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        parts
+                            .iter()
+                            .enumerate()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|(i, p)| (i, crate::pipeline::prepare(engine, config, p, source)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                // A worker that panicked leaves its parts unprepared: they are analysed below
+                // on this thread instead.
+                if let Ok(done) = h.join() {
+                    for (i, p) in done {
+                        prepared[i] = Some(p);
+                    }
+                }
+            }
+        });
+        let mut out = InputOutcome::default();
+        for (i, p) in prepared.into_iter().enumerate() {
+            let part = match p {
+                Some(p) => self.analyse_prepared(p, local).await,
+                None => self.analyse(&parts[i], source, local).await,
+            };
+            out.record_errors
+                .extend(part.record_errors.into_iter().map(|mut e| {
+                    e.origin.index = i;
+                    e
+                }));
+            if let Some(e) = part.error {
+                out.error.get_or_insert(e);
+            }
+        }
+        out
+    }
+
     async fn analyse_with(
         &mut self,
         run: impl FnOnce(&mut Pipeline, &mut dyn FnMut(Alert)) -> Result<Vec<RecordError>, DecodeError>,

@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
     let aws = aws_config::load_from_env().await;
     let handler = Arc::new(
         Handler::new(Parts::from_settings(&settings, &aws).await?)
-            .with_objects(aws_sdk_s3::Client::new(&aws)),
+            .with_objects(aws_sdk_s3::Client::new(&aws))
+            .with_threads(settings.threads()),
     );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);

@@ -518,3 +518,87 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
         self.clone()
     }
 }
+
+/// Keeps what it is given (the alerts a handler publishes, in order).
+#[derive(Debug, Default)]
+struct Kept(std::sync::Mutex<Vec<logwarden::alert::Alert>>);
+
+impl logwarden::sink::Publisher for Kept {
+    fn name(&self) -> &'static str {
+        "kept"
+    }
+    fn publish<'a>(
+        &'a self,
+        alerts: &'a [logwarden::alert::Alert],
+    ) -> logwarden::sink::PublishFuture<'a> {
+        Box::pin(async move {
+            if let Ok(mut k) = self.0.lock() {
+                k.extend(alerts.iter().cloned());
+            }
+            Ok(logwarden::sink::PublishReport {
+                published: alerts.len(),
+                ..Default::default()
+            })
+        })
+    }
+}
+
+/// `THREADS` in the Lambda: a Kinesis event's records are analysed on several threads at
+/// once, with the same alerts in the same order, the same counters and the same partial batch
+/// response (the undecodable record named by its sequence number) as on one thread.
+#[test]
+fn kinesis_records_on_several_threads_give_what_one_thread_gives() {
+    let mut payloads = Vec::new();
+    for r in 0..7usize {
+        let msgs: Vec<String> = (0..40)
+            .map(|k| match k % 13 {
+                0 => json!({"eventType": "security", "type": "authentication_failed", "severity": "medium",
+                    "details": {"sourceIp": "198.51.100.23", "userId": format!("u-{r}-{k}"), "reason": "invalid_password"}}).to_string(),
+                5 => format!("INFO charge sk_live_{:024}", r * 1000 + k),
+                _ => format!("INFO request {r}-{k} served in 12 ms"),
+            })
+            .collect();
+        let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+        payloads.push(gzip(
+            payload_json("/aws/lambda/auth", "s1", T0 + 1000 * r as i64, &refs).as_bytes(),
+        ));
+    }
+    payloads.insert(3, b"not gzip, not a payload".to_vec());
+    let event = kinesis_event(&payloads);
+    let run = |threads: usize| {
+        let kept = Arc::new(Kept::default());
+        let settings = Settings::from_lookup(|_| None).expect("defaults");
+        let h = Handler::new(Parts {
+            detectors: detectors(),
+            config: settings.config(),
+            fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
+            outputs: Outputs {
+                publishers: vec![Arc::clone(&kept) as Arc<dyn logwarden::sink::Publisher>],
+                ..Outputs::default()
+            },
+            store: None,
+            verify: None,
+        })
+        .with_threads(threads);
+        let r = block_on(h.handle(event.as_bytes())).expect("handled");
+        let alerts = kept.0.lock().map(|k| k.clone()).unwrap_or_default();
+        (
+            (r.events, r.processed, r.alerts, r.failed_records),
+            r.batch_item_failures.clone(),
+            alerts,
+        )
+    };
+    let one = run(1);
+    assert!(one.2.len() >= 3, "{} alerts", one.2.len());
+    assert_eq!(
+        one.1,
+        Some(vec![format!("4959{:020}", 3)]),
+        "the bad record is named"
+    );
+    for threads in [2, 4] {
+        let many = run(threads);
+        assert_eq!(many.0, one.0, "{threads} threads: counters");
+        assert_eq!(many.1, one.1, "{threads} threads: partial batch response");
+        assert_eq!(many.2, one.2, "{threads} threads: alerts");
+    }
+}
