@@ -349,8 +349,12 @@ pub fn list(set: &DetectorSet, json: bool, out: &mut dyn Write) -> u8 {
         let line = if json {
             serde_json::to_string(&r).unwrap_or_default()
         } else {
+            let verify = r
+                .verify
+                .map(|v| format!(" [verify: {v}]"))
+                .unwrap_or_default();
             format!(
-                "{:<40} {:<7} {:<8} {}",
+                "{:<40} {:<7} {:<8} {}{verify}",
                 r.id,
                 r.kind.as_str(),
                 r.severity.as_str(),

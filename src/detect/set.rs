@@ -35,6 +35,9 @@ pub struct RuleInfo {
     pub examples: usize,
     /// Number of negative examples.
     pub negative_examples: usize,
+    /// How `--verify` checks a key this rule finds (`github`, `aws-key-id`, ...), if it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<&'static str>,
 }
 
 impl RuleInfo {
@@ -47,6 +50,7 @@ impl RuleInfo {
             source: meta.location.file.clone(),
             examples,
             negative_examples,
+            verify: None,
         }
     }
 }
@@ -179,11 +183,10 @@ impl DetectorSet {
 
     /// Every rule, for listing.
     pub fn rules(&self) -> Vec<RuleInfo> {
-        let content = self
-            .content
-            .rules()
-            .iter()
-            .map(|r| RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len()));
+        let content = self.content.rules().iter().map(|r| RuleInfo {
+            verify: r.verify.map(|v| v.name()),
+            ..RuleInfo::of(&r.meta, r.examples.len(), r.negative_examples.len())
+        });
         let events = self
             .events
             .rules()

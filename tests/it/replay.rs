@@ -405,6 +405,16 @@ fn detectors_list_and_check() {
             .iter()
             .all(|r| r["id"].is_string() && r["severity"].is_string())
     );
+    // The rules --verify can check say how.
+    let verify = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["verify"].clone())
+    };
+    assert_eq!(verify("aws-access-key-id"), Some("aws-key-id".into()));
+    assert_eq!(verify("github-pat-classic"), Some("github".into()));
+    assert_eq!(verify("email-address"), Some(Value::Null));
     let out = logwarden(&["detectors", "check"], None);
     assert_eq!(
         out.status.code(),
