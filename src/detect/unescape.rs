@@ -118,27 +118,34 @@ pub const MAX_BASE64_BYTES: usize = 64 * 1024;
 /// [`MAX_BASE64_SEGMENTS`] and [`MAX_BASE64_BYTES`]. One pass over the message.
 pub fn base64_text(message: &[u8], out: &mut Vec<u8>) {
     use base64::Engine as _;
-    let b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     let (mut i, mut segments) = (0, 0);
-    while i < message.len() && segments < MAX_BASE64_SEGMENTS && out.len() < MAX_BASE64_BYTES {
-        if !b64(message[i]) {
+    let n = message.len();
+    while i < n && segments < MAX_BASE64_SEGMENTS && out.len() < MAX_BASE64_BYTES {
+        if BASE64_CLASS[message[i] as usize] == 0 {
             i += 1;
             continue;
         }
         let start = i;
-        while i < message.len() && b64(message[i]) {
+        // What the run holds: bit 1 a letter past `f`/`F` or `+`/`/`, bit 2 `-`/`_`.
+        let mut seen = 0u8;
+        while i < n {
+            let c = BASE64_CLASS[message[i] as usize];
+            if c == 0 {
+                break;
+            }
+            seen |= c;
             i += 1;
         }
         let run = &message[start..i];
-        while i < message.len() && message[i] == b'=' {
+        while i < n && message[i] == b'=' {
             i += 1;
         }
-        if run.len() < MIN_BASE64_RUN {
+        // Short runs, and runs of hex digits and dashes (ids, hashes, UUIDs: their decoding
+        // is never text), are not decoded.
+        if run.len() < MIN_BASE64_RUN || seen & NOT_HEX == 0 {
             continue;
         }
-        // Mostly letters of one case, or hex, is a word or a hash, not base64.
-        let url = run.iter().any(|&b| matches!(b, b'-' | b'_'));
-        let engine = if url {
+        let engine = if seen & URL_SAFE != 0 {
             &base64::engine::general_purpose::URL_SAFE_NO_PAD
         } else {
             &base64::engine::general_purpose::STANDARD_NO_PAD
@@ -146,22 +153,53 @@ pub fn base64_text(message: &[u8], out: &mut Vec<u8>) {
         // A run whose length is not a whole number of base64 characters decodes its prefix.
         let usable =
             &run[..run.len() - run.len() % 4 + if run.len() % 4 > 1 { run.len() % 4 } else { 0 }];
-        let Ok(decoded) = engine.decode(usable) else {
+        // Decoded straight after a newline in `out`, and taken back unless it is text.
+        let mark = out.len();
+        out.push(b'\n');
+        if engine.decode_vec(usable, out).is_err() {
+            out.truncate(mark);
             continue;
-        };
+        }
+        let decoded = &out[mark + 1..];
         let printable = decoded
             .iter()
             .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
             .count();
         if decoded.len() < 16 || printable * 100 < decoded.len() * 95 {
+            out.truncate(mark);
             continue;
         }
         segments += 1;
-        out.push(b'\n');
-        let room = MAX_BASE64_BYTES.saturating_sub(out.len());
-        out.extend_from_slice(&decoded[..decoded.len().min(room)]);
+        out.truncate(MAX_BASE64_BYTES.max(mark + 1));
     }
 }
+
+/// [`BASE64_CLASS`] bit: a base64 character that is not a hex digit or `-`.
+const NOT_HEX: u8 = 2;
+/// [`BASE64_CLASS`] bit: `-` or `_` (the URL-safe alphabet).
+const URL_SAFE: u8 = 4;
+
+/// Per byte: 0 not a base64 character; else 1, with [`NOT_HEX`] and [`URL_SAFE`] bits.
+static BASE64_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_hexdigit() {
+            1
+        } else if c == b'-' {
+            1 | URL_SAFE
+        } else if c == b'_' {
+            1 | URL_SAFE | NOT_HEX
+        } else if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' {
+            1 | NOT_HEX
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Whether `m` holds a percent-escape of a printable ASCII character or a tab or line break
 /// (`%20` to `%7E`, `%09`, `%0A`, `%0D`): what URL
@@ -387,6 +425,44 @@ mod tests {
         );
         let mut h = Haystack::default();
         assert!(!h.prepare(b"R&D &co"));
+    }
+
+    #[test]
+    fn base64_runs_that_decode_to_text_are_appended_and_others_are_not() {
+        use base64::Engine as _;
+        let text = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9Kq3Lm0p";
+        let std = base64::engine::general_purpose::STANDARD.encode(text);
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{text}??>>"));
+        let mut out = Vec::new();
+        base64_text(format!("creds={std} next").as_bytes(), &mut out);
+        assert_eq!(out, format!("\n{text}").into_bytes());
+        out.clear();
+        base64_text(format!("t {url}").as_bytes(), &mut out);
+        assert!(out.starts_with(format!("\n{text}").as_bytes()), "{out:?}");
+        // Hex and UUIDs (never text when decoded), binary and short runs: nothing.
+        for quiet in [
+            "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+            "eventID 4c1f7a2e-9b3d-4e6f-8a1c-2d5e7f9b0a13-2d5e7f9b0a13".to_owned(),
+            format!(
+                "blob {}",
+                base64::engine::general_purpose::STANDARD
+                    .encode([0u8, 1, 2, 250, 251, 252].repeat(8))
+            ),
+            "short aGVsbG8gd29ybGQ=".to_owned(),
+        ] {
+            out.clear();
+            base64_text(quiet.as_bytes(), &mut out);
+            assert!(out.is_empty(), "{quiet}: {out:?}");
+        }
+        // Bounded whatever the message holds.
+        let many = format!("{std} ").repeat(MAX_BASE64_SEGMENTS * 4);
+        out.clear();
+        base64_text(many.as_bytes(), &mut out);
+        assert_eq!(out.len(), MAX_BASE64_SEGMENTS * (text.len() + 1));
+        let huge = base64::engine::general_purpose::STANDARD.encode("x".repeat(200_000));
+        out.clear();
+        base64_text(huge.as_bytes(), &mut out);
+        assert_eq!(out.len(), MAX_BASE64_BYTES);
     }
 
     #[test]
