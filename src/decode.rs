@@ -556,9 +556,10 @@ fn base64_decode(data: &str, field: &'static str) -> Result<Vec<u8>, DecodeError
 /// Inflates a gzip stream (all members), refusing to produce more than the configured cap.
 ///
 /// The output buffer is pre-sized from the gzip trailer (bounded by the cap). flate2 runs on
-/// its default miniz_oxide backend (the zlib-rs backend showed no gain in our noisy runs). A
-/// one-shot libdeflate call was faster but silently stops after the first member of a
-/// multi-member stream (test `multi_member_gzip_is_inflated_whole`).
+/// its zlib-rs backend: inflate went from 9.7 % to 7.8 % of a one-thread profile against
+/// miniz_oxide, and one thread from 0.51–0.58 to 0.49–0.52 s CPU on the 68.7 MB corpus
+/// (interleaved). A one-shot libdeflate call was faster but silently stops after the first
+/// member of a multi-member stream (test `multi_member_gzip_is_inflated_whole`).
 pub fn gunzip(data: &[u8], field: &'static str, limits: &Limits) -> Result<Vec<u8>, DecodeError> {
     let cap = limits.max_decompressed_bytes;
     // The gzip trailer's ISIZE: the uncompressed size mod 2^32 of the last member.
