@@ -9,10 +9,11 @@
 
 mod adversarial_shapes;
 mod corpus;
+mod timing;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
+use timing::{median, time};
 
 use criterion::{Criterion, Throughput};
 use logwarden::{Config, DetectorSet, Pipeline, TextSource};
@@ -68,17 +69,6 @@ fn run(p: &mut Pipeline, input: &Input) -> usize {
         n += 1;
     });
     n
-}
-
-fn time(run: impl FnOnce()) -> f64 {
-    let s = Instant::now();
-    run();
-    s.elapsed().as_secs_f64()
-}
-
-fn median(mut t: Vec<f64>) -> f64 {
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[t.len() / 2]
 }
 
 struct Row {

@@ -5,10 +5,11 @@
 //! end-to-end / decode-only ratio measured in the same run.
 
 mod corpus;
+mod timing;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
+use timing::{median, time};
 
 use criterion::{Criterion, Throughput};
 use logwarden::decode::{Limits, TextSource, decode_input};
@@ -140,17 +141,6 @@ fn benches(c: &mut Criterion, f: &Fixture) {
     c.bench_function("detector_build", |b| {
         b.iter(|| black_box(DetectorSet::builtin().map(|s| s.rules().len())))
     });
-}
-
-fn time(run: impl FnOnce()) -> f64 {
-    let s = Instant::now();
-    run();
-    s.elapsed().as_secs_f64()
-}
-
-fn median(mut t: Vec<f64>) -> f64 {
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[t.len() / 2]
 }
 
 fn main() {

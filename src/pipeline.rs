@@ -304,10 +304,9 @@ impl Pipeline {
     /// [`process_input`]: Pipeline::process_input
     pub fn process_prepared(
         &mut self,
-        prepared: Prepared,
+        mut prepared: Prepared,
         emit: &mut dyn FnMut(Alert),
     ) -> Result<Vec<RecordError>, DecodeError> {
-        let mut prepared = prepared;
         for (batch, ahead) in &mut prepared.batches {
             self.process_batch_with(batch, Some(ahead), emit);
         }

@@ -137,24 +137,17 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-/// One call to make: the alerts it answers for and the keys it needs.
+/// One call to make: the alerts it answers for and the keys it needs (`None`: nothing to
+/// ask with, as for an AWS key id without its secret key, or the reverse).
 struct Job {
     alerts: Vec<usize>,
     cache_key: String,
-    ask: Ask,
+    ask: Option<Ask>,
 }
 
 enum Ask {
-    Aws {
-        id: Key,
-        secret: Key,
-    },
-    Http {
-        with: VerifyWith,
-        token: Key,
-    },
-    /// Nothing to ask with (an AWS key id without its secret key, or the reverse).
-    Cannot,
+    Aws { id: Key, secret: Key },
+    Http { with: VerifyWith, token: Key },
 }
 
 impl Verifier {
@@ -210,15 +203,11 @@ impl Verifier {
                 continue;
             }
             let call = match job.ask {
-                Ask::Cannot => {
+                Some(ask) if calls.len() < MAX_CALLS => ask,
+                _ => {
                     answers.push((job.alerts, Verified::Unknown));
                     continue;
                 }
-                _ if calls.len() >= MAX_CALLS => {
-                    answers.push((job.alerts, Verified::Unknown));
-                    continue;
-                }
-                ask => ask,
             };
             let w = waiting.len();
             asked.insert(job.cache_key.clone(), w);
@@ -236,7 +225,6 @@ impl Verifier {
                             Some(http) => ask_http(http, &endpoints, with, &token).await,
                             None => Verified::Unknown,
                         },
-                        Ask::Cannot => Verified::Unknown,
                     }
                 })
                 .await
@@ -303,7 +291,7 @@ fn jobs(probes: Vec<(usize, Probe)>) -> Vec<Job> {
             with => out.push(Job {
                 alerts: vec![i],
                 cache_key: format!("{}:{}", with.name(), p.fingerprint),
-                ask: Ask::Http { with, token: p.key },
+                ask: Some(Ask::Http { with, token: p.key }),
             }),
         }
     }
@@ -317,15 +305,15 @@ fn jobs(probes: Vec<(usize, Probe)>) -> Vec<Job> {
                 Some((j, secret)) => out.push(Job {
                     alerts: vec![i, j],
                     cache_key: format!("aws:{}:{}", id.fingerprint, secret.fingerprint),
-                    ask: Ask::Aws {
+                    ask: Some(Ask::Aws {
                         id: id.key,
                         secret: secret.key,
-                    },
+                    }),
                 }),
                 None => out.push(Job {
                     alerts: vec![i],
                     cache_key: String::new(),
-                    ask: Ask::Cannot,
+                    ask: None,
                 }),
             }
         }
@@ -333,7 +321,7 @@ fn jobs(probes: Vec<(usize, Probe)>) -> Vec<Job> {
             out.push(Job {
                 alerts: vec![j],
                 cache_key: String::new(),
-                ask: Ask::Cannot,
+                ask: None,
             });
         }
     }

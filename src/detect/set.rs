@@ -204,25 +204,24 @@ impl DetectorSet {
 
     /// Every rule's tags, by rule id (finding types and ATT&CK tactics for the findings sinks).
     pub fn tags_by_rule(&self) -> std::collections::HashMap<String, Vec<String>> {
-        self.content
-            .rules()
-            .iter()
-            .map(|r| &r.meta)
-            .chain(self.events.rules().iter().map(|r| &r.meta))
-            .chain(self.events.correlations().iter().map(|c| &c.meta))
+        self.metas()
             .map(|m| (m.id.clone(), m.tags.clone()))
             .collect()
     }
 
     /// The metadata of the rule with this id, of any kind.
     pub fn rule(&self, id: &str) -> Option<&RuleMeta> {
+        self.metas().find(|m| m.id == id)
+    }
+
+    /// Every rule's metadata: content rules, event rules, correlations.
+    fn metas(&self) -> impl Iterator<Item = &RuleMeta> {
         self.content
             .rules()
             .iter()
             .map(|r| &r.meta)
             .chain(self.events.rules().iter().map(|r| &r.meta))
             .chain(self.events.correlations().iter().map(|c| &c.meta))
-            .find(|m| m.id == id)
     }
 }
 

@@ -153,6 +153,10 @@ pub fn base64_text(message: &[u8], out: &mut Vec<u8>) {
         // A run whose length is not a whole number of base64 characters decodes its prefix.
         let usable =
             &run[..run.len() - run.len() % 4 + if run.len() % 4 > 1 { run.len() % 4 } else { 0 }];
+        // No more than what still fits is decoded (whole quads, so the prefix is valid): a huge
+        // run costs the room left, not its length.
+        let room = MAX_BASE64_BYTES.saturating_sub(out.len() + 1);
+        let usable = &usable[..usable.len().min(room.div_ceil(3) * 4)];
         // Decoded straight after a newline in `out`, and taken back unless it is text.
         let mark = out.len();
         out.push(b'\n');

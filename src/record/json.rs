@@ -17,6 +17,16 @@ pub(super) fn parse_bounded(text: &str) -> Option<serde_json::Value> {
     }
 }
 
+/// The index just past the string that starts at `b[start]` (a `"`), escapes skipped; the
+/// end of `b` when it is not closed.
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() && b[i] != b'"' {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    i + 1
+}
+
 /// `text` with every object or array that starts deeper than `max` levels replaced by `null`
 /// (one pass; strings are skipped whole, so brackets inside them do not count).
 fn flatten_deep(text: &str, max: usize) -> String {
@@ -25,13 +35,7 @@ fn flatten_deep(text: &str, max: usize) -> String {
     let (mut depth, mut i, mut copied) = (0usize, 0usize, 0usize);
     while i < b.len() {
         match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' => i = string_end(b, i),
             b'{' | b'[' if depth == max => {
                 // Skip the whole container, counting its own nesting.
                 out.push_str(&text[copied..i]);
@@ -40,10 +44,8 @@ fn flatten_deep(text: &str, max: usize) -> String {
                 while i < b.len() {
                     match b[i] {
                         b'"' => {
-                            i += 1;
-                            while i < b.len() && b[i] != b'"' {
-                                i += if b[i] == b'\\' { 2 } else { 1 };
-                            }
+                            i = string_end(b, i);
+                            continue;
                         }
                         b'{' | b'[' => inner += 1,
                         b'}' | b']' => {

@@ -28,10 +28,25 @@ fn logwarden(args: &[&str], stdin: Option<&[u8]>) -> Output {
 }
 
 fn alerts(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
+    alerts_in(&out.stdout)
+}
+
+fn alerts_in(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
+}
+
+/// Two runs printed the same lines (the first difference named when not).
+fn assert_same_lines(one: &[u8], many: &[u8], what: &str) {
+    let (a, b) = (String::from_utf8_lossy(one), String::from_utf8_lossy(many));
+    let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+    assert_eq!(
+        (a.lines().count(), first_difference),
+        (b.lines().count(), None),
+        "{what}: alerts differ (line counts, first differing line)"
+    );
 }
 
 /// Every (log group, rule) pair the samples must produce, with how many alerts.
@@ -514,16 +529,7 @@ fn replay_threads_give_the_same_output_as_one() {
     );
     for threads in ["2", "3", "8"] {
         let many = run(threads);
-        let (a, b) = (
-            String::from_utf8_lossy(&one.stdout),
-            String::from_utf8_lossy(&many.stdout),
-        );
-        let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
-        assert_eq!(
-            (a.lines().count(), first_difference),
-            (b.lines().count(), None),
-            "--threads {threads}: alerts differ (line counts, first differing line)"
-        );
+        assert_same_lines(&one.stdout, &many.stdout, &format!("--threads {threads}"));
         assert_eq!(
             one.stderr, many.stderr,
             "--threads {threads}: errors differ"
@@ -563,7 +569,7 @@ fn replay_threads_agree_on_cloudtrail() {
     };
     let (one, one_stats) = run("1");
     assert!(
-        alerts_of(&one).iter().any(|a| a["kind"] == "incident"),
+        alerts_in(&one).iter().any(|a| a["kind"] == "incident"),
         "the scenarios raise incidents"
     );
     assert!(
@@ -572,28 +578,12 @@ fn replay_threads_agree_on_cloudtrail() {
     );
     for threads in ["2", "5"] {
         let (many, many_stats) = run(threads);
-        let (a, b) = (
-            String::from_utf8_lossy(&one),
-            String::from_utf8_lossy(&many),
-        );
-        let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
-        assert_eq!(
-            (a.lines().count(), first_difference),
-            (b.lines().count(), None),
-            "--threads {threads}: alerts differ (line counts, first differing line)"
-        );
+        assert_same_lines(&one, &many, &format!("--threads {threads}"));
         assert_eq!(
             one_stats, many_stats,
             "--threads {threads}: counters differ"
         );
     }
-}
-
-fn alerts_of(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 /// `explain --format json` runs the pipeline it explains: every event, secret and PII alert

@@ -93,7 +93,7 @@ impl Fullness {
 }
 
 /// One UpdateItem, built apart from sending it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdatePlan {
     /// `UpdateExpression`.
     pub update: String,
@@ -175,12 +175,7 @@ pub(super) fn plan_count(
     expires_at: i64,
     stale: &[String],
 ) -> UpdatePlan {
-    let mut p = UpdatePlan {
-        update: String::new(),
-        condition: String::new(),
-        names: HashMap::new(),
-        values: HashMap::new(),
-    };
+    let mut p = UpdatePlan::default();
     let mut add = Vec::new();
     let mut conds = Vec::new();
     for (b, a) in adds {
@@ -269,12 +264,7 @@ pub(super) fn plan_claim(
     timespan_ms: i64,
     batches: &[BatchId],
 ) -> UpdatePlan {
-    let mut p = UpdatePlan {
-        update: String::new(),
-        condition: String::new(),
-        names: HashMap::new(),
-        values: HashMap::new(),
-    };
+    let mut p = UpdatePlan::default();
     let (s, l, by) = (p.name(EP_START), p.name(EP_LAST), p.name(EP_BY));
     let hv = p.value(AttributeValue::N(h.as_millis().to_string()));
     let lv = p.value(AttributeValue::N(last.as_millis().to_string()));
@@ -291,12 +281,7 @@ pub(super) fn plan_claim(
 
 /// The extension of the open episode to hot point `last`.
 pub(super) fn plan_extend(last: EventTime) -> UpdatePlan {
-    let mut p = UpdatePlan {
-        update: String::new(),
-        condition: String::new(),
-        names: HashMap::new(),
-        values: HashMap::new(),
-    };
+    let mut p = UpdatePlan::default();
     let l = p.name(EP_LAST);
     let lv = p.value(AttributeValue::N(last.as_millis().to_string()));
     p.update = format!("SET {l} = {lv}");
