@@ -49,25 +49,30 @@ impl Shape {
     }
 }
 
-/// xorshift64: small and reproducible.
-struct Rng(u64);
+/// xorshift64: small and reproducible (the tests' varied values use it too).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next value.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
+    /// `n` characters drawn from `alphabet`.
+    pub fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
         (0..n)
             .map(|_| char::from(alphabet[(self.next() % alphabet.len() as u64) as usize]))
             .collect()
     }
 }
 
-const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// Letters and digits.
+pub const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// The base32 alphabet of AWS key ids.
+pub const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// An AKIA-shaped access key id.

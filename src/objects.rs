@@ -189,10 +189,28 @@ mod tests {
 
     #[test]
     fn eventbridge_object_created_names_its_object() {
-        let e = br#"{"version":"0","id":"1","detail-type":"Object Created","source":"aws.s3","account":"123456789012","region":"us-east-1","detail":{"version":"0","bucket":{"name":"trail-bucket"},"object":{"key":"AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/x.json.gz","size":10}}}"#;
-        let o = objects_of(e).expect("an S3 event");
-        assert_eq!(o.len(), 1);
+        // The shape of AWS's documented example, with every field it has.
+        let event = |key: &str| {
+            format!(
+                r#"{{"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3","account":"123456789012","time":"2026-11-25T10:05:12Z","region":"us-east-1","resources":["arn:aws:s3:::trail-bucket"],"detail":{{"version":"0","bucket":{{"name":"trail-bucket"}},"object":{{"key":"{key}","size":5213,"etag":"b1946ac92492d2347c6235b4d2611184","sequencer":"00617F08299329D189"}},"request-id":"N4N7GDK58NMKJ12R","requester":"cloudtrail.amazonaws.com","source-ip-address":"cloudtrail.amazonaws.com","reason":"PutObject"}}}}"#
+            )
+        };
+        let log = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T1005Z_GpWGI8fAUBctBiKB.json.gz";
+        let o = objects_of(event(log).as_bytes()).expect("an S3 event");
+        assert_eq!(
+            o,
+            vec![ObjectRef {
+                bucket: "trail-bucket".into(),
+                key: log.into()
+            }]
+        );
+        assert!(o[0].is_trail_log());
+        let digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/x.json.gz";
+        let o = objects_of(event(digest).as_bytes()).expect("an S3 event");
         assert!(!o[0].is_trail_log(), "a digest file is not a log file");
+        // Another S3 event type names nothing to read.
+        let deleted = event(log).replace("Object Created", "Object Deleted");
+        assert_eq!(objects_of(deleted.as_bytes()), Some(vec![]));
     }
 
     #[test]

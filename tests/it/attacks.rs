@@ -33,10 +33,9 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-#[path = "../../benches/adversarial_shapes.rs"]
-mod shapes;
-
-use shapes::{APP_GROUP as APP, APP_STREAM, TRAIL_GROUP as TRAIL, TRAIL_STREAM};
+use crate::shapes::{
+    self, ALNUM, APP_GROUP as APP, APP_STREAM, Rng, TRAIL_GROUP as TRAIL, TRAIL_STREAM,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -339,26 +338,6 @@ fn printed(out: &std::process::Output) -> Vec<Value> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
-
-/// xorshift64 for reproducible varied values.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(alphabet[(self.next() % alphabet.len() as u64) as usize]))
-            .collect()
-    }
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Storm control cannot be drained

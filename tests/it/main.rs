@@ -4,6 +4,10 @@
 //! aws-tests`.
 
 mod common;
+/// The adversarial log lines the `adversarial` bench measures, and the generator of varied
+/// values the tests share.
+#[path = "../../benches/adversarial_shapes.rs"]
+mod shapes;
 
 mod attacks;
 #[cfg(feature = "aws-tests")]

@@ -11,24 +11,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::shapes::{ALNUM, BASE32, Rng};
+
 /// A deterministic token body of `n` characters from `alphabet` (high entropy, like a real
 /// key), different for each `seed`.
 fn token(seed: u64, n: usize, alphabet: &[u8]) -> String {
-    let mut x = seed
+    Rng(seed
         .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            alphabet[(x % alphabet.len() as u64) as usize] as char
-        })
-        .collect()
+        .wrapping_add(1442695040888963407))
+    .pick(alphabet, n)
 }
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// The keys of the test: which work, which do not.
 struct Keys {
@@ -61,11 +53,11 @@ impl Keys {
             slack_revoked: format!("xoxb-5631389991{}-{}", 36, token(4, 24, ALNUM)),
             stripe_live: format!("sk_live_{}", token(5, 40, ALNUM)),
             openai_revoked: openai(6),
-            aws_live_id: format!("AKIA{}", token(7, 16, B32)),
+            aws_live_id: format!("AKIA{}", token(7, 16, BASE32)),
             aws_live_secret: token(8, 40, ALNUM),
-            aws_revoked_id: format!("AKIA{}", token(9, 16, B32)),
+            aws_revoked_id: format!("AKIA{}", token(9, 16, BASE32)),
             aws_revoked_secret: token(10, 40, ALNUM),
-            aws_lonely_id: format!("AKIA{}", token(11, 16, B32)),
+            aws_lonely_id: format!("AKIA{}", token(11, 16, BASE32)),
         }
     }
 
