@@ -107,18 +107,10 @@ impl Handler {
             }
             None => driver.analyse(event, &source, &mut log_alert).await,
         };
-        let finished = driver.finish(&mut log_alert).await;
-        let report = match (outcome.error, finished) {
-            (Some(e), _) | (None, Err(e)) => {
-                tracing::error!(error = %e, "invocation failed; Lambda retries it");
-                return Err(e.into());
-            }
-            (None, Ok(report)) => report,
-        };
         for e in &outcome.record_errors {
             tracing::warn!(record = e.origin.index, error = %e.error, "record could not be decoded");
         }
-        log_report(&report);
+        let report = conclude(&mut driver, outcome.error.map(Into::into), &mut log_alert).await?;
         let batch_item_failures = if is_kinesis(event) {
             Some(
                 failed_sequence_numbers(&outcome.record_errors)
@@ -177,25 +169,33 @@ impl Handler {
                 failed.get_or_insert(e.into());
             }
         }
-        let finished = driver.finish(log_alert).await;
-        let report = match (failed, finished) {
-            (_, Err(e)) => {
-                tracing::error!(error = %e, "invocation failed; Lambda retries it");
-                return Err(e.into());
-            }
-            (Some(e), Ok(report)) => {
-                log_report(&report);
-                tracing::error!(error = %e, "invocation failed; Lambda retries it");
-                return Err(e);
-            }
-            (None, Ok(report)) => report,
-        };
-        log_report(&report);
+        let report = conclude(driver, failed, log_alert).await?;
         Ok(Response {
             report,
             batch_item_failures: None,
         })
     }
+}
+
+/// Ends the run ([`Driver::finish`]: digests, publishing, metrics) and logs its report; fails
+/// with `error` (what went wrong while analysing, the first cause) or else with the finish's
+/// own error, so that Lambda retries the event.
+async fn conclude(
+    driver: &mut Driver,
+    error: Option<HandlerError>,
+    log_alert: &mut (dyn FnMut(&crate::alert::Alert) + Send),
+) -> Result<InvocationReport, HandlerError> {
+    let finished = driver.finish(log_alert).await;
+    if let Ok(report) = &finished {
+        log_report(report);
+    }
+    let failed = match (error, finished) {
+        (Some(e), _) => e,
+        (None, Err(e)) => e.into(),
+        (None, Ok(report)) => return Ok(report),
+    };
+    tracing::error!(error = %failed, "invocation failed; Lambda retries it");
+    Err(failed)
 }
 
 /// What one invocation did, and what the function answers.

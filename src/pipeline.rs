@@ -107,7 +107,7 @@ enum Ahead {
     /// Analysed: nothing can come of it.
     Quiet,
     /// Analysed: what the engine found.
-    Found(Box<Findings>),
+    Found(Findings),
 }
 
 /// A found key that `--verify` may check, and the alert it belongs to.
@@ -429,7 +429,7 @@ impl Pipeline {
                 None => Ahead::No,
                 Some(f) => match f.take() {
                     None => Ahead::Quiet,
-                    Some(f) => Ahead::Found(Box::new(f)),
+                    Some(f) => Ahead::Found(f),
                 },
             };
             self.process_event(
@@ -480,7 +480,7 @@ impl Pipeline {
                     || self.observer.is_some()
                     || !self.multiline.is_idle();
                 let record = (f.parsed && read).then(|| engine.parse(event, source));
-                (record, *f)
+                (record, f)
             }
         };
         // Temporary credentials in a CloudTrail record: the session stage reads every one.
