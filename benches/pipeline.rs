@@ -26,6 +26,8 @@ struct Fixture {
     /// The built-in set with every content rule present twice (renamed copies): cost must
     /// stay flat in rule count.
     doubled: Arc<DetectorSet>,
+    /// The built-in set with every event (Sigma) rule present twice (renamed copies).
+    doubled_events: Arc<DetectorSet>,
 }
 
 /// The built-in content rule files (`detectors/*.toml`), sorted.
@@ -50,6 +52,31 @@ fn doubled() -> DetectorSet {
         );
     }
     b.build().expect("doubled rules")
+}
+
+/// The built-in Sigma files (`detectors/events/*.yml`), sorted.
+fn event_files() -> Vec<std::path::PathBuf> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors/events");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("detectors/events/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn doubled_events() -> DetectorSet {
+    let mut b = DetectorSet::builder().builtin();
+    for f in event_files() {
+        let text = std::fs::read_to_string(&f).expect("detector file");
+        // Renamed copies: new names and ids (a correlation copy counts the original rules).
+        let copy = text
+            .replace("\nname: ", "\nname: copy-")
+            .replace("\nid: ", "\nid: copy-");
+        b = b.sigma_source(&format!("copy-of-{}", f.display()), &copy);
+    }
+    b.build().expect("doubled event rules")
 }
 
 fn content_only() -> DetectorSet {
@@ -79,6 +106,7 @@ fn fixture() -> Fixture {
         detectors: Arc::new(DetectorSet::builtin().expect("built-in detectors")),
         content_only: Arc::new(content_only()),
         doubled: Arc::new(doubled()),
+        doubled_events: Arc::new(doubled_events()),
     }
 }
 
@@ -133,6 +161,10 @@ fn benches(c: &mut Criterion, f: &Fixture) {
         let mut p = Pipeline::new(Arc::clone(&f.doubled), Config::default());
         b.iter(|| black_box(end_to_end(f, &mut p)))
     });
+    g.bench_function("pipeline_2x_event_rules", |b| {
+        let mut p = Pipeline::new(Arc::clone(&f.doubled_events), Config::default());
+        b.iter(|| black_box(end_to_end(f, &mut p)))
+    });
     g.bench_function("pipeline_content_rules_only", |b| {
         let mut p = Pipeline::new(Arc::clone(&f.content_only), Config::default());
         b.iter(|| black_box(end_to_end(f, &mut p)))
@@ -166,7 +198,8 @@ fn main() {
     let mut p = Pipeline::new(Arc::clone(&f.detectors), Config::default());
     let mut pc = Pipeline::new(Arc::clone(&f.content_only), Config::default());
     let mut pd = Pipeline::new(Arc::clone(&f.doubled), Config::default());
-    let mut rounds: [Vec<f64>; 4] = Default::default();
+    let mut pe = Pipeline::new(Arc::clone(&f.doubled_events), Config::default());
+    let mut rounds: [Vec<f64>; 5] = Default::default();
     for _ in 0..31 {
         rounds[0].push(time(|| {
             black_box(decode_only(&f));
@@ -180,6 +213,9 @@ fn main() {
         rounds[3].push(time(|| {
             black_box(end_to_end(&f, &mut pd));
         }));
+        rounds[4].push(time(|| {
+            black_box(end_to_end(&f, &mut pe));
+        }));
     }
     // Ratios are the medians of each round's own ratio: a round's measurements are taken one
     // after the other, so a burst of load from elsewhere skews a few rounds, not the ratio.
@@ -187,7 +223,8 @@ fn main() {
     let decode_per_e2e = paired(&rounds[0], &rounds[1]);
     let content_per_e2e = paired(&rounds[2], &rounds[1]);
     let e2e_per_doubled = paired(&rounds[1], &rounds[3]);
-    let [decode, e2e, content, doubled] = rounds.map(median);
+    let e2e_per_doubled_events = paired(&rounds[1], &rounds[4]);
+    let [decode, e2e, content, doubled, doubled_events] = rounds.map(median);
     // Cold start: a fresh detector set (lazily compiled regexes included), then the first
     // payload through it.
     let mut build = Vec::new();
@@ -230,5 +267,13 @@ fn main() {
         f.doubled.rules().len(),
         mb / doubled,
         e2e_per_doubled
+    );
+    println!(
+        "ratio: {} event rules {:.0} MB/s, {} event rules {:.0} MB/s, 2x/1x event rules = {:.2}",
+        f.detectors.events().rules().len(),
+        mb / e2e,
+        f.doubled_events.events().rules().len(),
+        mb / doubled_events,
+        e2e_per_doubled_events
     );
 }

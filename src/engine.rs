@@ -183,7 +183,9 @@ impl Engine {
     ) -> (Option<Record<'a>>, Findings) {
         let msg = event.message.as_bytes();
         ws.matches.clear();
-        let candidate = self.set.scan(msg, &mut ws.scratch, &mut ws.matches);
+        let candidate = self
+            .set
+            .scan(msg, source.kind, &mut ws.scratch, &mut ws.matches);
         let mut findings = Findings {
             candidate,
             opens_block: self.set.content().opens_block(&ws.scratch, &ws.matches),

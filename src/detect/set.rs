@@ -94,9 +94,15 @@ impl DetectorSet {
     /// Scans one line in a single automaton pass: content matches are appended to `out`, and
     /// the result says whether any event rule could match the line (its prefilter literals
     /// occur), so that only such lines are parsed and evaluated.
-    pub fn scan(&self, message: &[u8], scratch: &mut Scratch, out: &mut Vec<ContentMatch>) -> bool {
+    pub fn scan(
+        &self,
+        message: &[u8],
+        source: crate::record::SourceKind,
+        scratch: &mut Scratch,
+        out: &mut Vec<ContentMatch>,
+    ) -> bool {
         self.content.scan(message, scratch, out);
-        self.events.candidate(scratch.literal_hits())
+        self.events.candidate(scratch.literal_hits(), source)
     }
 
     /// Drops the matches that are identifiers AWS issues and logs by design ([`issued`]): in

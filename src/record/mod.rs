@@ -79,6 +79,16 @@ impl RecordKind {
         RecordKind::PlainText,
     ];
 
+    /// Whether a record of this kind can come from a source of kind `source`: a CloudTrail
+    /// record only from a CloudTrail source, a WAF record only from a WAF log group.
+    pub fn comes_from(self, source: SourceKind) -> bool {
+        match self {
+            RecordKind::CloudTrail => source == SourceKind::CloudTrail,
+            RecordKind::Waf => source == SourceKind::Waf,
+            _ => true,
+        }
+    }
+
     /// A short stable name, e.g. `"cloudtrail"`, `"lambda-platform"`.
     pub fn name(self) -> &'static str {
         match self {

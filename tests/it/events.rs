@@ -357,26 +357,33 @@ fn prefilter_skips_records_that_cannot_match() {
 /// The prefilter requires a literal from every `and` branch, not only the most selective one:
 /// an S3 data event has `s3.amazonaws.com` but none of the bucket-configuration event names,
 /// so it is not evaluated at all. Values the parser supplies itself (a text timeout line's
-/// `type: platform.timeout`) are never required in the raw line.
+/// `type: platform.timeout`) are never required in the raw line. A CloudTrail-shaped line in
+/// an application's log group is no candidate for CloudTrail rules.
 #[test]
 fn prefilter_requires_every_branch_of_a_conjunction() {
+    use logwarden::record::SourceKind::{Application, CloudTrail};
     let set = DetectorSet::builtin().expect("built-in");
     let mut scratch = Scratch::default();
     let mut found = Vec::new();
-    let mut candidate = |line: &str| set.scan(line.as_bytes(), &mut scratch, &mut found);
+    let mut candidate =
+        |line: &str, kind| set.scan(line.as_bytes(), kind, &mut scratch, &mut found);
     let s3 = |name: &str| ct(name, json!({"eventSource": "s3.amazonaws.com"}));
     assert!(
-        !candidate(&s3("GetObject")),
+        !candidate(&s3("GetObject"), CloudTrail),
         "an S3 read is not a candidate"
     );
-    assert!(!candidate(&s3("ListObjectsV2")));
-    assert!(candidate(&s3("PutBucketPolicy")));
-    assert!(candidate(&s3("DeleteBucketReplication")));
+    assert!(!candidate(&s3("ListObjectsV2"), CloudTrail));
+    assert!(candidate(&s3("PutBucketPolicy"), CloudTrail));
+    assert!(candidate(&s3("DeleteBucketReplication"), CloudTrail));
+    assert!(!candidate(&s3("PutBucketPolicy"), Application));
+    assert!(!candidate(&s3("DeleteBucketReplication"), Application));
     assert!(candidate(
-        "2026-11-25T10:10:30.530Z e3092d51-8e64-4508-b69e-18f8452f78b0 Task timed out after 3.00 seconds"
+        "2026-11-25T10:10:30.530Z e3092d51-8e64-4508-b69e-18f8452f78b0 Task timed out after 3.00 seconds",
+        Application
     ));
     assert!(!candidate(
-        r#"{"level":"INFO","message":"request done","status":"ok","type":"orders"}"#
+        r#"{"level":"INFO","message":"request done","status":"ok","type":"orders"}"#,
+        Application
     ));
 }
 
@@ -556,5 +563,85 @@ fn each_change_burst_gets_its_summary() {
     assert!(
         titles.iter().any(|t| t.contains("3 matching call(s)")),
         "{titles:?}"
+    );
+}
+
+/// Every line of the CloudTrail fixtures (intrusions, Stratus techniques, benign accounts) and
+/// every event rule's examples, each also with its `eventName` in capitals.
+fn dispatch_corpus(set: &DetectorSet) -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloudtrail");
+    let mut lines: Vec<String> = Vec::new();
+    for dir in [root.clone(), root.join("intrusions"), root.join("stratus")] {
+        for entry in std::fs::read_dir(&dir).expect("fixture dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                lines.extend(
+                    text.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    for rule in set.events().rules() {
+        lines.extend(rule.examples.iter().cloned());
+        lines.extend(rule.negative_examples.iter().cloned());
+    }
+    let shouted: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).ok()?;
+            let name = v.get("eventName")?.as_str()?.to_uppercase();
+            v["eventName"] = name.into();
+            Some(v.to_string())
+        })
+        .collect();
+    lines.extend(shouted);
+    lines
+}
+
+/// The prefilter and the dispatch by `eventName` never lose a match: through the engine, each
+/// line gives exactly the rules that evaluating every rule on its record gives.
+#[test]
+fn dispatch_finds_every_rule_a_full_evaluation_finds() {
+    use logwarden::check::{EXAMPLE_CLOUDTRAIL_LOG_GROUP, example_engine};
+    use logwarden::record::{Source, SourceKind};
+    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let engine = example_engine(&set);
+    let lines = dispatch_corpus(&set);
+    assert!(lines.len() > 1_000, "{} lines", lines.len());
+    let mut matched = 0;
+    for (kind, source) in [
+        (
+            "cloudtrail",
+            Source::new(EXAMPLE_CLOUDTRAIL_LOG_GROUP, SourceKind::CloudTrail),
+        ),
+        (
+            "application",
+            engine.sources().source("/aws/lambda/app", "s"),
+        ),
+    ] {
+        for line in &lines {
+            let ev = logwarden::LogEvent {
+                id: "1".into(),
+                timestamp: None,
+                message: line.as_str().into(),
+                truncated: false,
+            };
+            let mut ws = logwarden::engine::Workspace::default();
+            let (record, findings) = engine.analyse(&ev, &source, &mut ws);
+            let got: Vec<usize> = findings.events.iter().map(|m| m.rule.index()).collect();
+            let record = record.unwrap_or_else(|| engine.parse(&ev, &source));
+            let mut all = Vec::new();
+            set.events().evaluate(&record, None, &mut all);
+            all.sort_unstable();
+            assert_eq!(got, all, "{kind} source: {line}");
+            matched += got.len();
+        }
+    }
+    assert!(
+        matched > 500,
+        "only {matched} matches: the corpus lost its attacks"
     );
 }

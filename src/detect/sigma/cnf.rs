@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule};
+use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule, IrStrOp};
 use rsigma_parser::{Quantifier, SelectorPattern};
 
 use crate::record::derived_value;
@@ -194,6 +194,8 @@ fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
             let lits = selected.map(|(_, d)| detection_lits(d));
             match quantifier {
                 Quantifier::All => Cnf::and(lits),
+                // `0 of them` holds whatever the line says.
+                Quantifier::Count(0) => Cnf::open(),
                 _ => Cnf::or(lits),
             }
         }
@@ -206,6 +208,97 @@ pub(super) fn rule_lits(ir: &IrRule) -> Cnf {
             .iter()
             .map(|c| condition_lits(c, &ir.detections)),
     )
+}
+
+/// The field a CloudTrail record is dispatched on.
+pub(super) const NAME_FIELD: &str = "eventName";
+
+/// The `eventName` values (lowercase) a rule can only match one of, when its condition says so
+/// in every branch: `eventName` compared for equality with plain strings. `None`: the rule may
+/// match any name (a wildcard, a modifier, a negation, or a branch without `eventName`).
+pub(super) fn event_names(ir: &IrRule) -> Option<Vec<String>> {
+    let mut names = any_of(
+        ir.conditions
+            .iter()
+            .map(|c| condition_names(c, &ir.detections)),
+    )?;
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// A disjunction's names: every branch must name its values.
+fn any_of(items: impl IntoIterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
+    let mut out: Option<Vec<String>> = None;
+    for item in items {
+        out.get_or_insert_with(Vec::new).extend(item?);
+    }
+    out
+}
+
+/// A conjunction's names: any branch that names its values bounds the whole (the smallest
+/// list is kept).
+fn all_of(items: impl IntoIterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
+    items.into_iter().flatten().min_by_key(Vec::len)
+}
+
+fn matcher_names(m: &IrMatcher) -> Option<Vec<String>> {
+    match m {
+        IrMatcher::Str {
+            op: IrStrOp::Exact,
+            pattern,
+            ..
+        } => pattern
+            .parts
+            .iter()
+            .map(|p| match p {
+                IrPatternPart::Literal(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect::<Option<String>>()
+            .map(|s| vec![s.to_lowercase()]),
+        IrMatcher::AnyOf(ms) => any_of(ms.iter().map(matcher_names)),
+        IrMatcher::AllOf(ms) => all_of(ms.iter().map(matcher_names)),
+        _ => None,
+    }
+}
+
+fn detection_names(d: &IrDetection) -> Option<Vec<String>> {
+    match d {
+        IrDetection::AllOf(items) => all_of(items.iter().map(|it| {
+            (it.field.as_deref() == Some(NAME_FIELD) && it.exists != Some(false))
+                .then(|| matcher_names(&it.matcher))
+                .flatten()
+        })),
+        IrDetection::AnyOf(ds) => any_of(ds.iter().map(detection_names)),
+        IrDetection::And(ds) => all_of(ds.iter().map(detection_names)),
+        IrDetection::Conditional { named, condition } => condition_names(condition, named),
+        IrDetection::Keywords(_) | IrDetection::ArrayMatch { .. } => None,
+    }
+}
+
+fn condition_names(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Option<Vec<String>> {
+    match c {
+        IrCondition::Detection(name) => dets.get(name).and_then(detection_names),
+        IrCondition::And(cs) => all_of(cs.iter().map(|c| condition_names(c, dets))),
+        IrCondition::Or(cs) => any_of(cs.iter().map(|c| condition_names(c, dets))),
+        IrCondition::Not(_) => None,
+        IrCondition::Selector {
+            quantifier,
+            pattern,
+        } => {
+            let selected = dets.iter().filter(|(name, _)| match pattern {
+                SelectorPattern::Them => !name.starts_with('_'),
+                SelectorPattern::Pattern(p) => glob_match(p, name),
+            });
+            let names = selected.map(|(_, d)| detection_names(d));
+            match quantifier {
+                Quantifier::All => all_of(names),
+                Quantifier::Count(0) => None,
+                _ => any_of(names),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use rsigma_ir::LowerOptions;
 use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaRule};
 
-use super::cnf::{Cnf, rule_lits};
+use super::cnf::{Cnf, event_names, rule_lits};
+use super::dispatch::Dispatch;
 use super::model::{
     ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, EventDetectors, EventRule,
     Grouping, LazyRule,
@@ -283,7 +284,19 @@ impl EventSources {
             .iter()
             .map(|cnf| cnf.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
             .collect();
+        let names: Vec<Option<Vec<String>>> = c
+            .compiled
+            .iter()
+            .zip(&c.rules)
+            .map(|(lazy, rule)| {
+                rule.for_cloudtrail()
+                    .then(|| event_names(&lazy.ir))
+                    .flatten()
+            })
+            .collect();
+        let dispatch = Dispatch::new(&clauses, &names, literals.len());
         Ok(EventDetectors {
+            dispatch,
             compiled: c.compiled,
             rules: c.rules,
             clauses,

@@ -14,6 +14,7 @@
 mod adapter;
 mod cnf;
 mod compile;
+mod dispatch;
 mod model;
 
 pub use super::correlation::{

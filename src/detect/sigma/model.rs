@@ -6,6 +6,8 @@ use rsigma_eval::CompiledRule;
 use rsigma_ir::IrRule;
 
 use super::adapter::RecordEvent;
+use super::cnf::NAME_FIELD;
+use super::dispatch::Dispatch;
 use crate::detect::correlation::CorrelationRule;
 use crate::detect::error::one_line;
 use crate::detect::rules::RuleMeta;
@@ -54,6 +56,12 @@ impl EventRule {
         self.kinds == [crate::record::RecordKind::CloudTrail]
     }
 
+    /// Whether the rule may match a record from a source of kind `source` (a CloudTrail rule
+    /// never matches an application's log line, whatever it looks like).
+    pub fn may_come_from(&self, source: crate::record::SourceKind) -> bool {
+        self.kinds.is_empty() || self.kinds.iter().any(|k| k.comes_from(source))
+    }
+
     /// Whether the rule may match a record of `kind` (its `logsource` honoured).
     pub fn reads(&self, kind: crate::record::RecordKind) -> bool {
         self.kinds.is_empty() || self.kinds.contains(&kind)
@@ -82,6 +90,8 @@ pub struct EventDetectors {
     pub(super) clauses: Vec<Vec<Vec<u32>>>,
     pub(super) literals: Vec<String>,
     pub(super) open: bool,
+    /// From literal hits and a CloudTrail record's `eventName` to the rules worth trying.
+    pub(super) dispatch: Dispatch,
     pub(super) correlations: Vec<CorrelationRule>,
     /// Per detection rule: the correlations that count it, with its position in their list.
     pub(super) fed_by_rule: Vec<Vec<(usize, u8)>>,
@@ -137,6 +147,7 @@ impl EventDetectors {
             clauses: Vec::new(),
             literals: Vec::new(),
             open: false,
+            dispatch: Dispatch::default(),
             correlations: Vec::new(),
             fed_by_rule: Vec::new(),
             fed_by_correlation: Vec::new(),
@@ -178,14 +189,13 @@ impl EventDetectors {
     /// Whether a line can match any event rule, given which of [`EventDetectors::literals`]
     /// occur in it (`hits`: a bitset indexed by literal id). A rule is a candidate when every
     /// one of its clauses has a hit.
-    pub fn candidate(&self, hits: &[u64]) -> bool {
+    pub fn candidate(&self, hits: &[u64], source: crate::record::SourceKind) -> bool {
         if self.open {
             return true;
         }
-        if hits.iter().all(|&w| w == 0) {
-            return false;
-        }
-        (0..self.clauses.len()).any(|r| self.rule_candidate(r, hits))
+        self.dispatch.any(hits, |r| {
+            self.rule_candidate(r as usize, hits) && self.rules[r as usize].may_come_from(source)
+        })
     }
 
     /// Whether detection rule `rule` can match a line with these literal `hits` (see
@@ -203,10 +213,28 @@ impl EventDetectors {
     /// Evaluates a record, appending the indices of the matching detection rules. With the
     /// literal `hits` of its line ([`EventDetectors::candidate`]), only the rules whose
     /// prefilter it passes are evaluated; `None` evaluates every rule.
+    ///
+    /// The rules tried are found through [`Dispatch`]: a CloudTrail record's `eventName` and
+    /// the line's literal hits lead to them, so the cost does not grow with the rule count.
     pub fn evaluate(&self, record: &Record<'_>, hits: Option<&[u64]>, out: &mut Vec<usize>) {
         let event = RecordEvent(record);
         let kind = record.kind();
-        for (i, lazy) in self.compiled.iter().enumerate() {
+        let mut tried: Vec<u32> = Vec::new();
+        match hits {
+            None => tried.extend(0..self.compiled.len() as u32),
+            Some(h) => {
+                let name = (kind == crate::record::RecordKind::CloudTrail)
+                    .then(|| record.field(NAME_FIELD));
+                let cloudtrail = name.as_ref().map(|v| v.as_ref().and_then(|v| v.as_str()));
+                self.dispatch.reach(h, cloudtrail, &mut tried);
+                tried.sort_unstable();
+                tried.dedup();
+            }
+        }
+        for i in tried.into_iter().map(|r| r as usize) {
+            let Some(lazy) = self.compiled.get(i) else {
+                continue;
+            };
             if hits.is_some_and(|h| !self.rule_candidate(i, h)) || !self.rules[i].reads(kind) {
                 continue;
             }
