@@ -150,6 +150,50 @@ impl DetectorSetBuilder {
     /// whose id is a built-in rule's id replaces the built-in rule (with a warning); two user
     /// rules with one id are an error.
     pub fn build(mut self) -> Result<DetectorSet, DetectorError> {
+        let mut sigma = EventSources::default();
+        for file in std::mem::take(&mut self.sigma) {
+            sigma.add(file.name, file.text, file.builtin);
+        }
+        // The Sigma YAML (the larger part of a cold start's parsing) is parsed on a second
+        // thread while this one compiles the TOML files; rules are then compiled in order.
+        let (content, parsed) = std::thread::scope(|s| {
+            let parsing = (!sigma.is_empty()).then(|| s.spawn(|| sigma.parse()));
+            let content = self.compile_content();
+            let parsed = parsing.map(|p| p.join().ok());
+            (content, parsed)
+        });
+        let (mut ids, rules) = content?;
+        let events = match parsed {
+            None => EventDetectors::empty(),
+            Some(Some(parsed)) => sigma.compile(parsed, &mut self.warnings, &mut ids)?,
+            // Parsing panicked (a parser bug on some input): parse again here, where the
+            // panic propagates as it would have without the second thread.
+            Some(None) => sigma.compile(sigma.parse(), &mut self.warnings, &mut ids)?,
+        };
+        limits::Totals {
+            content_rules: rules.len(),
+            digit_gated: rules.iter().filter(|r| r.keywords.is_empty()).count(),
+            regex_cost: rules.iter().map(|r| r.cost).sum(),
+            event_rules: events.rules().len(),
+            correlations: events.correlations().len(),
+        }
+        .check()?;
+        let content = ContentMatcher::with_literals(rules, events.literals())?;
+        let mut suppressions = Suppressions::default();
+        for (name, text) in &self.suppressions {
+            suppressions.load(name, text)?;
+        }
+        Ok(DetectorSet::from_parts(
+            content,
+            events,
+            suppressions,
+            self.warnings,
+        ))
+    }
+
+    /// Compiles the TOML files (and the files they extend), in order: the rule ids claimed and
+    /// the content rules.
+    fn compile_content(&mut self) -> Result<(RuleIds, Vec<ContentRule>), DetectorError> {
         let mut ids = RuleIds::default();
         let mut rules: Vec<ContentRule> = Vec::new();
         let mut disabled = Vec::new();
@@ -198,34 +242,7 @@ impl DetectorSetBuilder {
             rules.retain(|r| !disabled.contains(&r.meta.id));
         }
         link_required(&mut rules, &mut self.warnings);
-        let mut sigma = EventSources::default();
-        for file in self.sigma {
-            sigma.add(file.name, file.text, file.builtin);
-        }
-        let events = if sigma.is_empty() {
-            EventDetectors::empty()
-        } else {
-            sigma.compile(&mut self.warnings, &mut ids)?
-        };
-        limits::Totals {
-            content_rules: rules.len(),
-            digit_gated: rules.iter().filter(|r| r.keywords.is_empty()).count(),
-            regex_cost: rules.iter().map(|r| r.cost).sum(),
-            event_rules: events.rules().len(),
-            correlations: events.correlations().len(),
-        }
-        .check()?;
-        let content = ContentMatcher::with_literals(rules, events.literals())?;
-        let mut suppressions = Suppressions::default();
-        for (name, text) in &self.suppressions {
-            suppressions.load(name, text)?;
-        }
-        Ok(DetectorSet::from_parts(
-            content,
-            events,
-            suppressions,
-            self.warnings,
-        ))
+        Ok((ids, rules))
     }
 }
 

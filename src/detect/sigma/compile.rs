@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use rsigma_ir::LowerOptions;
-use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaRule};
+use rsigma_parser::{
+    ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaCollection, SigmaRule,
+};
 
 use super::cnf::{Cnf, event_names, rule_lits};
 use super::dispatch::Dispatch;
@@ -60,6 +62,36 @@ fn line_of_value(text: &str, value: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Where a file's `name:`, `id:` and `title:` values are (1-based line; the first of a value
+/// kept), read in one pass: looking each rule up in the whole text cost a twentieth of the
+/// cold start.
+fn value_lines(text: &str) -> HashMap<&str, usize> {
+    let mut out = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(v) = ["name:", "id:", "title:"]
+            .iter()
+            .find_map(|k| line.strip_prefix(k))
+        else {
+            continue;
+        };
+        let v = v.trim();
+        let v = v
+            .strip_prefix('\'')
+            .and_then(|x| x.strip_suffix('\''))
+            .or_else(|| v.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+            .unwrap_or(v);
+        out.entry(v).or_insert(i + 1);
+    }
+    out
+}
+
+/// A Sigma file's path and text, with where its rules' names are.
+struct FileText<'a> {
+    path: &'a str,
+    text: &'a str,
+    lines: HashMap<&'a str, usize>,
+}
+
 /// Parsed Sigma files, before compilation.
 #[derive(Default)]
 pub struct EventSources {
@@ -90,29 +122,21 @@ impl Compiling {
         text: &str,
         lazy: bool,
         warnings: &mut Vec<String>,
+        coll: SigmaCollection,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
-        // Built-in files are ours and checked by a test (`builtin_files_are_within_the_cost_limits`):
-        // the limits guard against user files and cost a tenth of the cold start.
-        if !lazy {
-            limits::check_yaml(path, text)?;
-        }
-        let syntax = |msg: String| DetectorError::Syntax {
-            path: path.to_owned(),
-            msg,
-        };
-        let coll =
-            rsigma_parser::parse_sigma_yaml(text).map_err(|e| syntax(one_line(&e.to_string())))?;
-        if !coll.errors.is_empty() {
-            return Err(syntax(coll.errors.join("; ")));
-        }
         if !coll.filters.is_empty() {
             warnings.push(format!(
                 "{path}: Sigma filter rules are not supported: skipped"
             ));
         }
+        let file = FileText {
+            path,
+            text,
+            lines: value_lines(text),
+        };
         for rule in coll.rules {
-            self.add_rule(rule, path, text, lazy, warnings, ids)?;
+            self.add_rule(rule, &file, lazy, warnings, ids)?;
         }
         for corr in coll.correlations {
             self.correlations
@@ -124,13 +148,13 @@ impl Compiling {
     fn add_rule(
         &mut self,
         rule: SigmaRule,
-        path: &str,
-        text: &str,
+        file: &FileText<'_>,
         lazy: bool,
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
-        let compiled = compile_detection(&rule, path, text)?;
+        let (path, text) = (file.path, file.text);
+        let compiled = compile_detection(&rule, path, text, &file.lines)?;
         let err = |msg: String| DetectorError::Rule {
             path: path.to_owned(),
             line: compiled.meta.location.line,
@@ -246,7 +270,40 @@ fn sigma_cost(rule: &SigmaRule) -> Result<(), String> {
     Ok(())
 }
 
+/// Parses one Sigma file's YAML: the part of the build that can run beside the TOML files'.
+fn parse_file(path: &str, text: &str, lazy: bool) -> Result<SigmaCollection, DetectorError> {
+    // Built-in files are ours and checked by a test (`builtin_files_are_within_the_cost_limits`):
+    // the limits guard against user files and cost a tenth of the cold start.
+    if !lazy {
+        limits::check_yaml(path, text)?;
+    }
+    let syntax = |msg: String| DetectorError::Syntax {
+        path: path.to_owned(),
+        msg,
+    };
+    let coll =
+        rsigma_parser::parse_sigma_yaml(text).map_err(|e| syntax(one_line(&e.to_string())))?;
+    if !coll.errors.is_empty() {
+        return Err(syntax(coll.errors.join("; ")));
+    }
+    Ok(coll)
+}
+
+/// Every Sigma file parsed ([`EventSources::parse`]), in order, for [`EventSources::compile`].
+pub struct ParsedSigma(Vec<Result<SigmaCollection, DetectorError>>);
+
 impl EventSources {
+    /// Parses every file's YAML (no rule is compiled yet). It needs nothing else of the build,
+    /// so the builder runs it on a second thread while it compiles the TOML files.
+    pub fn parse(&self) -> ParsedSigma {
+        ParsedSigma(
+            self.files
+                .iter()
+                .map(|(path, text, lazy)| parse_file(path, text, *lazy))
+                .collect(),
+        )
+    }
+
     /// Adds one Sigma YAML file's text; `lazy`: compile its rules on first use (built-in
     /// files, which CI checks), else at once.
     pub fn add(&mut self, path: String, text: String, lazy: bool) {
@@ -258,15 +315,17 @@ impl EventSources {
         self.files.is_empty()
     }
 
-    /// Parses and compiles every file.
+    /// Compiles every file, given what [`EventSources::parse`] made of them. The first
+    /// file in order that does not parse or compile is the error.
     pub(crate) fn compile(
         &self,
+        parsed: ParsedSigma,
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
-        for (path, text, lazy) in &self.files {
-            c.add_file(path, text, *lazy, warnings, ids)?;
+        for ((path, text, lazy), coll) in self.files.iter().zip(parsed.0) {
+            c.add_file(path, text, *lazy, warnings, coll?, ids)?;
         }
         let (correlations, fed_by_rule, fed_by_correlation) =
             link_correlations(&mut c, warnings, ids)?;
@@ -385,9 +444,17 @@ fn pending_names(pending: &[(String, String, rsigma_parser::CorrelationRule)]) -
         .collect()
 }
 
-fn compile_detection(rule: &SigmaRule, path: &str, text: &str) -> Result<EventRule, DetectorError> {
+fn compile_detection(
+    rule: &SigmaRule,
+    path: &str,
+    text: &str,
+    lines: &HashMap<&str, usize>,
+) -> Result<EventRule, DetectorError> {
     let name = rule_name(rule.name.as_ref(), rule.id.as_ref(), &rule.title);
-    let line = line_of_value(text, &name);
+    let line = match lines.get(name.as_str()) {
+        Some(&l) => l,
+        None => line_of_value(text, &name),
+    };
     let err = |msg: String| DetectorError::Rule {
         path: path.to_owned(),
         line,
