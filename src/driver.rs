@@ -328,6 +328,28 @@ impl Driver {
             .await
     }
 
+    /// [`Driver::analyse`] with each large batch's events analysed on up to `threads` threads
+    /// ([`crate::pipeline::prepare_wide`]): the same outcome, in the same order.
+    pub async fn analyse_wide(
+        &mut self,
+        input: &[u8],
+        source: &TextSource,
+        threads: usize,
+        local: &mut (dyn FnMut(&Alert) + Send),
+    ) -> InputOutcome {
+        if threads <= 1 {
+            return self.analyse(input, source, local).await;
+        }
+        let prepared = crate::pipeline::prepare_wide(
+            self.pipeline.engine(),
+            self.pipeline.config(),
+            input,
+            source,
+            threads,
+        );
+        self.analyse_prepared(prepared, local).await
+    }
+
     /// [`Driver::analyse`] for an input decoded and scanned ahead
     /// ([`crate::pipeline::prepare`]): the same outcome as analysing its bytes.
     pub async fn analyse_prepared(

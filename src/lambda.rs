@@ -36,7 +36,8 @@ pub struct Handler {
     driver: tokio::sync::Mutex<Driver>,
     /// Reads the trail files S3 events name.
     objects: Option<aws_sdk_s3::Client>,
-    /// Threads for the records of a Kinesis event (`THREADS`).
+    /// Threads for the records of a Kinesis event, or the events of one CloudWatch Logs
+    /// payload (`THREADS`).
     threads: usize,
 }
 
@@ -58,7 +59,8 @@ impl Handler {
         }
     }
 
-    /// The handler analysing the records of a Kinesis event on `threads` threads at once
+    /// The handler analysing the records of a Kinesis event (or the events of one CloudWatch
+    /// Logs payload, in contiguous stretches) on `threads` threads at once
     /// (`THREADS`, default: the vCPUs Lambda gives the function): the same alerts in the same
     /// order as on one.
     pub fn with_threads(mut self, threads: usize) -> Self {
@@ -105,7 +107,11 @@ impl Handler {
                     .analyse_parts(&parts, &source, self.threads, &mut log_alert)
                     .await
             }
-            None => driver.analyse(event, &source, &mut log_alert).await,
+            None => {
+                driver
+                    .analyse_wide(event, &source, self.threads, &mut log_alert)
+                    .await
+            }
         };
         for e in &outcome.record_errors {
             tracing::warn!(record = e.origin.index, error = %e.error, "record could not be decoded");

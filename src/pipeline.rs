@@ -20,6 +20,7 @@
 //! ([`Pipeline::take_pending`], then [`Pipeline::apply_flush`]).
 
 mod stats;
+mod wide;
 
 use std::sync::Arc;
 
@@ -761,6 +762,18 @@ pub fn prepare(
     input: &[u8],
     text_source: &TextSource,
 ) -> Prepared {
+    prepare_wide(engine, config, input, text_source, 1)
+}
+
+/// [`prepare`], with each large batch's events analysed on up to `threads` threads (a single
+/// CloudWatch Logs payload on a Lambda with several vCPUs): the same result.
+pub fn prepare_wide(
+    engine: &Engine,
+    config: &Config,
+    input: &[u8],
+    text_source: &TextSource,
+    threads: usize,
+) -> Prepared {
     let mut ws = Workspace::default();
     let mut batches = Vec::new();
     let ignored = |g: &str| config.ignore_log_groups.iter().any(|i| i == g);
@@ -770,15 +783,8 @@ pub fn prepare(
         } else {
             let source = engine.sources().source(&batch.log_group, &batch.log_stream);
             let trail = source.kind == SourceKind::CloudTrail;
-            batch
-                .events
-                .iter()
-                .map(|e| {
-                    let (_, findings) = engine.analyse(e, &source, &mut ws);
-                    let sessions_read = trail && carries_temporary_key(e);
-                    (findings.parsed || sessions_read).then_some(findings)
-                })
-                .collect()
+            let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(e);
+            wide::analyse_events(engine, &source, &batch.events, &keep, threads, &mut ws)
         };
         batches.push((batch.into_owned(), ahead));
     });

@@ -602,3 +602,55 @@ fn kinesis_records_on_several_threads_give_what_one_thread_gives() {
         assert_eq!(many.2, one.2, "{threads} threads: alerts");
     }
 }
+
+/// `THREADS` in the Lambda for one CloudWatch Logs payload: its events are analysed on several
+/// threads in contiguous stretches, and the ordered driver gives the same alerts in the same
+/// order and the same counters as one thread. Failed logins spread over the stretches still
+/// add up to one threshold alert.
+#[test]
+fn one_payload_on_several_threads_gives_what_one_thread_gives() {
+    let msgs: Vec<String> = (0..1500usize)
+        .map(|k| match k % 17 {
+            0 => json!({"eventType": "security", "type": "authentication_failed", "severity": "medium",
+                "details": {"sourceIp": "198.51.100.23", "userId": format!("u-{k}"), "reason": "invalid_password"}}).to_string(),
+            5 => format!("INFO charge sk_live_{:024}", k),
+            9 => format!("INFO card 4111 1111 1111 1111 for order {k}"),
+            _ => format!("INFO request {k} served in 12 ms"),
+        })
+        .collect();
+    let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+    let event = lambda_event(&payload_json("/aws/lambda/auth", "s1", T0, &refs));
+    let run = |threads: usize| {
+        let kept = Arc::new(Kept::default());
+        let settings = Settings::from_lookup(|_| None).expect("defaults");
+        let h = Handler::new(Parts {
+            detectors: detectors(),
+            config: settings.config(),
+            fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
+            outputs: Outputs {
+                publishers: vec![Arc::clone(&kept) as Arc<dyn logwarden::sink::Publisher>],
+                ..Outputs::default()
+            },
+            store: None,
+            verify: None,
+        })
+        .with_threads(threads);
+        let r = block_on(h.handle(event.as_bytes())).expect("handled");
+        let alerts = kept.0.lock().map(|k| k.clone()).unwrap_or_default();
+        ((r.events, r.processed, r.alerts), alerts)
+    };
+    let one = run(1);
+    assert_eq!(one.0.0, 1500);
+    assert!(
+        one.1
+            .iter()
+            .any(|a| a.kind == logwarden::FindingKind::Threshold),
+        "the failed logins add up to a threshold alert: {:?}",
+        one.1.iter().map(|a| &a.rule_id).collect::<Vec<_>>()
+    );
+    for threads in [2, 4] {
+        let many = run(threads);
+        assert_eq!(many.0, one.0, "{threads} threads: counters");
+        assert_eq!(many.1, one.1, "{threads} threads: alerts");
+    }
+}
