@@ -3,8 +3,9 @@
 //!
 //! - A CloudTrail rule whose condition names its `eventName` values (in every branch) is found
 //!   by a hash lookup on the record's `eventName`.
-//! - Every other rule is found through one clause of its prefilter (its anchor, the most
-//!   selective clause): a line in which none of the anchor's literals occurs cannot match it.
+//! - Every other rule is found through one clause of its prefilter (its anchor: the clause
+//!   with the fewest literals): a line in which none of the anchor's literals occurs cannot
+//!   match it.
 //! - A rule with no literal at all (an open prefilter) is always tried.
 //!
 //! Every rule found is then checked against its whole prefilter and its `logsource`, and
@@ -50,7 +51,8 @@ impl Dispatch {
                     d.by_name.entry(n.as_str().into()).or_default().push(r);
                 }
             }
-            // The anchor: fewest literals, then the longest (the rarest hits).
+            // The anchor: the fewest literals; among equals the first (a conjunction's clauses
+            // are sorted most selective first).
             match cl.iter().min_by_key(|c| c.len()) {
                 None => d.open.push(r),
                 Some(anchor) => {
