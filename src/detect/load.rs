@@ -157,18 +157,26 @@ impl DetectorSetBuilder {
         // The Sigma YAML (the larger part of a cold start's parsing) is parsed on a second
         // thread while this one compiles the TOML files; rules are then compiled in order.
         let (content, parsed) = std::thread::scope(|s| {
-            let parsing = (!sigma.is_empty()).then(|| s.spawn(|| sigma.parse()));
+            // The parser recurses on nested conditions: the thread gets a main thread's stack.
+            let parsing = (!sigma.is_empty())
+                .then(|| {
+                    std::thread::Builder::new()
+                        .stack_size(PARSE_STACK)
+                        .spawn_scoped(s, || sigma.parse())
+                        .ok()
+                })
+                .flatten();
             let content = self.compile_content();
-            let parsed = parsing.map(|p| p.join().ok());
+            let parsed = parsing.and_then(|p| p.join().ok());
             (content, parsed)
         });
         let (mut ids, rules) = content?;
         let events = match parsed {
-            None => EventDetectors::empty(),
-            Some(Some(parsed)) => sigma.compile(parsed, &mut self.warnings, &mut ids)?,
-            // Parsing panicked (a parser bug on some input): parse again here, where the
-            // panic propagates as it would have without the second thread.
-            Some(None) => sigma.compile(sigma.parse(), &mut self.warnings, &mut ids)?,
+            None if sigma.is_empty() => EventDetectors::empty(),
+            Some(parsed) => sigma.compile(parsed, &mut self.warnings, &mut ids)?,
+            // No thread to be had, or parsing panicked (a parser bug on some input): parse
+            // here, where a panic propagates as it would have without the second thread.
+            None => sigma.compile(sigma.parse(), &mut self.warnings, &mut ids)?,
         };
         limits::Totals {
             content_rules: rules.len(),
@@ -245,6 +253,10 @@ impl DetectorSetBuilder {
         Ok((ids, rules))
     }
 }
+
+/// Stack of the thread that parses the Sigma YAML: a main thread's (the parser recurses on
+/// nested conditions, and a spawned thread's default stack is a quarter of that).
+const PARSE_STACK: usize = 8 << 20;
 
 /// Reads a detector file, refusing files over [`limits::MAX_FILE_BYTES`].
 fn read_bounded(path: &Path) -> std::io::Result<String> {

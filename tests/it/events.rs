@@ -645,3 +645,67 @@ fn dispatch_finds_every_rule_a_full_evaluation_finds() {
         "only {matched} matches: the corpus lost its attacks"
     );
 }
+
+/// `1 of ab*ba` selects the detections the evaluator selects (`aba` too, not only names long
+/// enough for both ends), so the prefilter and the dispatch by `eventName` do not drop a rule
+/// the evaluator would match.
+#[test]
+fn selectors_pick_what_the_evaluator_picks() {
+    let yaml = r#"
+title: Selector test
+name: selector-test
+logsource: {product: aws, service: cloudtrail}
+detection:
+  aba: {eventName: StopLogging}
+  ab_ba: {eventName: DeleteTrail}
+  condition: 1 of ab*ba
+level: high
+"#;
+    let set = Arc::new(
+        DetectorSet::builder()
+            .sigma_source("selector", yaml)
+            .build()
+            .expect("loads"),
+    );
+    let engine = logwarden::check::example_engine(&set);
+    for name in ["StopLogging", "DeleteTrail"] {
+        let line = ct(name, json!({"eventSource": "cloudtrail.amazonaws.com"}));
+        assert!(
+            logwarden::check::event_rule_matches(&engine, 0, &line),
+            "{name}: {line}"
+        );
+    }
+}
+
+/// A user rule whose condition nests parentheses about as deep as a condition can hold gets an
+/// error naming the file, not a crash, on the thread that parses the Sigma files.
+#[test]
+fn deeply_nested_conditions_are_an_error_not_a_crash() {
+    let depth = 30_000;
+    let condition = format!("{}sel{}", "(".repeat(depth), ")".repeat(depth));
+    let yaml = format!(
+        "title: Deep\nname: deep\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n  sel: {{eventName: StopLogging}}\n  condition: '{condition}'\nlevel: high\n"
+    );
+    let err = DetectorSet::builder()
+        .sigma_source("deep", &yaml)
+        .build()
+        .expect_err("too deep");
+    assert!(err.to_string().contains("deep"), "{err}");
+}
+
+/// An error names the line of the rule's own `name:`, even when another rule's title is the
+/// same word earlier in the file.
+#[test]
+fn rule_errors_name_the_rule_line_before_a_title_of_the_same_word() {
+    let yaml = "title: foo\nname: a\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: X}\n  condition: sel\n---\ntitle: Other\nname: foo\nlogsource: {product: aws, service: cloudtrail}\ncustom_attributes:\n  logwarden.severity_field: [1]\ndetection:\n  sel: {eventName: Y}\n  condition: sel\n";
+    let err = DetectorSet::builder()
+        .sigma_source("lines", yaml)
+        .build()
+        .expect_err("bad attribute");
+    match err {
+        logwarden::DetectorError::Rule { line, rule, .. } => {
+            assert_eq!((rule.as_str(), line), ("foo", 9));
+        }
+        other => panic!("{other}"),
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use rsigma_ir::{IrCondition, IrDetection, IrMatcher, IrPatternPart, IrRule, IrStrOp};
-use rsigma_parser::{Quantifier, SelectorPattern};
+use rsigma_parser::Quantifier;
 
 use crate::record::derived_value;
 
@@ -168,15 +168,6 @@ fn detection_lits(d: &IrDetection) -> Cnf {
     }
 }
 
-fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
-    }
-}
-
 fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
     match c {
         IrCondition::Detection(name) => dets.get(name).map(detection_lits).unwrap_or_default(),
@@ -187,10 +178,10 @@ fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
             quantifier,
             pattern,
         } => {
-            let selected = dets.iter().filter(|(name, _)| match pattern {
-                SelectorPattern::Them => !name.starts_with('_'),
-                SelectorPattern::Pattern(p) => glob_match(p, name),
-            });
+            // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`).
+            let selected = dets
+                .iter()
+                .filter(|(name, _)| pattern.matches_detection_name(name));
             let lits = selected.map(|(_, d)| detection_lits(d));
             match quantifier {
                 Quantifier::All => Cnf::and(lits),
@@ -287,10 +278,10 @@ fn condition_names(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Opti
             quantifier,
             pattern,
         } => {
-            let selected = dets.iter().filter(|(name, _)| match pattern {
-                SelectorPattern::Them => !name.starts_with('_'),
-                SelectorPattern::Pattern(p) => glob_match(p, name),
-            });
+            // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`).
+            let selected = dets
+                .iter()
+                .filter(|(name, _)| pattern.matches_detection_name(name));
             let names = selected.map(|(_, d)| detection_names(d));
             match quantifier {
                 Quantifier::All => all_of(names),
