@@ -79,8 +79,13 @@ impl Dispatch {
     /// for a CloudTrail record, its `eventName` if it has one (rules that need a name are then
     /// found by it alone); `None` for another record (rules that need a name are CloudTrail
     /// rules and cannot match it). Unsorted, possibly repeated.
-    pub(super) fn reach(&self, hits: &[u64], cloudtrail: Option<Option<&str>>, out: &mut Vec<u32>) {
-        out.extend_from_slice(&self.open);
+    pub(super) fn reach(
+        &self,
+        hits: &[u64],
+        cloudtrail: Option<Option<&str>>,
+        out: &mut Vec<usize>,
+    ) {
+        out.extend(ids(&self.open));
         let mut buf = [0u8; MAX_NAME];
         let key: Option<std::borrow::Cow<'_, str>> = match cloudtrail {
             None => None,
@@ -97,16 +102,16 @@ impl Dispatch {
             // the literals.
             Some(_) => {
                 for l in each_hit(hits) {
-                    out.extend_from_slice(self.reached(l));
+                    out.extend(ids(self.reached(l)));
                 }
                 return;
             }
         };
-        if let Some(rules) = key.and_then(|k| self.by_name.get(k.as_ref())) {
-            out.extend_from_slice(rules);
+        if let Some(named) = key.and_then(|k| self.by_name.get(k.as_ref())) {
+            out.extend(ids(named));
         }
         for l in each_hit(hits) {
-            out.extend(self.reached(l).iter().filter(|&&r| !self.named[r as usize]));
+            out.extend(ids(self.reached(l)).filter(|&r| !self.named[r]));
         }
     }
 
@@ -116,6 +121,11 @@ impl Dispatch {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+}
+
+/// Rule ids as the evaluator indexes them.
+fn ids(rules: &[u32]) -> impl Iterator<Item = usize> + '_ {
+    rules.iter().map(|&r| r as usize)
 }
 
 /// The set bits of a literal bitset, ascending.

@@ -219,32 +219,41 @@ impl EventDetectors {
     pub fn evaluate(&self, record: &Record<'_>, hits: Option<&[u64]>, out: &mut Vec<usize>) {
         let event = RecordEvent(record);
         let kind = record.kind();
-        let mut tried: Vec<u32> = Vec::new();
+        // The rules to try are gathered at the end of `out` (no allocation per record), then
+        // kept in place only where they match.
+        let start = out.len();
         match hits {
-            None => tried.extend(0..self.compiled.len() as u32),
+            None => out.extend(0..self.compiled.len()),
             Some(h) => {
                 let name = (kind == crate::record::RecordKind::CloudTrail)
                     .then(|| record.field(NAME_FIELD));
                 let cloudtrail = name.as_ref().map(|v| v.as_ref().and_then(|v| v.as_str()));
-                self.dispatch.reach(h, cloudtrail, &mut tried);
-                tried.sort_unstable();
-                tried.dedup();
+                self.dispatch.reach(h, cloudtrail, out);
+                out[start..].sort_unstable();
             }
         }
-        for i in tried.into_iter().map(|r| r as usize) {
+        let mut kept = start;
+        for k in start..out.len() {
+            let i = out[k];
+            let repeated = k > start && out[k - 1] == i;
             let Some(lazy) = self.compiled.get(i) else {
                 continue;
             };
-            if hits.is_some_and(|h| !self.rule_candidate(i, h)) || !self.rules[i].reads(kind) {
+            if repeated
+                || hits.is_some_and(|h| !self.rule_candidate(i, h))
+                || !self.rules[i].reads(kind)
+                || out[..start].contains(&i)
+            {
                 continue;
             }
             if let Some(rule) = lazy.get(&self.rules[i].meta.id)
                 && rsigma_eval::evaluate_rule(rule, &event).is_some()
-                && !out.contains(&i)
             {
-                out.push(i);
+                out[kept] = i;
+                kept += 1;
             }
         }
+        out.truncate(kept);
     }
 
     /// Compiles every rule not compiled yet; returns the rules that do not compile, with
