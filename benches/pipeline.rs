@@ -30,16 +30,21 @@ struct Fixture {
     doubled_events: Arc<DetectorSet>,
 }
 
-/// The built-in content rule files (`detectors/*.toml`), sorted.
-fn content_files() -> Vec<std::path::PathBuf> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("detectors/")
+/// The files directly under `dir` (relative to the crate) ending in `.ext`, sorted.
+fn files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
     files.sort();
     files
+}
+
+/// The built-in content rule files (`detectors/*.toml`), sorted.
+fn content_files() -> Vec<std::path::PathBuf> {
+    files("detectors", "toml")
 }
 
 fn doubled() -> DetectorSet {
@@ -56,14 +61,7 @@ fn doubled() -> DetectorSet {
 
 /// The built-in Sigma files (`detectors/events/*.yml`), sorted.
 fn event_files() -> Vec<std::path::PathBuf> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/detectors/events");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("detectors/events/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
-        .collect();
-    files.sort();
-    files
+    files("detectors/events", "yml")
 }
 
 fn doubled_events() -> DetectorSet {

@@ -543,6 +543,31 @@ impl logwarden::sink::Publisher for Kept {
     }
 }
 
+/// The Lambda handler with default settings on `threads` threads: its report for `event`,
+/// and the alerts it published.
+fn handle_on_threads(
+    event: &str,
+    threads: usize,
+) -> (logwarden::lambda::Response, Vec<logwarden::Alert>) {
+    let kept = Arc::new(Kept::default());
+    let settings = Settings::from_lookup(|_| None).expect("defaults");
+    let h = Handler::new(Parts {
+        detectors: detectors(),
+        config: settings.config(),
+        fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
+        outputs: Outputs {
+            publishers: vec![Arc::clone(&kept) as Arc<dyn logwarden::sink::Publisher>],
+            ..Outputs::default()
+        },
+        store: None,
+        verify: None,
+    })
+    .with_threads(threads);
+    let r = block_on(h.handle(event.as_bytes())).expect("handled");
+    let alerts = kept.0.lock().map(|k| k.clone()).unwrap_or_default();
+    (r, alerts)
+}
+
 /// `THREADS` in the Lambda: a Kinesis event's records are analysed on several threads at
 /// once, with the same alerts in the same order, the same counters and the same partial batch
 /// response (the undecodable record named by its sequence number) as on one thread.
@@ -566,22 +591,7 @@ fn kinesis_records_on_several_threads_give_what_one_thread_gives() {
     payloads.insert(3, b"not gzip, not a payload".to_vec());
     let event = kinesis_event(&payloads);
     let run = |threads: usize| {
-        let kept = Arc::new(Kept::default());
-        let settings = Settings::from_lookup(|_| None).expect("defaults");
-        let h = Handler::new(Parts {
-            detectors: detectors(),
-            config: settings.config(),
-            fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
-            outputs: Outputs {
-                publishers: vec![Arc::clone(&kept) as Arc<dyn logwarden::sink::Publisher>],
-                ..Outputs::default()
-            },
-            store: None,
-            verify: None,
-        })
-        .with_threads(threads);
-        let r = block_on(h.handle(event.as_bytes())).expect("handled");
-        let alerts = kept.0.lock().map(|k| k.clone()).unwrap_or_default();
+        let (r, alerts) = handle_on_threads(&event, threads);
         (
             (r.events, r.processed, r.alerts, r.failed_records),
             r.batch_item_failures.clone(),
@@ -621,22 +631,7 @@ fn one_payload_on_several_threads_gives_what_one_thread_gives() {
     let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
     let event = lambda_event(&payload_json("/aws/lambda/auth", "s1", T0, &refs));
     let run = |threads: usize| {
-        let kept = Arc::new(Kept::default());
-        let settings = Settings::from_lookup(|_| None).expect("defaults");
-        let h = Handler::new(Parts {
-            detectors: detectors(),
-            config: settings.config(),
-            fingerprints: Arc::new(logwarden::mask::Fingerprinter::new(b"robustness test key")),
-            outputs: Outputs {
-                publishers: vec![Arc::clone(&kept) as Arc<dyn logwarden::sink::Publisher>],
-                ..Outputs::default()
-            },
-            store: None,
-            verify: None,
-        })
-        .with_threads(threads);
-        let r = block_on(h.handle(event.as_bytes())).expect("handled");
-        let alerts = kept.0.lock().map(|k| k.clone()).unwrap_or_default();
+        let (r, alerts) = handle_on_threads(&event, threads);
         ((r.events, r.processed, r.alerts), alerts)
     };
     let one = run(1);

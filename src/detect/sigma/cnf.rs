@@ -164,16 +164,64 @@ fn detection_lits(d: &IrDetection) -> Cnf {
         IrDetection::Keywords(m) => matcher_lits(m, None),
         IrDetection::ArrayMatch { body, .. } => detection_lits(body),
         IrDetection::And(ds) => Cnf::and(ds.iter().map(detection_lits)),
-        IrDetection::Conditional { named, condition } => condition_lits(condition, named),
+        IrDetection::Conditional { named, condition } => {
+            condition_need(condition, named, &detection_lits)
+        }
     }
 }
 
-fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
+/// What a condition needs of a record, for one property (the literals of its line, the
+/// `eventName` values it can have): combined alike over `and`, `or` and selectors, and
+/// nothing known under a negation or `0 of`.
+trait Need: Sized {
+    /// Nothing known: every record may match.
+    fn unknown() -> Self;
+    /// A conjunction's need.
+    fn all(items: impl Iterator<Item = Self>) -> Self;
+    /// A disjunction's need.
+    fn any(items: impl Iterator<Item = Self>) -> Self;
+}
+
+impl Need for Cnf {
+    fn unknown() -> Self {
+        Cnf::open()
+    }
+    fn all(items: impl Iterator<Item = Self>) -> Self {
+        Cnf::and(items)
+    }
+    fn any(items: impl Iterator<Item = Self>) -> Self {
+        Cnf::or(items)
+    }
+}
+
+impl Need for Option<Vec<String>> {
+    fn unknown() -> Self {
+        None
+    }
+    fn all(items: impl Iterator<Item = Self>) -> Self {
+        all_of(items)
+    }
+    fn any(items: impl Iterator<Item = Self>) -> Self {
+        any_of(items)
+    }
+}
+
+/// A condition's need, given each detection's (`det`).
+fn condition_need<N: Need>(
+    c: &IrCondition,
+    dets: &HashMap<String, IrDetection>,
+    det: &dyn Fn(&IrDetection) -> N,
+) -> N {
+    let each = |cs: &[IrCondition]| {
+        cs.iter()
+            .map(|c| condition_need(c, dets, det))
+            .collect::<Vec<N>>()
+    };
     match c {
-        IrCondition::Detection(name) => dets.get(name).map(detection_lits).unwrap_or_default(),
-        IrCondition::And(cs) => Cnf::and(cs.iter().map(|c| condition_lits(c, dets))),
-        IrCondition::Or(cs) => Cnf::or(cs.iter().map(|c| condition_lits(c, dets))),
-        IrCondition::Not(_) => Cnf::open(),
+        IrCondition::Detection(name) => dets.get(name).map(det).unwrap_or_else(N::unknown),
+        IrCondition::And(cs) => N::all(each(cs).into_iter()),
+        IrCondition::Or(cs) => N::any(each(cs).into_iter()),
+        IrCondition::Not(_) => N::unknown(),
         IrCondition::Selector {
             quantifier,
             pattern,
@@ -181,13 +229,13 @@ fn condition_lits(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Cnf {
             // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`).
             let selected = dets
                 .iter()
-                .filter(|(name, _)| pattern.matches_detection_name(name));
-            let lits = selected.map(|(_, d)| detection_lits(d));
+                .filter(|(name, _)| pattern.matches_detection_name(name))
+                .map(|(_, d)| det(d));
             match quantifier {
-                Quantifier::All => Cnf::and(lits),
-                // `0 of them` holds whatever the line says.
-                Quantifier::Count(0) => Cnf::open(),
-                _ => Cnf::or(lits),
+                Quantifier::All => N::all(selected),
+                // `0 of them` holds whatever the record says.
+                Quantifier::Count(0) => N::unknown(),
+                _ => N::any(selected),
             }
         }
     }
@@ -197,7 +245,7 @@ pub(super) fn rule_lits(ir: &IrRule) -> Cnf {
     Cnf::or(
         ir.conditions
             .iter()
-            .map(|c| condition_lits(c, &ir.detections)),
+            .map(|c| condition_need(c, &ir.detections, &detection_lits)),
     )
 }
 
@@ -211,7 +259,7 @@ pub(super) fn event_names(ir: &IrRule) -> Option<Vec<String>> {
     let mut names = any_of(
         ir.conditions
             .iter()
-            .map(|c| condition_names(c, &ir.detections)),
+            .map(|c| condition_need(c, &ir.detections, &detection_names)),
     )?;
     names.sort();
     names.dedup();
@@ -263,32 +311,10 @@ fn detection_names(d: &IrDetection) -> Option<Vec<String>> {
         })),
         IrDetection::AnyOf(ds) => any_of(ds.iter().map(detection_names)),
         IrDetection::And(ds) => all_of(ds.iter().map(detection_names)),
-        IrDetection::Conditional { named, condition } => condition_names(condition, named),
-        IrDetection::Keywords(_) | IrDetection::ArrayMatch { .. } => None,
-    }
-}
-
-fn condition_names(c: &IrCondition, dets: &HashMap<String, IrDetection>) -> Option<Vec<String>> {
-    match c {
-        IrCondition::Detection(name) => dets.get(name).and_then(detection_names),
-        IrCondition::And(cs) => all_of(cs.iter().map(|c| condition_names(c, dets))),
-        IrCondition::Or(cs) => any_of(cs.iter().map(|c| condition_names(c, dets))),
-        IrCondition::Not(_) => None,
-        IrCondition::Selector {
-            quantifier,
-            pattern,
-        } => {
-            // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`).
-            let selected = dets
-                .iter()
-                .filter(|(name, _)| pattern.matches_detection_name(name));
-            let names = selected.map(|(_, d)| detection_names(d));
-            match quantifier {
-                Quantifier::All => all_of(names),
-                Quantifier::Count(0) => None,
-                _ => any_of(names),
-            }
+        IrDetection::Conditional { named, condition } => {
+            condition_need(condition, named, &detection_names)
         }
+        IrDetection::Keywords(_) | IrDetection::ArrayMatch { .. } => None,
     }
 }
 
