@@ -1,8 +1,24 @@
 //! Embeds every file under `detectors/` into the binary, so the built-in detector set is
 //! loaded through the same path as user files.
+//!
+//! Each file is embedded twice: as written (for `detectors check` and `detectors list`, which
+//! run and count the rules' examples) and with its examples and tests blanked out, their lines
+//! left empty (for runs: the examples are three quarters of the text, and parsing them was
+//! most of a cold start). Every line break is kept, so rule locations are the same in both
+//! forms; a test checks that both parse to the same rules apart from the examples.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// Top-level Sigma keys blanked in the run form.
+const SIGMA_KEYS: [&str; 3] = [
+    "logwarden.examples",
+    "logwarden.negative_examples",
+    "logwarden.tests",
+];
+
+/// TOML keys (in any table) blanked in the run form.
+const TOML_KEYS: [&str; 2] = ["examples", "negative_examples"];
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -21,30 +37,211 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Marks `text[from..to]` for removal, line breaks kept.
+fn blank(cut: &mut [bool], text: &[u8], from: usize, to: usize) {
+    for (c, &b) in cut[from..to].iter_mut().zip(&text[from..to]) {
+        *c = b != b'\n';
+    }
+}
+
+/// `text` without the bytes marked in `cut`.
+fn kept(text: &str, cut: &[bool]) -> String {
+    let out: Vec<u8> = text
+        .bytes()
+        .zip(cut)
+        .filter(|&(_, &c)| !c)
+        .map(|(b, _)| b)
+        .collect();
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// The Sigma text with the blocks of [`SIGMA_KEYS`] blanked: from the key at the start of a
+/// line to the next line that starts with anything but a space, a tab, `#` or a `- ` item.
+fn strip_sigma(text: &str) -> String {
+    let mut cut = vec![false; text.len()];
+    let mut in_block = false;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let continues = body.is_empty()
+            || body.starts_with([' ', '\t', '#'])
+            || body == "-"
+            || body.starts_with("- ");
+        in_block = if in_block && continues {
+            true
+        } else {
+            SIGMA_KEYS
+                .iter()
+                .any(|k| body.strip_prefix(k).is_some_and(|r| r.starts_with(':')))
+        };
+        if in_block {
+            blank(&mut cut, text.as_bytes(), start, at);
+        }
+    }
+    kept(text, &cut)
+}
+
+/// Where the string starting at `i` (a quote) ends, one past its closing quote.
+fn string_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let multi = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
+    let mut j = if multi { i + 3 } else { i + 1 };
+    while j < b.len() {
+        if q == b'"' && b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if multi {
+            if b[j..].starts_with(&[q, q, q]) {
+                // A closing `"""` may be followed by up to two more quotes of the string.
+                let mut k = j + 3;
+                while k < b.len() && k < j + 5 && b[k] == q {
+                    k += 1;
+                }
+                return k;
+            }
+        } else if b[j] == q || b[j] == b'\n' {
+            return j + 1;
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+/// Where the TOML value starting at `i` ends: an array to its closing bracket (strings and
+/// comments inside skipped), anything else to the end of its line.
+fn value_end(b: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'"' | b'\'' => i = string_end(b, i),
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            b'\n' if depth == 0 => return i,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The TOML text with the key-value pairs of [`TOML_KEYS`] blanked. Strings are skipped
+/// whole, so a key-like line inside a multi-line string is left alone.
+fn strip_toml(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut cut = vec![false; b.len()];
+    let mut i = 0;
+    while i < b.len() {
+        // At the start of a line.
+        let line = i;
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let key = TOML_KEYS.iter().find(|k| {
+            b[i..].starts_with(k.as_bytes()) && {
+                let rest = &b[i + k.len()..];
+                let gap = rest
+                    .iter()
+                    .take_while(|&&c| c == b' ' || c == b'\t')
+                    .count();
+                rest.get(gap) == Some(&b'=')
+            }
+        });
+        if let Some(k) = key {
+            let eq = i
+                + k.len()
+                + b[i + k.len()..]
+                    .iter()
+                    .position(|&c| c == b'=')
+                    .unwrap_or(0);
+            let end = value_end(b, eq + 1);
+            // The rest of the value's last line (a comment) goes with it.
+            let eol = b[end..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| end + p);
+            blank(&mut cut, b, line, eol);
+            i = eol + 1;
+            continue;
+        }
+        // Any other line: to its end, over whole strings and comments.
+        while i < b.len() && b[i] != b'\n' {
+            match b[i] {
+                b'"' | b'\'' => i = string_end(b, i),
+                b'#' => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        i += 1;
+    }
+    kept(text, &cut)
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     let dir = root.join("detectors");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
     collect(&dir, &mut files);
     files.sort();
-    let mut code =
+    let mut full =
         String::from("/// Built-in detector files: (path relative to the repo, contents).\n");
-    code.push_str("pub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
-    for f in &files {
+    full.push_str("pub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
+    let mut run = String::from(
+        "/// Built-in detector files as a run loads them: examples and tests blanked.\n",
+    );
+    run.push_str("pub static BUILTIN_RUN_FILES: &[(&str, &str)] = &[\n");
+    for (n, f) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&root).unwrap_or(f);
         let _ = writeln!(
-            code,
+            full,
             "    ({:?}, include_str!({:?})),",
             rel.to_string_lossy(),
             f.to_string_lossy()
         );
+        let text = std::fs::read_to_string(f)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", f.display()));
+        let stripped = if f.extension().is_some_and(|e| e == "toml") {
+            strip_toml(&text)
+        } else {
+            strip_sigma(&text)
+        };
+        let target = out_dir.join(format!("run-{n}.txt"));
+        if let Err(e) = std::fs::write(&target, stripped) {
+            panic!("cannot write {}: {e}", target.display());
+        }
+        let _ = writeln!(
+            run,
+            "    ({:?}, include_str!({:?})),",
+            rel.to_string_lossy(),
+            target.to_string_lossy()
+        );
     }
-    code.push_str("];\n");
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_detectors.rs");
-    if let Err(e) = std::fs::write(&out, code) {
+    full.push_str("];\n");
+    run.push_str("];\n");
+    let out = out_dir.join("builtin_detectors.rs");
+    if let Err(e) = std::fs::write(&out, full + &run) {
         panic!("cannot write {}: {e}", out.display());
     }
 }

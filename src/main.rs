@@ -81,8 +81,11 @@ fn warn_about(set: &DetectorSet) {
         .for_each(|w| eprintln!("warning: {w}"));
 }
 
+/// The detector set `detectors check` and `detectors list` read: with the built-in rules'
+/// examples and tests.
 fn load(args: &DetectorArgs) -> Result<DetectorSet, Failure> {
-    let set = DetectorSet::load(&args.detectors, !args.no_builtin, &args.suppressions)?;
+    let set =
+        DetectorSet::load_with_examples(&args.detectors, !args.no_builtin, &args.suppressions)?;
     warn_about(&set);
     Ok(set)
 }

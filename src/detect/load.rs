@@ -2,6 +2,7 @@
 //! then compiling them into a [`DetectorSet`] (content rules from TOML, Sigma rules from YAML,
 //! gitleaks `[extend]`, `disabledRules` and `[[rules.required]]`).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::content::{
@@ -9,11 +10,12 @@ use super::content::{
     compile_checked, compile_regex,
 };
 use super::error::{DetectorError, one_line};
+use super::parallel::map_largest_first;
 use super::rules::ServiceSpec;
 use super::rules::{AllowlistSpec, Claim, Location, RuleFile, RuleIds, RuleMeta, RuleSpec};
 use super::service;
 use super::set::DetectorSet;
-use super::sigma::{EventDetectors, EventSources};
+use super::sigma::{EventDetectors, EventSources, ParsedFile, ParsedSigma};
 use super::suppressions::Suppressions;
 use super::validate::Validator;
 use super::{limits, re2};
@@ -29,11 +31,18 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     builtin::BUILTIN_FILES
 }
 
+/// The built-in detector files as a run loads them: [`builtin_files`] with the rules'
+/// examples and tests blanked out at build time (line breaks kept, so every rule keeps its
+/// line). A run has no use for them, and they were three quarters of the text to parse.
+pub fn builtin_run_files() -> &'static [(&'static str, &'static str)] {
+    builtin::BUILTIN_RUN_FILES
+}
+
 /// One detector file to compile.
 #[derive(Debug)]
 struct SourceFile {
     name: String,
-    text: String,
+    text: Cow<'static, str>,
     /// Embedded in the binary (checked in CI): its regexes are compiled on first use.
     builtin: bool,
 }
@@ -54,10 +63,21 @@ impl DetectorSetBuilder {
         Self::default()
     }
 
-    /// Adds the built-in detector files embedded in the binary.
-    pub fn builtin(mut self) -> Self {
-        for (path, text) in builtin::BUILTIN_FILES {
-            self.push(Path::new(path), (*text).to_owned(), true);
+    /// Adds the built-in detector files embedded in the binary, as a run needs them: without
+    /// the rules' examples and tests ([`builtin_run_files`]).
+    pub fn builtin(self) -> Self {
+        self.builtin_from(builtin::BUILTIN_RUN_FILES)
+    }
+
+    /// Adds the built-in detector files with the rules' examples and tests, for `detectors
+    /// check` and `detectors list`.
+    pub fn builtin_with_examples(self) -> Self {
+        self.builtin_from(builtin::BUILTIN_FILES)
+    }
+
+    fn builtin_from(mut self, files: &'static [(&'static str, &'static str)]) -> Self {
+        for (path, text) in files {
+            self.push(Path::new(path), Cow::Borrowed(*text), true);
         }
         self
     }
@@ -94,7 +114,7 @@ impl DetectorSetBuilder {
         };
         for f in files {
             let text = read_bounded(&f).map_err(|e| io(&f, e))?;
-            self.push(&f, text, false);
+            self.push(&f, Cow::Owned(text), false);
         }
         Ok(self)
     }
@@ -109,9 +129,10 @@ impl DetectorSetBuilder {
         Ok(self)
     }
 
-    fn push(&mut self, path: &Path, text: String, builtin: bool) {
+    fn push(&mut self, path: &Path, text: Cow<'static, str>, builtin: bool) {
         if path.file_name().is_some_and(|n| n == "suppressions.toml") {
-            self.suppressions.push((path.display().to_string(), text));
+            self.suppressions
+                .push((path.display().to_string(), text.into_owned()));
             return;
         }
         let file = SourceFile {
@@ -129,7 +150,11 @@ impl DetectorSetBuilder {
     /// Adds the text of Sigma YAML rules (one or more documents), under a name used in
     /// messages.
     pub fn sigma_source(mut self, name: &str, text: &str) -> Self {
-        self.push(Path::new(&format!("{name}.yml")), text.to_owned(), false);
+        self.push(
+            Path::new(&format!("{name}.yml")),
+            Cow::Owned(text.to_owned()),
+            false,
+        );
         if let Some(last) = self.sigma.last_mut() {
             last.name = name.to_owned();
         }
@@ -140,7 +165,7 @@ impl DetectorSetBuilder {
     pub fn source(mut self, name: &str, text: &str) -> Self {
         self.toml.push(SourceFile {
             name: name.to_owned(),
-            text: text.to_owned(),
+            text: Cow::Owned(text.to_owned()),
             builtin: false,
         });
         self
@@ -154,29 +179,13 @@ impl DetectorSetBuilder {
         for file in std::mem::take(&mut self.sigma) {
             sigma.add(file.name, file.text, file.builtin);
         }
-        // The Sigma YAML (the larger part of a cold start's parsing) is parsed on a second
-        // thread while this one compiles the TOML files; rules are then compiled in order.
-        let (content, parsed) = std::thread::scope(|s| {
-            // The parser recurses on nested conditions: the thread gets a main thread's stack.
-            let parsing = (!sigma.is_empty())
-                .then(|| {
-                    std::thread::Builder::new()
-                        .stack_size(PARSE_STACK)
-                        .spawn_scoped(s, || sigma.parse())
-                        .ok()
-                })
-                .flatten();
-            let content = self.compile_content();
-            let parsed = parsing.and_then(|p| p.join().ok());
-            (content, parsed)
-        });
-        let (mut ids, rules) = content?;
-        let events = match parsed {
-            None if sigma.is_empty() => EventDetectors::empty(),
-            Some(parsed) => sigma.compile(parsed, &mut self.warnings, &mut ids)?,
-            // No thread to be had, or parsing panicked (a parser bug on some input): parse
-            // here, where a panic propagates as it would have without the second thread.
-            None => sigma.compile(sigma.parse(), &mut self.warnings, &mut ids)?,
+        let toml = std::mem::take(&mut self.toml);
+        let (compiled, parsed) = compile_and_parse(&toml, &sigma);
+        let (mut ids, rules) = self.link_content(toml, compiled)?;
+        let events = if sigma.is_empty() {
+            EventDetectors::empty()
+        } else {
+            sigma.compile(parsed, &mut self.warnings, &mut ids)?
         };
         limits::Totals {
             content_rules: rules.len(),
@@ -199,19 +208,25 @@ impl DetectorSetBuilder {
         ))
     }
 
-    /// Compiles the TOML files (and the files they extend), in order: the rule ids claimed and
-    /// the content rules.
-    fn compile_content(&mut self) -> Result<(RuleIds, Vec<ContentRule>), DetectorError> {
+    /// Takes the TOML files' compiled forms in order, with the files they extend (compiled
+    /// here): the rule ids claimed and the content rules.
+    fn link_content(
+        &mut self,
+        files: Vec<SourceFile>,
+        compiled: Vec<TomlJob>,
+    ) -> Result<(RuleIds, Vec<ContentRule>), DetectorError> {
         let mut ids = RuleIds::default();
         let mut rules: Vec<ContentRule> = Vec::new();
         let mut disabled = Vec::new();
-        let mut queue: std::collections::VecDeque<(SourceFile, usize)> =
-            std::mem::take(&mut self.toml)
-                .into_iter()
-                .map(|f| (f, 0))
-                .collect();
-        while let Some((file, depth)) = queue.pop_front() {
-            let compiled = compile_toml_file(&file, &mut self.warnings)?;
+        let mut queue: std::collections::VecDeque<(SourceFile, usize, Option<TomlJob>)> = files
+            .into_iter()
+            .zip(compiled)
+            .map(|(f, c)| (f, 0, Some(c)))
+            .collect();
+        while let Some((file, depth, done)) = queue.pop_front() {
+            let (compiled, warnings) = done.unwrap_or_else(|| compile_toml_job(&file));
+            self.warnings.extend(warnings);
+            let compiled = compiled?;
             disabled.extend(compiled.disabled);
             for extended in compiled.extends {
                 if depth >= 3 {
@@ -229,10 +244,11 @@ impl DetectorSetBuilder {
                 queue.push_back((
                     SourceFile {
                         name,
-                        text,
+                        text: Cow::Owned(text),
                         builtin: false,
                     },
                     depth + 1,
+                    None,
                 ));
             }
             for rule in compiled.rules {
@@ -254,9 +270,44 @@ impl DetectorSetBuilder {
     }
 }
 
-/// Stack of the thread that parses the Sigma YAML: a main thread's (the parser recurses on
-/// nested conditions, and a spawned thread's default stack is a quarter of that).
-const PARSE_STACK: usize = 8 << 20;
+/// One TOML file compiled, and the warnings it gave.
+type TomlJob = (Result<CompiledFile, DetectorError>, Vec<String>);
+
+fn compile_toml_job(file: &SourceFile) -> TomlJob {
+    let mut warnings = Vec::new();
+    (compile_toml_file(file, &mut warnings), warnings)
+}
+
+/// A file compiled ahead of claiming its rules.
+enum Prepared {
+    Toml(TomlJob),
+    Sigma(ParsedFile),
+}
+
+/// Compiles every TOML file and parses every Sigma file's YAML on two threads. Nothing here
+/// depends on another file: rules are claimed and compiled in file order afterwards, so ids,
+/// replacements, warnings and errors are as on one thread.
+fn compile_and_parse(toml: &[SourceFile], sigma: &EventSources) -> (Vec<TomlJob>, ParsedSigma) {
+    let nt = toml.len();
+    let sizes: Vec<usize> = (0..nt + sigma.len())
+        .map(|j| match j.checked_sub(nt) {
+            None => toml[j].text.len(),
+            Some(i) => sigma.text_len(i),
+        })
+        .collect();
+    let mut compiled = Vec::with_capacity(nt);
+    let mut parsed = Vec::with_capacity(sigma.len());
+    for done in map_largest_first(&sizes, |j| match j.checked_sub(nt) {
+        None => Prepared::Toml(compile_toml_job(&toml[j])),
+        Some(i) => Prepared::Sigma(sigma.parse_at(i)),
+    }) {
+        match done {
+            Prepared::Toml(t) => compiled.push(t),
+            Prepared::Sigma(p) => parsed.push(p),
+        }
+    }
+    (compiled, ParsedSigma::new(parsed))
+}
 
 /// Reads a detector file, refusing files over [`limits::MAX_FILE_BYTES`].
 fn read_bounded(path: &Path) -> std::io::Result<String> {
@@ -325,6 +376,7 @@ fn compile_toml_file(
             ));
         }
     }
+    let lines = super::rules::LineIndex::new(&file.text);
     let mut file_allow = Vec::new();
     for spec in parsed.allowlist.iter().chain(&parsed.allowlists) {
         let at = Location {
@@ -337,7 +389,7 @@ fn compile_toml_file(
     for spec in parsed.rules {
         let location = Location {
             file: path.clone(),
-            line: super::rules::line_of(&file.text, spec.id.span().start),
+            line: lines.line(spec.id.span().start),
         };
         let id = spec.id.get_ref().clone();
         let applies: Vec<Allowlist> = file_allow
@@ -352,7 +404,7 @@ fn compile_toml_file(
     for spec in parsed.service {
         let location = Location {
             file: path.clone(),
-            line: super::rules::line_of(&file.text, spec.id.span().start),
+            line: lines.line(spec.id.span().start),
         };
         out.rules
             .push(compile_service(spec, location, file.builtin, &file_allow)?);
@@ -375,6 +427,13 @@ fn compile_service(
         rule: id.clone(),
         msg,
     };
+    // Built-in files are loaded for runs without their examples; `detectors check` (in CI)
+    // requires them of every rule.
+    if !lazy && (spec.examples.is_empty() || spec.negative_examples.is_empty()) {
+        return Err(err(
+            "needs at least one example and one negative example".into()
+        ));
+    }
     let c = service::compile(spec, location.clone()).map_err(&err)?;
     let secret_group = Some(if c.check.keyed { 2 } else { 1 });
     let (regex, max_len, cost) = if lazy {
@@ -662,22 +721,49 @@ impl DetectorSet {
         DetectorSetBuilder::new()
     }
 
-    /// The built-in set alone.
+    /// The built-in set alone, as a run needs it (no examples: see
+    /// [`DetectorSetBuilder::builtin`]).
     pub fn builtin() -> Result<Self, DetectorError> {
         Self::builder().builtin().build()
     }
 
-    /// The built-in set (unless `builtin` is false) plus the files and directories `paths`
-    /// and the suppressions files `suppressions`.
+    /// The built-in set alone, with every rule's examples and tests.
+    pub fn builtin_with_examples() -> Result<Self, DetectorError> {
+        Self::builder().builtin_with_examples().build()
+    }
+
+    /// The built-in set (unless `builtin` is false; as a run needs it) plus the files and
+    /// directories `paths` and the suppressions files `suppressions`.
     pub fn load(
         paths: &[std::path::PathBuf],
         builtin: bool,
         suppressions: &[std::path::PathBuf],
     ) -> Result<Self, DetectorError> {
-        let mut b = Self::builder();
-        if builtin {
-            b = b.builtin();
-        }
+        let b = Self::builder();
+        Self::load_onto(if builtin { b.builtin() } else { b }, paths, suppressions)
+    }
+
+    /// As [`DetectorSet::load`], with the built-in rules' examples and tests (for `detectors
+    /// check` and `detectors list`).
+    pub fn load_with_examples(
+        paths: &[std::path::PathBuf],
+        builtin: bool,
+        suppressions: &[std::path::PathBuf],
+    ) -> Result<Self, DetectorError> {
+        let b = Self::builder();
+        let b = if builtin {
+            b.builtin_with_examples()
+        } else {
+            b
+        };
+        Self::load_onto(b, paths, suppressions)
+    }
+
+    fn load_onto(
+        mut b: DetectorSetBuilder,
+        paths: &[std::path::PathBuf],
+        suppressions: &[std::path::PathBuf],
+    ) -> Result<Self, DetectorError> {
         for p in paths {
             b = b.path(p)?;
         }

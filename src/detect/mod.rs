@@ -9,6 +9,7 @@ pub mod issued;
 pub mod limits;
 pub mod literals;
 mod load;
+mod parallel;
 pub mod re2;
 pub mod rules;
 pub mod service;
@@ -26,7 +27,7 @@ pub use content::{
     compile_regex, digit_runs, pattern_shape,
 };
 pub use error::{DetectorError, one_line};
-pub use load::{DetectorSetBuilder, builtin_files};
+pub use load::{DetectorSetBuilder, builtin_files, builtin_run_files};
 pub use rules::{AllowlistSpec, Location, RuleFile, RuleMeta, RuleSpec};
 pub use set::{DetectorSet, RuleInfo};
 

@@ -168,6 +168,22 @@ pub fn line_of(text: &str, pos: usize) -> usize {
     memchr::memchr_iter(b'\n', &text.as_bytes()[..pos.min(text.len())]).count() + 1
 }
 
+/// Where a text's lines start, for many [`line_of`] lookups in one text (counting from the
+/// start for each rule of a large file was quadratic: a twentieth of a cold start).
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// Indexes `text`'s line breaks.
+    pub fn new(text: &str) -> LineIndex {
+        LineIndex(memchr::memchr_iter(b'\n', text.as_bytes()).collect())
+    }
+
+    /// 1-based line number of byte offset `pos`: what [`line_of`] gives.
+    pub fn line(&self, pos: usize) -> usize {
+        self.0.partition_point(|&nl| nl < pos) + 1
+    }
+}
+
 /// gitleaks `[extend]`.
 #[derive(Debug, Deserialize, Default, Clone)]
 pub struct ExtendSpec {
@@ -293,4 +309,19 @@ pub struct ServiceSpec {
     /// Lines in which nothing may be found.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_agrees_with_line_of_at_every_offset() {
+        for text in ["", "\n", "a", "ab\ncd\n\nef", "\n\nx\n", "é\nü\r\nz"] {
+            let index = LineIndex::new(text);
+            for pos in 0..=text.len() + 2 {
+                assert_eq!(index.line(pos), line_of(text, pos), "{text:?} at {pos}");
+            }
+        }
+    }
 }

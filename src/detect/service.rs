@@ -372,9 +372,6 @@ pub(crate) fn compile(spec: ServiceSpec, location: Location) -> Result<CompiledS
     {
         return Err(format!("entropy {e} is outside 0..=8 bits per byte"));
     }
-    if spec.examples.is_empty() || spec.negative_examples.is_empty() {
-        return Err("needs at least one example and one negative example".into());
-    }
     let prefix = spec.prefix.as_deref().filter(|p| !p.is_empty());
     let (value, before, after, allows_digits) = match (&spec.value, &spec.charset, &spec.length) {
         (Some(v), None, None) => {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use logwarden::detect::{DetectorSet, Scratch};
 use logwarden::{Config, FindingKind, Pipeline, TextSource};
 
+/// The built-in set with its rules' examples (what `detectors check` loads).
 fn builtin() -> DetectorSet {
-    DetectorSet::builtin().expect("built-in detectors compile")
+    DetectorSet::builtin_with_examples().expect("built-in detectors compile")
 }
 
 /// Every rule's examples match and its negative examples don't, through the whole engine.
@@ -464,4 +465,90 @@ fn a_secret_right_after_an_escape_is_found() {
         missed.len(),
         missed.join("\n")
     );
+}
+
+/// Takes the example and test keys out of every table of a TOML document.
+fn without_toml_examples(v: &mut toml::Value) {
+    match v {
+        toml::Value::Table(t) => {
+            t.remove("examples");
+            t.remove("negative_examples");
+            t.iter_mut().for_each(|(_, v)| without_toml_examples(v));
+        }
+        toml::Value::Array(a) => a.iter_mut().for_each(without_toml_examples),
+        _ => {}
+    }
+}
+
+/// The built-in files a run loads (examples and tests blanked at build time) are the files as
+/// written without their examples and tests: each line as written or emptied, the same rules
+/// once those are taken out, and the same rules at the same lines once loaded.
+#[test]
+fn run_files_are_the_builtin_files_without_their_examples() {
+    use logwarden::detect::{builtin_files, builtin_run_files};
+    let (full, run) = (builtin_files(), builtin_run_files());
+    assert_eq!(full.len(), run.len());
+    let words = |t: &str| t.split_whitespace().map(str::len).sum::<usize>();
+    let (mut full_words, mut run_words) = (0, 0);
+    for ((path, text), (run_path, run_text)) in full.iter().zip(run) {
+        assert_eq!(path, run_path);
+        let (lines, run_lines): (Vec<&str>, Vec<&str>) =
+            (text.split('\n').collect(), run_text.split('\n').collect());
+        assert_eq!(lines.len(), run_lines.len(), "{path}: lines moved");
+        for (n, (line, run_line)) in lines.iter().zip(&run_lines).enumerate() {
+            assert!(
+                run_line.is_empty() || run_line == line,
+                "{path}:{}: {run_line:?} is not {line:?}",
+                n + 1
+            );
+        }
+        full_words += words(text);
+        run_words += words(run_text);
+        if path.ends_with(".toml") {
+            let mut want: toml::Value = toml::from_str(text).expect("parses");
+            without_toml_examples(&mut want);
+            let got: toml::Value = toml::from_str(run_text).expect("run form parses");
+            assert_eq!(got, want, "{path}");
+        } else {
+            let want = rsigma_parser::parse_sigma_yaml(text).expect("parses");
+            let got = rsigma_parser::parse_sigma_yaml(run_text).expect("run form parses");
+            assert!(want.errors.is_empty() && got.errors.is_empty(), "{path}");
+            let mut rules = want.rules.clone();
+            let mut correlations = want.correlations.clone();
+            let keys = [
+                "logwarden.examples",
+                "logwarden.negative_examples",
+                "logwarden.tests",
+            ];
+            for key in keys {
+                rules.iter_mut().for_each(|r| {
+                    r.custom_attributes.remove(key);
+                });
+                correlations.iter_mut().for_each(|c| {
+                    c.custom_attributes.remove(key);
+                });
+            }
+            assert_eq!(got.rules, rules, "{path}");
+            assert_eq!(got.correlations, correlations, "{path}");
+            assert_eq!(got.filters, want.filters, "{path}");
+        }
+    }
+    // The examples were most of the text.
+    assert!(run_words * 2 < full_words, "{run_words} of {full_words}");
+    let loaded = |set: DetectorSet| {
+        set.rules()
+            .into_iter()
+            .map(|r| (r.id, r.kind, r.severity, r.description, r.source))
+            .collect::<Vec<_>>()
+    };
+    let for_run = DetectorSet::builtin().expect("loads");
+    assert!(for_run.rules().iter().all(|r| r.examples == 0));
+    assert_eq!(loaded(for_run), loaded(builtin()));
+    let at = |set: DetectorSet| {
+        let ids: Vec<String> = set.rules().into_iter().map(|r| r.id).collect();
+        ids.iter()
+            .map(|id| set.rule(id).map(|m| m.location.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(DetectorSet::builtin().expect("loads")), at(builtin()));
 }

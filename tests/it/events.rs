@@ -607,7 +607,7 @@ fn dispatch_corpus(set: &DetectorSet) -> Vec<String> {
 fn dispatch_finds_every_rule_a_full_evaluation_finds() {
     use logwarden::check::{EXAMPLE_CLOUDTRAIL_LOG_GROUP, example_engine};
     use logwarden::record::{Source, SourceKind};
-    let set = Arc::new(DetectorSet::builtin().expect("built-in"));
+    let set = Arc::new(DetectorSet::builtin_with_examples().expect("built-in"));
     let engine = example_engine(&set);
     let lines = dispatch_corpus(&set);
     assert!(lines.len() > 1_000, "{} lines", lines.len());

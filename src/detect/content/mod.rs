@@ -8,6 +8,7 @@
 
 mod rule;
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
@@ -94,6 +95,8 @@ impl ContentMatcher {
         literals: &[String],
     ) -> Result<Self, CompileError> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
+        // Pattern → its index (a linear search per keyword was quadratic in the rule count).
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut always_rules = Vec::new();
@@ -111,13 +114,14 @@ impl ContentMatcher {
                 if lower.is_empty() {
                     continue;
                 }
-                match patterns.iter().position(|p| *p == lower) {
-                    Some(p) => {
+                match index.get(&lower) {
+                    Some(&p) => {
                         if !keyword_rules[p].contains(&i) {
                             keyword_rules[p].push(i);
                         }
                     }
                     None => {
+                        index.insert(lower.clone(), patterns.len());
                         patterns.push(lower);
                         keyword_rules.push(vec![i]);
                     }
@@ -130,9 +134,10 @@ impl ContentMatcher {
             if lower.is_empty() {
                 continue;
             }
-            match patterns.iter().position(|p| *p == lower) {
-                Some(p) => pattern_literal[p] = id as u32,
+            match index.get(&lower) {
+                Some(&p) => pattern_literal[p] = id as u32,
                 None => {
+                    index.insert(lower.clone(), patterns.len());
                     patterns.push(lower);
                     keyword_rules.push(Vec::new());
                     pattern_literal.push(id as u32);

@@ -226,11 +226,15 @@ fn condition_need<N: Need>(
             quantifier,
             pattern,
         } => {
-            // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`).
-            let selected = dets
-                .iter()
-                .filter(|(name, _)| pattern.matches_detection_name(name))
-                .map(|(_, d)| det(d));
+            // The detections the evaluator selects, by its own rule (`them`, `sel*`, `*_a`),
+            // in name order: the map's order changes from run to run, and with it which
+            // clauses a wide disjunction keeps.
+            let mut names: Vec<&String> = dets
+                .keys()
+                .filter(|name| pattern.matches_detection_name(name))
+                .collect();
+            names.sort();
+            let selected = names.into_iter().filter_map(|n| dets.get(n)).map(det);
             match quantifier {
                 Quantifier::All => N::all(selected),
                 // `0 of them` holds whatever the record says.

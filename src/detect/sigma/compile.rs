@@ -1,6 +1,7 @@
 //! Sigma YAML to [`EventDetectors`]: parsing (rsigma-parser), cost limits, lowering, the
 //! prefilter's clauses, and the correlations linked to the rules they count.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rsigma_ir::LowerOptions;
@@ -93,11 +94,22 @@ struct FileText<'a> {
     lines: [HashMap<&'a str, usize>; 3],
 }
 
+impl FileText<'_> {
+    /// The line of a rule named `name`: as [`line_of_value`] (a `name:` line first, then
+    /// `id:`, then `title:`), from the index.
+    fn line_of(&self, name: &str) -> usize {
+        match self.lines.iter().find_map(|m| m.get(name)) {
+            Some(&l) => l,
+            None => line_of_value(self.text, name),
+        }
+    }
+}
+
 /// Parsed Sigma files, before compilation.
 #[derive(Default)]
 pub struct EventSources {
     /// Path, text, and whether its rules may be compiled on first use (built-in files).
-    files: Vec<(String, String, bool)>,
+    files: Vec<(String, Cow<'static, str>, bool)>,
 }
 
 /// A Sigma rule's id for alerts: its `name`, else `id`, else title.
@@ -113,7 +125,8 @@ struct Compiling {
     /// name, id and title → rule; a key two rules share resolves to neither.
     keys: HashMap<String, Option<usize>>,
     lits: Vec<Cnf>,
-    correlations: Vec<(String, String, rsigma_parser::CorrelationRule)>,
+    /// Path, line and rule of each correlation, compiled once every rule is known.
+    correlations: Vec<(String, usize, rsigma_parser::CorrelationRule)>,
 }
 
 impl Compiling {
@@ -140,8 +153,12 @@ impl Compiling {
             self.add_rule(rule, &file, lazy, warnings, ids)?;
         }
         for corr in coll.correlations {
-            self.correlations
-                .push((path.to_owned(), text.to_owned(), corr));
+            let line = file.line_of(&rule_name(
+                corr.name.as_ref(),
+                corr.id.as_ref(),
+                &corr.title,
+            ));
+            self.correlations.push((path.to_owned(), line, corr));
         }
         Ok(())
     }
@@ -154,8 +171,8 @@ impl Compiling {
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
-        let (path, text) = (file.path, file.text);
-        let compiled = compile_detection(&rule, path, text, &file.lines)?;
+        let path = file.path;
+        let compiled = compile_detection(&rule, file)?;
         let err = |msg: String| DetectorError::Rule {
             path: path.to_owned(),
             line: compiled.meta.location.line,
@@ -290,24 +307,45 @@ fn parse_file(path: &str, text: &str, lazy: bool) -> Result<SigmaCollection, Det
     Ok(coll)
 }
 
-/// Every Sigma file parsed ([`EventSources::parse`]), in order, for [`EventSources::compile`].
-pub struct ParsedSigma(Vec<Result<SigmaCollection, DetectorError>>);
+/// One Sigma file parsed ([`EventSources::parse_at`]).
+pub struct ParsedFile(Result<SigmaCollection, DetectorError>);
+
+/// Every Sigma file parsed, in order, for [`EventSources::compile`].
+pub struct ParsedSigma(Vec<ParsedFile>);
+
+impl ParsedSigma {
+    /// The files parsed, in the order they were added.
+    pub fn new(files: Vec<ParsedFile>) -> ParsedSigma {
+        ParsedSigma(files)
+    }
+}
 
 impl EventSources {
-    /// Parses every file's YAML (no rule is compiled yet). It needs nothing else of the build,
-    /// so the builder runs it on a second thread while it compiles the TOML files.
+    /// Parses every file's YAML (no rule is compiled yet).
     pub fn parse(&self) -> ParsedSigma {
-        ParsedSigma(
-            self.files
-                .iter()
-                .map(|(path, text, lazy)| parse_file(path, text, *lazy))
-                .collect(),
-        )
+        ParsedSigma((0..self.files.len()).map(|i| self.parse_at(i)).collect())
+    }
+
+    /// Parses file `i`'s YAML. It needs nothing else of the build, so the builder parses the
+    /// files on two threads while it compiles the TOML files.
+    pub fn parse_at(&self, i: usize) -> ParsedFile {
+        let (path, text, lazy) = &self.files[i];
+        ParsedFile(parse_file(path, text, *lazy))
+    }
+
+    /// How many files there are.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The size of file `i`'s text (the larger files are parsed first).
+    pub fn text_len(&self, i: usize) -> usize {
+        self.files[i].1.len()
     }
 
     /// Adds one Sigma YAML file's text; `lazy`: compile its rules on first use (built-in
     /// files, which CI checks), else at once.
-    pub fn add(&mut self, path: String, text: String, lazy: bool) {
+    pub fn add(&mut self, path: String, text: Cow<'static, str>, lazy: bool) {
         self.files.push((path, text, lazy));
     }
 
@@ -326,7 +364,7 @@ impl EventSources {
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
         for ((path, text, lazy), coll) in self.files.iter().zip(parsed.0) {
-            c.add_file(path, text, *lazy, warnings, coll?, ids)?;
+            c.add_file(path, text, *lazy, warnings, coll.0?, ids)?;
         }
         let (correlations, fed_by_rule, fed_by_correlation) =
             link_correlations(&mut c, warnings, ids)?;
@@ -389,27 +427,26 @@ fn link_correlations(
     let mut fed_by_rule = vec![Vec::new(); c.rules.len()];
     let mut fed_by_correlation: Vec<Vec<(usize, u8)>> = Vec::new();
     while !pending.is_empty() {
+        let waiting = pending_names(&pending);
         let ready = pending.iter().position(|(_, _, corr)| {
             corr.rules.iter().all(|r| {
-                c.keys.contains_key(r)
-                    || corr_keys.contains_key(r)
-                    || !pending_names(&pending).contains(r)
+                c.keys.contains_key(r) || corr_keys.contains_key(r) || !waiting.contains(r.as_str())
             })
         });
-        let (path, text, corr) = match ready {
+        let (path, line, corr) = match ready {
             Some(i) => pending.remove(i),
             None => {
-                let (path, text, corr) = pending.remove(0);
+                let (path, line, corr) = pending.remove(0);
                 let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
                 return Err(DetectorError::Rule {
                     path: path.clone(),
-                    line: line_of_value(&text, &name),
+                    line,
                     rule: name,
                     msg: "its correlations refer to each other in a cycle".to_owned(),
                 });
             }
         };
-        let compiled = compile_correlation(&corr, &path, &text, &c.keys, &corr_keys, &done)?;
+        let compiled = compile_correlation(&corr, &path, line, &c.keys, &corr_keys, &done)?;
         if ids.claim(&compiled.meta, false, warnings)? != Claim::New {
             continue;
         }
@@ -437,26 +474,21 @@ fn link_correlations(
     Ok((done, fed_by_rule, fed_by_correlation))
 }
 
-fn pending_names(pending: &[(String, String, rsigma_parser::CorrelationRule)]) -> Vec<String> {
+/// The ids, names and titles of the correlations not compiled yet.
+fn pending_names(
+    pending: &[(String, usize, rsigma_parser::CorrelationRule)],
+) -> std::collections::HashSet<&str> {
     pending
         .iter()
-        .flat_map(|(_, _, c)| [c.id.clone(), c.name.clone(), Some(c.title.clone())])
+        .flat_map(|(_, _, c)| [c.id.as_deref(), c.name.as_deref(), Some(c.title.as_str())])
         .flatten()
         .collect()
 }
 
-fn compile_detection(
-    rule: &SigmaRule,
-    path: &str,
-    text: &str,
-    lines: &[HashMap<&str, usize>; 3],
-) -> Result<EventRule, DetectorError> {
+fn compile_detection(rule: &SigmaRule, file: &FileText<'_>) -> Result<EventRule, DetectorError> {
+    let path = file.path;
     let name = rule_name(rule.name.as_ref(), rule.id.as_ref(), &rule.title);
-    // As `line_of_value`: a `name:` line first, then `id:`, then `title:`.
-    let line = match lines.iter().find_map(|m| m.get(name.as_str())) {
-        Some(&l) => l,
-        None => line_of_value(text, &name),
-    };
+    let line = file.line_of(&name);
     let err = |msg: String| DetectorError::Rule {
         path: path.to_owned(),
         line,
@@ -630,13 +662,12 @@ fn correlation_measure(
 fn compile_correlation(
     corr: &rsigma_parser::CorrelationRule,
     path: &str,
-    text: &str,
+    line: usize,
     rule_keys: &HashMap<String, Option<usize>>,
     corr_keys: &HashMap<String, usize>,
     done: &[CorrelationRule],
 ) -> Result<CorrelationRule, DetectorError> {
     let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
-    let line = line_of_value(text, &name);
     let err = |msg: String| DetectorError::Rule {
         path: path.to_owned(),
         line,

@@ -21,7 +21,7 @@ pub use super::correlation::{
     CorrelationRule, CorrelationSource, CorrelationTest, TestEvent, parse_duration_ms,
 };
 pub use adapter::RecordEvent;
-pub use compile::EventSources;
+pub use compile::{EventSources, ParsedFile, ParsedSigma};
 pub use model::{
     ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, EventDetectors, EventRule,
     Grouping,
