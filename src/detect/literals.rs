@@ -176,10 +176,21 @@ fn search<A: Automaton>(aut: &A, hay: &[u8], hit: &mut dyn FnMut(usize, usize, u
         return;
     }
     let overlap = aut.max_pattern_len().saturating_sub(1);
-    let seg = n.div_ceil(LANES);
-    let own: [usize; LANES] = std::array::from_fn(|k| (k * seg).min(n));
+    // Every lane steps the same number of bytes, its warm-up included: `len` each, lane k
+    // owning the bytes from `k * len - (k - 1) * overlap`. (Equal stretches with the warm-up
+    // on top left three warm-ups to step one lane at a time after the loop.)
+    let len = (n + (LANES - 1) * overlap).div_ceil(LANES);
+    if len <= overlap {
+        run_from(aut, hay, start, 0, n, 0, hit);
+        return;
+    }
+    let own: [usize; LANES] = std::array::from_fn(|k| {
+        (k * len)
+            .saturating_sub(k.saturating_sub(1) * overlap)
+            .min(n)
+    });
     let pos: [usize; LANES] = std::array::from_fn(|k| own[k].saturating_sub(overlap));
-    let end: [usize; LANES] = std::array::from_fn(|k| ((k + 1) * seg).min(n));
+    let end: [usize; LANES] = std::array::from_fn(|k| own.get(k + 1).copied().unwrap_or(n));
     let steps = (0..LANES).map(|k| end[k] - pos[k]).min().unwrap_or(0);
     let states = run_lanes(aut, hay, start, &pos, &own, steps, hit);
     for (k, s) in states.into_iter().enumerate() {
@@ -312,15 +323,19 @@ mod tests {
             check(&hay, &format!("case {case}, len {len}"));
         }
         // Every pattern straddling every lane boundary at every offset.
+        let overlap = patterns.iter().map(Vec::len).max().unwrap_or(1) - 1;
         for len in [2048, 2051] {
-            let seg = usize::div_ceil(len, LANES);
+            let lane = (len + (LANES - 1) * overlap).div_ceil(LANES);
             for pat in &patterns {
                 for k in 1..LANES {
-                    for d in 0..=pat.len() {
-                        let mut hay = vec![b'x'; len];
-                        let at = k * seg - d;
-                        hay[at..at + pat.len()].copy_from_slice(pat);
-                        check(&hay, &format!("len {len}, at {at}"));
+                    // Where lane k's own bytes start, and where its warm-up does.
+                    for boundary in [k * lane - (k - 1) * overlap, k * lane - k * overlap] {
+                        for d in 0..=pat.len() {
+                            let mut hay = vec![b'x'; len];
+                            let at = boundary - d;
+                            hay[at..at + pat.len()].copy_from_slice(pat);
+                            check(&hay, &format!("len {len}, at {at}"));
+                        }
                     }
                 }
             }
