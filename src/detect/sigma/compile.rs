@@ -321,11 +321,6 @@ impl ParsedSigma {
 }
 
 impl EventSources {
-    /// Parses every file's YAML (no rule is compiled yet).
-    pub fn parse(&self) -> ParsedSigma {
-        ParsedSigma((0..self.files.len()).map(|i| self.parse_at(i)).collect())
-    }
-
     /// Parses file `i`'s YAML. It needs nothing else of the build, so the builder parses the
     /// files on two threads while it compiles the TOML files.
     pub fn parse_at(&self, i: usize) -> ParsedFile {
