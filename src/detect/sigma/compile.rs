@@ -4,12 +4,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use rsigma_ir::LowerOptions;
+use rsigma_eval::CompiledRule;
+use rsigma_ir::{IrRule, LowerOptions};
 use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaCollection, SigmaRule,
 };
 
 use super::cnf::{Cnf, event_names, rule_lits};
+use super::cost::sigma_cost;
 use super::dispatch::Dispatch;
 use super::model::{
     ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, EventDetectors, EventRule,
@@ -129,35 +131,105 @@ struct Compiling {
     correlations: Vec<(String, usize, rsigma_parser::CorrelationRule)>,
 }
 
+/// A Sigma rule as its file's parsing job leaves it: everything of its compilation that does
+/// not depend on another file (the lowering is a fifth of a cold start's build, and runs on the
+/// parsing threads). Its id is claimed, and its names recorded, in file order afterwards
+/// ([`Compiling::add_rule`]), so errors and replacements are as if it were compiled there.
+struct PreparedRule {
+    rule: SigmaRule,
+    detection: Result<EventRule, DetectorError>,
+    /// The cost check (user files), the lowered form, or the compiled form (user files) that
+    /// failed first.
+    lowered: Result<Lowered, String>,
+}
+
+/// A rule's lowered form, its prefilter, and its compiled form if compiled at once.
+struct Lowered {
+    ir: IrRule,
+    lits: Cnf,
+    compiled: Option<CompiledRule>,
+}
+
+fn prepare_rule(rule: SigmaRule, file: &FileText<'_>, lazy: bool) -> PreparedRule {
+    let detection = compile_detection(&rule, file);
+    let lower = || {
+        // The cost check comes first: it bounds what lowering a user's rule may cost.
+        if !lazy {
+            sigma_cost(&rule)?;
+        }
+        let ir = rsigma_ir::lower_rule(&rule, &LowerOptions::default())
+            .map_err(|e| one_line(&e.to_string()))?;
+        let compiled = if lazy {
+            None
+        } else {
+            Some(rsigma_eval::compile_to_compiled(&ir).map_err(|e| one_line(&e.to_string()))?)
+        };
+        Ok(Lowered {
+            lits: rule_lits(&ir),
+            ir,
+            compiled,
+        })
+    };
+    let lowered = lower();
+    PreparedRule {
+        rule,
+        detection,
+        lowered,
+    }
+}
+
+/// A Sigma file as its parsing job leaves it.
+struct PreparedFile {
+    /// Whether it had filter rules (not supported).
+    filters: bool,
+    rules: Vec<PreparedRule>,
+    /// Each correlation with its line.
+    correlations: Vec<(usize, rsigma_parser::CorrelationRule)>,
+}
+
+fn prepare_file(path: &str, text: &str, lazy: bool) -> Result<PreparedFile, DetectorError> {
+    let coll = parse_file(path, text, lazy)?;
+    let file = FileText {
+        path,
+        text,
+        lines: value_lines(text),
+    };
+    Ok(PreparedFile {
+        filters: !coll.filters.is_empty(),
+        correlations: coll
+            .correlations
+            .into_iter()
+            .map(|c| {
+                let name = rule_name(c.name.as_ref(), c.id.as_ref(), &c.title);
+                (file.line_of(&name), c)
+            })
+            .collect(),
+        rules: coll
+            .rules
+            .into_iter()
+            .map(|r| prepare_rule(r, &file, lazy))
+            .collect(),
+    })
+}
+
 impl Compiling {
     fn add_file(
         &mut self,
         path: &str,
-        text: &str,
         lazy: bool,
         warnings: &mut Vec<String>,
-        coll: SigmaCollection,
+        file: PreparedFile,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
-        if !coll.filters.is_empty() {
+        if file.filters {
             warnings.push(format!(
                 "{path}: Sigma filter rules are not supported: skipped"
             ));
         }
-        let file = FileText {
-            path,
-            text,
-            lines: value_lines(text),
-        };
-        for rule in coll.rules {
-            self.add_rule(rule, &file, lazy, warnings, ids)?;
+        for rule in file.rules {
+            self.add_rule(rule, path, lazy, warnings, ids)?;
         }
-        for corr in coll.correlations {
-            let line = file.line_of(&rule_name(
-                corr.name.as_ref(),
-                corr.id.as_ref(),
-                &corr.title,
-            ));
+        for (line, corr) in file.correlations {
             self.correlations.push((path.to_owned(), line, corr));
         }
         Ok(())
@@ -165,14 +237,18 @@ impl Compiling {
 
     fn add_rule(
         &mut self,
-        rule: SigmaRule,
-        file: &FileText<'_>,
+        prepared: PreparedRule,
+        path: &str,
         lazy: bool,
         warnings: &mut Vec<String>,
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
-        let path = file.path;
-        let compiled = compile_detection(&rule, file)?;
+        let PreparedRule {
+            rule,
+            detection,
+            lowered,
+        } = prepared;
+        let compiled = detection?;
         let err = |msg: String| DetectorError::Rule {
             path: path.to_owned(),
             line: compiled.meta.location.line,
@@ -185,11 +261,11 @@ impl Compiling {
             Claim::Replaces(id) => self.rules.iter().position(|r| r.meta.id == id),
             Claim::Shadowed => return Ok(()),
         };
-        if !lazy {
-            sigma_cost(&rule).map_err(&err)?;
-        }
-        let ir = rsigma_ir::lower_rule(&rule, &LowerOptions::default())
-            .map_err(|e| err(one_line(&e.to_string())))?;
+        let Lowered {
+            ir,
+            lits,
+            compiled: form,
+        } = lowered.map_err(&err)?;
         let idx = replaces.unwrap_or(self.rules.len());
         for key in [
             rule.id.as_deref(),
@@ -208,11 +284,8 @@ impl Compiling {
                 })
                 .or_insert(Some(idx));
         }
-        let lits = rule_lits(&ir);
         let compiled_form = std::sync::OnceLock::new();
-        if !lazy {
-            let c =
-                rsigma_eval::compile_to_compiled(&ir).map_err(|e| err(one_line(&e.to_string())))?;
+        if let Some(c) = form {
             let _ = compiled_form.set(Ok(c));
         }
         let lazy_rule = LazyRule {
@@ -230,62 +303,6 @@ impl Compiling {
         }
         Ok(())
     }
-}
-
-/// Refuses a rule whose values expand past [`limits::MAX_SIGMA_EXPANSION`] or whose `|re`
-/// regexes are too costly.
-fn sigma_cost(rule: &SigmaRule) -> Result<(), String> {
-    use rsigma_parser::{Detection, Modifier};
-    fn expansion(value: &str, mods: &[Modifier]) -> usize {
-        let mut n = 1usize;
-        for m in mods {
-            n = n.saturating_mul(match m {
-                // Each dash may be written five ways.
-                Modifier::WindAsh => {
-                    let dashes = value.matches(['-', '/']).count().min(16) as u32;
-                    5usize.saturating_pow(dashes)
-                }
-                Modifier::Base64Offset => 3,
-                _ => 1,
-            });
-        }
-        n
-    }
-    fn walk(d: &Detection, total: &mut usize) -> Result<(), String> {
-        match d {
-            Detection::AllOf(items) => {
-                for item in items {
-                    for v in &item.values {
-                        let text = v.to_string();
-                        if item.field.modifiers.contains(&Modifier::Re) {
-                            limits::regex_cost(&text)?;
-                        }
-                        *total = total.saturating_add(expansion(&text, &item.field.modifiers));
-                    }
-                }
-            }
-            Detection::AnyOf(ds) => {
-                for x in ds {
-                    walk(x, total)?;
-                }
-            }
-            Detection::Keywords(vs) => *total = total.saturating_add(vs.len()),
-            #[allow(unreachable_patterns)]
-            _ => *total = total.saturating_add(1),
-        }
-        Ok(())
-    }
-    let mut total = 0usize;
-    for d in rule.detection.named.values() {
-        walk(d, &mut total)?;
-    }
-    if total > limits::MAX_SIGMA_EXPANSION {
-        return Err(format!(
-            "its values expand to {total} patterns (at most {}): fewer values or modifiers such as |windash",
-            limits::MAX_SIGMA_EXPANSION
-        ));
-    }
-    Ok(())
 }
 
 /// Parses one Sigma file's YAML: the part of the build that can run beside the TOML files'.
@@ -307,8 +324,8 @@ fn parse_file(path: &str, text: &str, lazy: bool) -> Result<SigmaCollection, Det
     Ok(coll)
 }
 
-/// One Sigma file parsed ([`EventSources::parse_at`]).
-pub struct ParsedFile(Result<SigmaCollection, DetectorError>);
+/// One Sigma file parsed and its rules lowered ([`EventSources::parse_at`]).
+pub struct ParsedFile(Result<PreparedFile, DetectorError>);
 
 /// Every Sigma file parsed, in order, for [`EventSources::compile`].
 pub struct ParsedSigma(Vec<ParsedFile>);
@@ -321,11 +338,11 @@ impl ParsedSigma {
 }
 
 impl EventSources {
-    /// Parses file `i`'s YAML. It needs nothing else of the build, so the builder parses the
-    /// files on two threads while it compiles the TOML files.
+    /// Parses file `i`'s YAML and lowers its rules. It needs nothing else of the build, so the
+    /// builder does it on two threads beside the TOML files.
     pub fn parse_at(&self, i: usize) -> ParsedFile {
         let (path, text, lazy) = &self.files[i];
-        ParsedFile(parse_file(path, text, *lazy))
+        ParsedFile(prepare_file(path, text, *lazy))
     }
 
     /// How many files there are.
@@ -349,7 +366,7 @@ impl EventSources {
         self.files.is_empty()
     }
 
-    /// Compiles every file, given what [`EventSources::parse`] made of them. The first
+    /// Compiles every file, given what [`EventSources::parse_at`] made of them. The first
     /// file in order that does not parse or compile is the error.
     pub(crate) fn compile(
         &self,
@@ -358,8 +375,8 @@ impl EventSources {
         ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
-        for ((path, text, lazy), coll) in self.files.iter().zip(parsed.0) {
-            c.add_file(path, text, *lazy, warnings, coll.0?, ids)?;
+        for ((path, _, lazy), file) in self.files.iter().zip(parsed.0) {
+            c.add_file(path, *lazy, warnings, file.0?, ids)?;
         }
         let (correlations, fed_by_rule, fed_by_correlation) =
             link_correlations(&mut c, warnings, ids)?;

@@ -14,6 +14,7 @@
 mod adapter;
 mod cnf;
 mod compile;
+mod cost;
 mod dispatch;
 mod model;
 
