@@ -84,8 +84,13 @@ fn warn_about(set: &DetectorSet) {
 /// The detector set `detectors check` and `detectors list` read: with the built-in rules'
 /// examples and tests.
 fn load(args: &DetectorArgs) -> Result<DetectorSet, Failure> {
-    let set =
-        DetectorSet::load_with_examples(&args.detectors, !args.no_builtin, &args.suppressions)?;
+    let b = DetectorSet::builder();
+    let b = if args.no_builtin {
+        b
+    } else {
+        b.builtin_with_examples()
+    };
+    let set = b.files(&args.detectors, &args.suppressions)?.build()?;
     warn_about(&set);
     Ok(set)
 }

@@ -119,6 +119,22 @@ impl DetectorSetBuilder {
         Ok(self)
     }
 
+    /// Adds the files and directories `paths` ([`DetectorSetBuilder::path`]) and the
+    /// suppressions files `suppressions`.
+    pub fn files(
+        mut self,
+        paths: &[std::path::PathBuf],
+        suppressions: &[std::path::PathBuf],
+    ) -> Result<Self, DetectorError> {
+        for p in paths {
+            self = self.path(p)?;
+        }
+        for p in suppressions {
+            self = self.suppressions_file(p)?;
+        }
+        Ok(self)
+    }
+
     /// Adds a suppressions file (`--suppressions`).
     pub fn suppressions_file(mut self, path: &Path) -> Result<Self, DetectorError> {
         let text = read_bounded(path).map_err(|source| DetectorError::Io {
@@ -740,36 +756,8 @@ impl DetectorSet {
         suppressions: &[std::path::PathBuf],
     ) -> Result<Self, DetectorError> {
         let b = Self::builder();
-        Self::load_onto(if builtin { b.builtin() } else { b }, paths, suppressions)
-    }
-
-    /// As [`DetectorSet::load`], with the built-in rules' examples and tests (for `detectors
-    /// check` and `detectors list`).
-    pub fn load_with_examples(
-        paths: &[std::path::PathBuf],
-        builtin: bool,
-        suppressions: &[std::path::PathBuf],
-    ) -> Result<Self, DetectorError> {
-        let b = Self::builder();
-        let b = if builtin {
-            b.builtin_with_examples()
-        } else {
-            b
-        };
-        Self::load_onto(b, paths, suppressions)
-    }
-
-    fn load_onto(
-        mut b: DetectorSetBuilder,
-        paths: &[std::path::PathBuf],
-        suppressions: &[std::path::PathBuf],
-    ) -> Result<Self, DetectorError> {
-        for p in paths {
-            b = b.path(p)?;
-        }
-        for p in suppressions {
-            b = b.suppressions_file(p)?;
-        }
-        b.build()
+        (if builtin { b.builtin() } else { b })
+            .files(paths, suppressions)?
+            .build()
     }
 }
