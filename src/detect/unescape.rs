@@ -117,65 +117,82 @@ pub const MAX_BASE64_BYTES: usize = 64 * 1024;
 /// characters that decode to printable text (a binary blob is not text), bounded by
 /// [`MAX_BASE64_SEGMENTS`] and [`MAX_BASE64_BYTES`]. One pass over the message.
 pub fn base64_text(message: &[u8], out: &mut Vec<u8>) {
-    use base64::Engine as _;
-    let (mut i, mut segments) = (0, 0);
+    let mut segments = 0;
     let n = message.len();
-    while i < n && segments < MAX_BASE64_SEGMENTS && out.len() < MAX_BASE64_BYTES {
-        if BASE64_CLASS[message[i] as usize] == 0 {
-            i += 1;
+    let class = |i: usize| BASE64_CLASS[message[i] as usize];
+    // Only runs of MIN_BASE64_RUN or more matter, and such a run covers every MIN_BASE64_RUN-th
+    // byte: `pos` is where the next run may start (after a byte outside the alphabet), and
+    // only the byte MIN_BASE64_RUN - 1 further on is looked at until one is in the alphabet.
+    let mut pos = 0;
+    while pos + MIN_BASE64_RUN <= n
+        && segments < MAX_BASE64_SEGMENTS
+        && out.len() < MAX_BASE64_BYTES
+    {
+        let probe = pos + MIN_BASE64_RUN - 1;
+        if class(probe) == 0 {
+            pos = probe + 1;
             continue;
         }
-        let start = i;
-        // What the run holds: bit 1 a letter past `f`/`F` or `+`/`/`, bit 2 `-`/`_`.
-        let mut seen = 0u8;
-        while i < n {
-            let c = BASE64_CLASS[message[i] as usize];
-            if c == 0 {
-                break;
-            }
-            seen |= c;
-            i += 1;
+        // The run around the probe, and what it holds: bit 1 a letter past `f`/`F` or `+`/`/`,
+        // bit 2 `-`/`_`.
+        let (mut start, mut seen) = (probe, class(probe));
+        while start > pos && class(start - 1) != 0 {
+            start -= 1;
+            seen |= class(start);
         }
-        let run = &message[start..i];
-        while i < n && message[i] == b'=' {
-            i += 1;
+        let mut end = probe + 1;
+        while end < n && class(end) != 0 {
+            seen |= class(end);
+            end += 1;
+        }
+        pos = end;
+        while pos < n && message[pos] == b'=' {
+            pos += 1;
         }
         // Short runs, and runs of hex digits and dashes (ids, hashes, UUIDs: their decoding
         // is never text), are not decoded.
-        if run.len() < MIN_BASE64_RUN || seen & NOT_HEX == 0 {
-            continue;
+        if end - start >= MIN_BASE64_RUN
+            && seen & NOT_HEX != 0
+            && decode_run(&message[start..end], seen, out)
+        {
+            segments += 1;
         }
-        let engine = if seen & URL_SAFE != 0 {
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-        } else {
-            &base64::engine::general_purpose::STANDARD_NO_PAD
-        };
-        // A run whose length is not a whole number of base64 characters decodes its prefix.
-        let usable =
-            &run[..run.len() - run.len() % 4 + if run.len() % 4 > 1 { run.len() % 4 } else { 0 }];
-        // No more than what still fits is decoded (whole quads, so the prefix is valid): a huge
-        // run costs the room left, not its length.
-        let room = MAX_BASE64_BYTES.saturating_sub(out.len() + 1);
-        let usable = &usable[..usable.len().min(room.div_ceil(3) * 4)];
-        // Decoded straight after a newline in `out`, and taken back unless it is text.
-        let mark = out.len();
-        out.push(b'\n');
-        if engine.decode_vec(usable, out).is_err() {
-            out.truncate(mark);
-            continue;
-        }
-        let decoded = &out[mark + 1..];
-        let printable = decoded
-            .iter()
-            .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
-            .count();
-        if decoded.len() < 16 || printable * 100 < decoded.len() * 95 {
-            out.truncate(mark);
-            continue;
-        }
-        segments += 1;
-        out.truncate(MAX_BASE64_BYTES.max(mark + 1));
     }
+}
+
+/// Appends `run` decoded after a newline if it decodes to text; says whether it did.
+fn decode_run(run: &[u8], seen: u8, out: &mut Vec<u8>) -> bool {
+    use base64::Engine as _;
+    let engine = if seen & URL_SAFE != 0 {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    // A run whose length is not a whole number of base64 characters decodes its prefix.
+    let usable =
+        &run[..run.len() - run.len() % 4 + if run.len() % 4 > 1 { run.len() % 4 } else { 0 }];
+    // No more than what still fits is decoded (whole quads, so the prefix is valid): a huge
+    // run costs the room left, not its length.
+    let room = MAX_BASE64_BYTES.saturating_sub(out.len() + 1);
+    let usable = &usable[..usable.len().min(room.div_ceil(3) * 4)];
+    // Decoded straight after a newline in `out`, and taken back unless it is text.
+    let mark = out.len();
+    out.push(b'\n');
+    if engine.decode_vec(usable, out).is_err() {
+        out.truncate(mark);
+        return false;
+    }
+    let decoded = &out[mark + 1..];
+    let printable = decoded
+        .iter()
+        .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+        .count();
+    if decoded.len() < 16 || printable * 100 < decoded.len() * 95 {
+        out.truncate(mark);
+        return false;
+    }
+    out.truncate(MAX_BASE64_BYTES.max(mark + 1));
+    true
 }
 
 /// [`BASE64_CLASS`] bit: a base64 character that is not a hex digit or `-`.
@@ -467,6 +484,68 @@ mod tests {
         out.clear();
         base64_text(huge.as_bytes(), &mut out);
         assert_eq!(out.len(), MAX_BASE64_BYTES);
+    }
+
+    /// The byte-by-byte scan that `base64_text`'s sampling version must agree with.
+    fn base64_text_naive(message: &[u8], out: &mut Vec<u8>) {
+        let (mut i, mut segments) = (0, 0);
+        let n = message.len();
+        while i < n && segments < MAX_BASE64_SEGMENTS && out.len() < MAX_BASE64_BYTES {
+            if BASE64_CLASS[message[i] as usize] == 0 {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut seen = 0u8;
+            while i < n && BASE64_CLASS[message[i] as usize] != 0 {
+                seen |= BASE64_CLASS[message[i] as usize];
+                i += 1;
+            }
+            let run = &message[start..i];
+            while i < n && message[i] == b'=' {
+                i += 1;
+            }
+            if run.len() >= MIN_BASE64_RUN && seen & NOT_HEX != 0 && decode_run(run, seen, out) {
+                segments += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn base64_text_agrees_with_a_byte_by_byte_scan() {
+        use base64::Engine as _;
+        let words = [
+            base64::engine::general_purpose::STANDARD.encode("password=hunter2-but-longer-text"),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode("token ?>?>?> some text here!!"),
+            "0123456789abcdef0123456789abcdef01".to_owned(),
+            "=".to_owned(),
+            " ".to_owned(),
+            "\"".to_owned(),
+            "QUJD".to_owned(),
+            "-_".to_owned(),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for case in 0..5_000 {
+            let mut m = Vec::new();
+            for _ in 0..case % 24 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let w = &words[(seed % words.len() as u64) as usize];
+                // Sometimes only part of a word: runs of every length around the minimum.
+                let cut = if seed.is_multiple_of(3) {
+                    (seed >> 8) as usize % (w.len() + 1)
+                } else {
+                    w.len()
+                };
+                m.extend_from_slice(&w.as_bytes()[..cut]);
+            }
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            base64_text(&m, &mut fast);
+            base64_text_naive(&m, &mut slow);
+            assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(&m));
+        }
     }
 
     #[test]
