@@ -339,10 +339,55 @@ fn whole_document(head: &[u8]) -> bool {
         Some(b'[') => true,
         Some(b'{') => {
             let first_line = t.split(|&b| b == b'\n').next().unwrap_or(t);
-            serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_err()
+            !closes_at_its_end(first_line)
         }
         _ => false,
     }
+}
+
+/// Whether `line` (starting with `{`) is one JSON object that closes at its last
+/// non-whitespace byte: its brackets balance outside strings, and close only there. A line that
+/// closes earlier (two documents, or something after one) or never (a document spread over
+/// several lines) does not. Whether the object is valid JSON is left to the decoder, which
+/// reads the line either way; this one pass only decides between lines and a whole document,
+/// and costs a fraction of parsing (a subscription event is one line of 200 KB or more).
+fn closes_at_its_end(line: &[u8]) -> bool {
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let (mut depth, mut i) = (0usize, 0);
+    while i < end {
+        match line[i] {
+            b'"' => {
+                // To the closing quote, over escaped characters.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &line[i.min(end)..end]) {
+                        None => return false,
+                        Some(j) if line[i + j] == b'"' => {
+                            i += j;
+                            break;
+                        }
+                        Some(j) => i += j + 2,
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = match depth.checked_sub(1) {
+                    Some(d) => d,
+                    None => return false,
+                };
+                if depth == 0 {
+                    return i + 1 == end;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -402,5 +447,17 @@ mod tests {
         assert!(whole_document(b"{\n  \"awslogs\": {}\n}\n"));
         assert!(!whole_document(b"{\"awslogs\":{}}\n{\"awslogs\":{}}\n"));
         assert!(!whole_document(b"2026-11-25T10:00:00Z hello\n"));
+        // A one-line document, whatever its strings hold; two on a line, or one spread over
+        // several lines, or one cut short, are read whole.
+        assert!(!whole_document(
+            b"{\"awslogs\":{\"data\":\"a}b]c{\\\"\\\\\"}} \t\n{\"x\":1}\n"
+        ));
+        assert!(whole_document(b"{\"a\":1} {\"b\":2}\n"));
+        assert!(whole_document(b"{\"a\":1}x\n"));
+        assert!(whole_document(b"{\"a\":[1}\n"));
+        assert!(whole_document(b"{\"a\":\"open\n\"}\n"));
+        assert!(whole_document(b"{\"a\":\"ends in \\\n"));
+        assert!(whole_document(b"{\"a\":{\"b\":1}"));
+        assert!(whole_document(b"{}}"));
     }
 }
