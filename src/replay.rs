@@ -9,6 +9,7 @@
 //! the output is the same whatever the number of threads. At most `2 × threads` pieces are in
 //! flight, which bounds memory.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use crate::alert::Alert;
@@ -215,9 +216,13 @@ async fn parallel(
     // a few pieces whatever the input's size).
     let (jobs, job_queue) = mpsc::sync_channel::<Job>(0);
     let job_queue = Arc::new(Mutex::new(job_queue));
+    // Workers with a piece: one that starts while others are idle (the only piece of a single
+    // input, a cold start's payload) analyses its events on the idle threads too.
+    let busy = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let queue = Arc::clone(&job_queue);
+            let busy = Arc::clone(&busy);
             let (engine, config) = (engine.clone(), config.clone());
             std::thread::spawn(move || {
                 loop {
@@ -230,7 +235,10 @@ async fn parallel(
                     let Ok((bytes, source, reply)) = job else {
                         return;
                     };
-                    let _ = reply.send(pipeline::prepare(&engine, &config, &bytes, &source));
+                    let idle = threads - busy.fetch_add(1, Ordering::AcqRel).min(threads - 1);
+                    let prepared = pipeline::prepare_wide(&engine, &config, &bytes, &source, idle);
+                    busy.fetch_sub(1, Ordering::AcqRel);
+                    let _ = reply.send(prepared);
                 }
             })
         })

@@ -8,7 +8,11 @@ use crate::engine::{Engine, Findings, Workspace};
 use crate::record::Source;
 
 /// Fewest events worth a thread of their own (below it, one thread does the batch).
-pub(super) const MIN_EVENTS_PER_THREAD: usize = 256;
+pub(super) const MIN_EVENTS_PER_THREAD: usize = 16;
+
+/// Fewest message bytes worth a thread of their own: starting one costs tens of microseconds,
+/// scanning this much several hundred.
+pub(super) const MIN_BYTES_PER_THREAD: usize = 128 * 1024;
 
 /// What the engine found in each event of a batch (`None`: nothing can come of it), on up to
 /// `threads` threads: the same result, in the same order, as on one. `keep` says whether an
@@ -26,7 +30,7 @@ pub(super) fn analyse_events(
         let (_, findings) = engine.analyse(e, source, ws);
         (findings.parsed || keep(e)).then_some(findings)
     };
-    let threads = threads.min(events.len() / MIN_EVENTS_PER_THREAD).max(1);
+    let threads = threads_for(events, threads);
     if threads == 1 {
         return events.iter().map(|e| one(e, ws)).collect();
     }
@@ -52,4 +56,46 @@ pub(super) fn analyse_events(
         }
         out
     })
+}
+
+/// Threads worth using for `events`, at most `threads`: each gets at least
+/// [`MIN_EVENTS_PER_THREAD`] events and [`MIN_BYTES_PER_THREAD`] bytes of messages.
+fn threads_for(events: &[LogEvent<'_>], threads: usize) -> usize {
+    if threads <= 1 {
+        return 1;
+    }
+    let bytes: usize = events.iter().map(|e| e.message.len()).sum();
+    threads
+        .min(events.len() / MIN_EVENTS_PER_THREAD)
+        .min(bytes / MIN_BYTES_PER_THREAD)
+        .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(n: usize, len: usize) -> Vec<LogEvent<'static>> {
+        (0..n)
+            .map(|i| LogEvent {
+                id: i.to_string().into(),
+                timestamp: None,
+                message: "x".repeat(len).into(),
+                truncated: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_split_by_its_bytes_and_events() {
+        // A subscription payload of 1 MB in 280 events: both threads.
+        assert_eq!(threads_for(&events(280, 4000), 2), 2);
+        assert_eq!(threads_for(&events(280, 4000), 8), 8);
+        // Too few bytes, or too few events, for a second thread.
+        assert_eq!(threads_for(&events(5000, 20), 4), 1);
+        assert_eq!(threads_for(&events(20, 100_000), 4), 1);
+        assert_eq!(threads_for(&events(40, 100_000), 4), 2);
+        assert_eq!(threads_for(&events(280, 4000), 1), 1);
+        assert_eq!(threads_for(&[], 4), 1);
+    }
 }

@@ -537,6 +537,54 @@ fn replay_threads_give_the_same_output_as_one() {
     }
 }
 
+/// One large subscription payload alone (a cold start's input): its one worker finds the
+/// other threads idle and analyses the payload's events on them too, in stretches. The alerts,
+/// a threshold counted across the stretches among them, are those of one thread.
+#[test]
+fn replay_of_one_large_payload_uses_idle_threads_and_agrees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let msgs: Vec<String> = (0..2000usize)
+        .map(|k| match k % 23 {
+            0 => serde_json::json!({"eventType": "security", "type": "authentication_failed",
+                "severity": "medium", "details": {"sourceIp": "198.51.100.7",
+                "userId": format!("u-{k}"), "reason": "invalid_password"}})
+            .to_string(),
+            7 => format!("INFO charge sk_live_{:024}", k * 7919),
+            _ => format!(
+                "INFO request {k} served in 12 ms {}",
+                "path=/v1/orders ".repeat(30)
+            ),
+        })
+        .collect();
+    let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+    let payload = common::payload_json("/aws/lambda/auth", "s1", 1_795_600_800_000, &refs);
+    assert!(payload.len() > 900_000, "large enough for four stretches");
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, common::lambda_event(&payload)).expect("write");
+    let f = file.to_str().unwrap_or_default();
+    let run = |threads: &str| {
+        logwarden(
+            &["replay", "--format", "json", "--threads", threads, f],
+            None,
+        )
+    };
+    let one = run("1");
+    let all = alerts(&one);
+    assert!(all.iter().any(|a| a["kind"] == "threshold"), "{all:?}");
+    assert!(
+        all.iter().any(|a| a["rule_id"] == "stripe-secret-key"),
+        "{all:?}"
+    );
+    for threads in ["2", "4"] {
+        let many = run(threads);
+        assert_same_lines(&one.stdout, &many.stdout, &format!("--threads {threads}"));
+        assert_eq!(
+            one.stderr, many.stderr,
+            "--threads {threads}: errors differ"
+        );
+    }
+}
+
 /// The same on CloudTrail read as CloudTrail (the intrusion scenarios and Stratus techniques
 /// with the trail's stream name): workers evaluate the event rules ahead, and the ordered
 /// driver parses again only the records something matched in, so sessions, incidents, bursts

@@ -625,7 +625,8 @@ fn one_payload_on_several_threads_gives_what_one_thread_gives() {
                 "details": {"sourceIp": "198.51.100.23", "userId": format!("u-{k}"), "reason": "invalid_password"}}).to_string(),
             5 => format!("INFO charge sk_live_{:024}", k),
             9 => format!("INFO card 4111 1111 1111 1111 for order {k}"),
-            _ => format!("INFO request {k} served in 12 ms"),
+            // Long enough for the payload (600 KB) to be split on every thread count below.
+            _ => format!("INFO request {k} served in 12 ms {}", "headers ".repeat(50)),
         })
         .collect();
     let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
