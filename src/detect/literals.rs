@@ -8,13 +8,14 @@
 //! background thread and serves the searches once it is ready. Both report the same matches.
 //! Small sets build their DFA at once.
 //!
-//! A search is a chain of dependent table lookups: each step needs the state the previous
+//! A DFA search is a chain of dependent table lookups: each step needs the state the previous
 //! byte produced, so one search runs at the latency of a lookup per byte. Long lines are
 //! therefore cut into [`LANES`] stretches that are stepped together in one loop: the lanes'
 //! lookups are independent, and the processor overlaps them. Each lane starts `longest
 //! pattern - 1` bytes before its stretch, so that it has seen the whole of any match that ends
 //! inside the stretch, and reports only the matches that end there. The result is the same set
-//! of matches as `aho_corasick`'s own overlapping search, in a different order.
+//! of matches as `aho_corasick`'s own overlapping search, in a different order. (The NFA's
+//! step is a branchy loop, which lanes slow down: it searches in one stretch.)
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -152,7 +153,11 @@ impl LiteralSearch {
         if let Some(dfa) = self.dfa.get() {
             search(dfa, hay, hit);
         } else if let Some(nfa) = &self.nfa {
-            search(&**nfa, hay, hit);
+            // In one stretch: an NFA's step is a loop with branches, not one lookup, and four
+            // lanes of it run slower than one (36 against 28 ms on 8.8 MB of log messages).
+            if let Ok(start) = nfa.start_state(Anchored::No) {
+                run_from(&**nfa, hay, start, 0, hay.len(), 0, hit);
+            }
             self.searched(hay.len());
         }
     }
