@@ -9,6 +9,7 @@
 //! the output is the same whatever the number of threads. At most `2 × threads` pieces are in
 //! flight, which bounds memory.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -198,8 +199,14 @@ enum Item {
     End { name: String, long_lines: u64 },
 }
 
-/// A piece for a worker: its bytes, its text source and where to send the result.
-type Job = (Vec<u8>, TextSource, tokio::sync::oneshot::Sender<Prepared>);
+/// A piece for a worker: its bytes, its text source, whether it is the last piece of the
+/// replay, and where to send the result.
+type Job = (
+    Vec<u8>,
+    TextSource,
+    bool,
+    tokio::sync::oneshot::Sender<Prepared>,
+);
 
 async fn parallel(
     driver: &mut Driver,
@@ -216,8 +223,9 @@ async fn parallel(
     // a few pieces whatever the input's size).
     let (jobs, job_queue) = mpsc::sync_channel::<Job>(0);
     let job_queue = Arc::new(Mutex::new(job_queue));
-    // Workers with a piece: one that starts while others are idle (the only piece of a single
-    // input, a cold start's payload) analyses its events on the idle threads too.
+    // Workers with a piece. The last piece (the only one of a single payload, as in a cold
+    // start) is analysed on the threads that are idle when it starts too; other pieces keep to
+    // their worker, so that a long replay never has more threads at work than `threads`.
     let busy = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
@@ -232,10 +240,11 @@ async fn parallel(
                         Ok(q) => q.recv(),
                         Err(_) => return,
                     };
-                    let Ok((bytes, source, reply)) = job else {
+                    let Ok((bytes, source, last, reply)) = job else {
                         return;
                     };
-                    let idle = threads - busy.fetch_add(1, Ordering::AcqRel).min(threads - 1);
+                    let others = busy.fetch_add(1, Ordering::AcqRel).min(threads - 1);
+                    let idle = if last { threads - others } else { 1 };
                     let prepared = pipeline::prepare_wide(&engine, &config, &bytes, &source, idle);
                     busy.fetch_sub(1, Ordering::AcqRel);
                     let _ = reply.send(prepared);
@@ -273,15 +282,30 @@ fn read_all(
     jobs: &mpsc::SyncSender<Job>,
     items: &tokio::sync::mpsc::Sender<Item>,
 ) {
-    for read in ReadPieces::new(inputs, naming) {
+    let mut reads = ReadPieces::new(inputs, naming);
+    // What was read past the current piece to know whether another follows: ends and errors,
+    // and at most the next piece.
+    let mut ahead: VecDeque<Read> = VecDeque::new();
+    let is_piece = |r: &Read| matches!(r, Read::Piece { .. });
+    while let Some(read) = ahead.pop_front().or_else(|| reads.next()) {
         let item = match read {
             Read::Piece {
                 name,
                 bytes,
                 source,
             } => {
+                if !ahead.iter().any(is_piece) {
+                    for r in reads.by_ref() {
+                        let piece = is_piece(&r);
+                        ahead.push_back(r);
+                        if piece {
+                            break;
+                        }
+                    }
+                }
+                let last = !ahead.iter().any(is_piece);
                 let (reply, prepared) = tokio::sync::oneshot::channel();
-                if jobs.send((bytes, source, reply)).is_err() {
+                if jobs.send((bytes, source, last, reply)).is_err() {
                     return;
                 }
                 Item::Piece { name, prepared }
