@@ -6,8 +6,10 @@
 //! of the work that needs no state); the driver then takes the prepared pieces in input order
 //! ([`Driver::analyse_prepared`]). Correlation windows, the storm limiter, multi-line blocks
 //! and alert ids live in the one driver and see the events in the same order either way, so
-//! the output is the same whatever the number of threads. At most `2 × threads` pieces are in
-//! flight, which bounds memory.
+//! the output is the same whatever the number of threads. At most `2 × threads + 1` pieces are
+//! in flight (the reader reads one ahead, to know which piece is the last), which bounds
+//! memory. The last piece, the only one of a single payload, is analysed on the threads idle
+//! when it starts ([`pipeline::prepare_wide`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
