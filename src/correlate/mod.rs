@@ -9,7 +9,7 @@
 //!
 //! Counts are kept in process (bounded and flood-resistant, see [`sliding`]), or shared by
 //! every process through a [`SharedWindowStore`] ([`DynamoWindowStore`]): then a batch's
-//! matches are pre-aggregated into [`PendingCounts`], the async front end flushes them with
+//! matches are pre-aggregated into pending counts, the async front end flushes them with
 //! one request per (rule, group value), and gets back the crossings.
 
 use std::sync::Arc;

@@ -60,9 +60,10 @@ pub struct CorrelationTest {
 /// (whose hot points feed it, e.g. a burst of failures referenced by a `temporal_ordered`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrelationSource {
-    /// A detection rule (index into [`EventDetectors::rules`]).
+    /// A detection rule (index into [`EventDetectors::rules`](super::sigma::EventDetectors::rules)).
     Rule(usize),
-    /// A correlation rule (index into [`EventDetectors::correlations`]).
+    /// A correlation rule (index into
+    /// [`EventDetectors::correlations`](super::sigma::EventDetectors::correlations)).
     Correlation(usize),
 }
 

@@ -53,7 +53,7 @@ pub enum DetectorError {
     /// The keyword automaton could not be built.
     #[error("building the keyword automaton: {0}")]
     Build(#[from] CompileError),
-    /// The set as a whole exceeds a bound of [`limits`].
+    /// The set as a whole exceeds a bound of [`limits`](super::limits).
     #[error("detector set too large: {msg}")]
     Limit {
         /// Which bound, and by how much.

@@ -4,13 +4,13 @@
 //! The fast automaton is a DFA, but building it is most of a cold start's matcher build (its
 //! transition table is filled for every state and byte class) and it takes memory. A large set
 //! is therefore searched with a contiguous NFA (built from the same trie in a fraction of that
-//! time, and smaller) until it has searched [`DFA_AFTER`] bytes; then the DFA is built on a
+//! time, and smaller) until it has searched 4 MiB; then the DFA is built on a
 //! background thread and serves the searches once it is ready. Both report the same matches.
 //! Small sets build their DFA at once.
 //!
 //! A DFA search is a chain of dependent table lookups: each step needs the state the previous
 //! byte produced, so one search runs at the latency of a lookup per byte. Long lines are
-//! therefore cut into [`LANES`] stretches that are stepped together in one loop: the lanes'
+//! therefore cut into four stretches that are stepped together in one loop: the lanes'
 //! lookups are independent, and the processor overlaps them. Each lane starts `longest
 //! pattern - 1` bytes before its stretch, so that it has seen the whole of any match that ends
 //! inside the stretch, and reports only the matches that end there. The result is the same set

@@ -7,7 +7,7 @@ pub enum FieldValue<'r> {
     Text(&'r str),
     /// A value inside the record's JSON.
     Json(&'r serde_json::Value),
-    /// A value the parser derived (e.g. [`LAG_FIELD`]).
+    /// A value the parser derived (e.g. [`LAG_FIELD`](crate::time::LAG_FIELD)).
     Int(i64),
     /// Every value a path reaches through JSON arrays (`a.items.b` with `items` a list), as
     /// Sigma engines read such paths: the field matches when any of them matches.

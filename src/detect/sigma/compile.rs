@@ -327,7 +327,7 @@ fn parse_file(path: &str, text: &str, lazy: bool) -> Result<SigmaCollection, Det
 /// One Sigma file parsed and its rules lowered ([`EventSources::parse_at`]).
 pub struct ParsedFile(Result<PreparedFile, DetectorError>);
 
-/// Every Sigma file parsed, in order, for [`EventSources::compile`].
+/// Every Sigma file parsed, in order, for the set's compile step.
 pub struct ParsedSigma(Vec<ParsedFile>);
 
 impl ParsedSigma {

@@ -2,7 +2,8 @@
 //! count their matches.
 //!
 //! Sigma YAML is parsed by `rsigma-parser` and detection rules are evaluated by `rsigma-eval`
-//! through an [`Event`] adapter over our lazily parsed [`Record`]. Correlation rules are
+//! through an `Event` adapter ([`RecordEvent`]) over our lazily parsed
+//! [`Record`](crate::Record). Correlation rules are
 //! parsed by the same parser but counted by logwarden itself (see `crate::correlate`), so that
 //! windows use event time, fire once per window and keep their state behind a store trait.
 //!

@@ -179,7 +179,7 @@ impl EventDetectors {
             .unwrap_or(&[])
     }
 
-    /// The prefilter's literals (lowercase). [`DetectorSet`](super::DetectorSet) matches them
+    /// The prefilter's literals (lowercase). [`DetectorSet`](crate::DetectorSet) matches them
     /// in the same automaton pass as the content keywords and hands the hits to
     /// [`EventDetectors::candidate`].
     pub fn literals(&self) -> &[String] {
@@ -214,7 +214,7 @@ impl EventDetectors {
     /// literal `hits` of its line ([`EventDetectors::candidate`]), only the rules whose
     /// prefilter it passes are evaluated; `None` evaluates every rule.
     ///
-    /// The rules tried are found through [`Dispatch`]: a CloudTrail record's `eventName` and
+    /// The rules tried are found through a dispatch index: a CloudTrail record's `eventName` and
     /// the line's literal hits lead to them, so the cost does not grow with the rule count.
     pub fn evaluate(&self, record: &Record<'_>, hits: Option<&[u64]>, out: &mut Vec<usize>) {
         let event = RecordEvent(record);
