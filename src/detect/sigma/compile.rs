@@ -136,7 +136,10 @@ struct Compiling {
 /// parsing threads). Its id is claimed, and its names recorded, in file order afterwards
 /// ([`Compiling::add_rule`]), so errors and replacements are as if it were compiled there.
 struct PreparedRule {
-    rule: SigmaRule,
+    /// The rule's id, name and title (what other rules and correlations may name it by). The
+    /// parsed rule itself is dropped by the parsing job, on its thread: freeing it took a
+    /// millisecond of the build's serial part.
+    keys: [Option<String>; 3],
     detection: Result<EventRule, DetectorError>,
     /// The cost check (user files), the lowered form, or the compiled form (user files) that
     /// failed first.
@@ -172,7 +175,7 @@ fn prepare_rule(rule: SigmaRule, file: &FileText<'_>, lazy: bool) -> PreparedRul
     };
     let lowered = lower();
     PreparedRule {
-        rule,
+        keys: [rule.id, rule.name, Some(rule.title)],
         detection,
         lowered,
     }
@@ -244,7 +247,7 @@ impl Compiling {
         ids: &mut RuleIds,
     ) -> Result<(), DetectorError> {
         let PreparedRule {
-            rule,
+            keys,
             detection,
             lowered,
         } = prepared;
@@ -267,16 +270,9 @@ impl Compiling {
             compiled: form,
         } = lowered.map_err(&err)?;
         let idx = replaces.unwrap_or(self.rules.len());
-        for key in [
-            rule.id.as_deref(),
-            rule.name.as_deref(),
-            Some(rule.title.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for key in keys.into_iter().flatten() {
             self.keys
-                .entry(key.to_owned())
+                .entry(key)
                 .and_modify(|v| {
                     if *v != Some(idx) {
                         *v = None;
