@@ -109,9 +109,9 @@ async fn fingerprint(key: KeyArgs) -> Result<u8, Failure> {
 }
 
 /// The parts of a run from its settings: the detector set and key always, the AWS clients
-/// only when the settings reach AWS.
-async fn parts(settings: &Settings) -> Result<Parts, Failure> {
-    let detectors = Arc::new(settings.detectors()?);
+/// only when the settings reach AWS; `parsed` is called once the detector files are parsed.
+async fn parts(settings: &Settings, parsed: &mut (dyn FnMut() + Send)) -> Result<Parts, Failure> {
+    let detectors = Arc::new(settings.detectors_then(parsed)?);
     warn_about(&detectors);
     let fingerprints = logwarden::keys::resolve(settings.fingerprint_key_secret.as_deref()).await?;
     let wanted = settings.sns_topic_arn.is_some()
@@ -173,7 +173,14 @@ async fn explain(args: ExplainArgs) -> Result<u8, Failure> {
 async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
     let settings = args.settings.settings()?;
-    let mut driver = parts(&settings).await?.driver();
+    let (inputs, mut errors) = inputs(&args.paths);
+    let naming = naming(args.naming);
+    // Reading and decoding start now, on their own threads, beside the detector build.
+    let replay =
+        logwarden::replay::Replay::start(&inputs, &naming, settings.threads(), &settings.config());
+    let mut driver = parts(&settings, &mut || replay.decode_now())
+        .await?
+        .driver();
     let out = std::io::LineWriter::new(std::io::stdout());
     let terminal = std::io::stdout().is_terminal();
     let mut sink: Box<dyn AlertSink + Send> = match args.format {
@@ -183,8 +190,6 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         None => Box::new(JsonLinesSink::new(out)),
     };
     let (mut worst, mut sink_error) = (None, None);
-    let (inputs, mut errors) = inputs(&args.paths);
-    let naming = naming(args.naming);
     let finished = {
         let mut local = |a: &logwarden::Alert| {
             worst = worst.max(Some(a.severity));
@@ -196,15 +201,7 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
             eprintln!("error: {e}");
             errors += 1;
         };
-        logwarden::replay::replay(
-            &mut driver,
-            &inputs,
-            &naming,
-            settings.threads(),
-            &mut local,
-            &mut error,
-        )
-        .await;
+        replay.run(&mut driver, &mut local, &mut error).await;
         driver.finish(&mut local).await
     };
     if let Some(e) = sink_error.or_else(|| sink.finish().err()) {

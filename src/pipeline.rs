@@ -25,6 +25,7 @@ mod wide;
 use std::sync::Arc;
 
 pub use stats::Stats;
+pub use wide::Prepared;
 
 use crate::alert::{Alert, EventRef};
 use crate::clock::{Clock, SystemClock};
@@ -731,26 +732,6 @@ fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
     a
 }
 
-/// An input decoded and scanned ahead of the pipeline, on any thread ([`prepare`]).
-pub struct Prepared {
-    /// The batches, owned, each with per event what the engine found (`None`: nothing can
-    /// come of it).
-    batches: Vec<(Batch<'static>, Vec<Option<Findings>>)>,
-    /// What decoding reported.
-    result: Result<decode::DecodeReport, DecodeError>,
-    /// The input's size.
-    input_len: usize,
-}
-
-impl std::fmt::Debug for Prepared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prepared")
-            .field("batches", &self.batches.len())
-            .field("input_len", &self.input_len)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Decodes `input` as [`Pipeline::process_input`] would and runs the engine over every event
 /// (content rules, the record parsed when something may match, every event rule): the part
 /// of the work that needs no state, so that replay can do it for several inputs at once and
@@ -774,17 +755,35 @@ pub fn prepare_wide(
     text_source: &TextSource,
     threads: usize,
 ) -> Prepared {
+    prepare_when_ready(&|| Some(engine), config, input, text_source, threads)
+}
+
+/// [`prepare_wide`] with the engine asked for only when the first batch is decoded: a replay
+/// starts decoding its first pieces while the detector set is still being built, and `engine`
+/// waits for it. If it gives none, the batches are decoded but not analysed ahead (a pipeline
+/// that takes them analyses their events itself, as for a batch that was never prepared).
+pub fn prepare_when_ready<'e>(
+    engine: &dyn Fn() -> Option<&'e Engine>,
+    config: &Config,
+    input: &[u8],
+    text_source: &TextSource,
+    threads: usize,
+) -> Prepared {
     let mut ws = Workspace::default();
     let mut batches = Vec::new();
     let ignored = |g: &str| config.ignore_log_groups.iter().any(|i| i == g);
     let result = decode::decode_input(input, text_source, &config.limits, &mut |batch| {
-        let ahead = if batch.message_type == MessageType::Control || ignored(&batch.log_group) {
-            Vec::new()
-        } else {
-            let source = engine.sources().source(&batch.log_group, &batch.log_stream);
-            let trail = source.kind == SourceKind::CloudTrail;
-            let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(e);
-            wide::analyse_events(engine, &source, &batch.events, &keep, threads, &mut ws)
+        let engine = engine();
+        let ahead = match engine {
+            Some(engine)
+                if batch.message_type != MessageType::Control && !ignored(&batch.log_group) =>
+            {
+                let source = engine.sources().source(&batch.log_group, &batch.log_stream);
+                let trail = source.kind == SourceKind::CloudTrail;
+                let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(e);
+                wide::analyse_events(engine, &source, &batch.events, &keep, threads, &mut ws)
+            }
+            _ => Vec::new(),
         };
         batches.push((batch.into_owned(), ahead));
     });

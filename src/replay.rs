@@ -9,11 +9,14 @@
 //! the output is the same whatever the number of threads. At most `2 × threads + 1` pieces are
 //! in flight (the reader reads one ahead, to know which piece is the last), which bounds
 //! memory. The last piece, the only one of a single payload, is analysed on the threads idle
-//! when it starts ([`pipeline::prepare_wide`]).
+//! when it starts ([`pipeline::prepare_wide`]). On the command line the reader and workers
+//! start before the detector set is built ([`Replay::start`]): the first pieces are read at
+//! once and decoded while the build finishes on one core, and wait for the engine only to be
+//! analysed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, mpsc};
 
 use crate::alert::Alert;
 use crate::decode::TextSource;
@@ -61,9 +64,144 @@ pub async fn replay(
     local: &mut (dyn FnMut(&Alert) + Send),
     error: &mut (dyn FnMut(String) + Send),
 ) {
-    if threads > 1 && !inputs.is_empty() {
-        return parallel(driver, inputs, naming, threads, local, error).await;
+    let config = driver.pipeline().config().clone();
+    Replay::start(inputs, naming, threads, &config)
+        .run(driver, local, error)
+        .await;
+}
+
+/// A replay that may start before its driver exists: with several threads, [`Replay::start`]
+/// sets the reader and the workers going; they read the first pieces at once and decode them
+/// from [`Replay::decode_now`] on, while the detector set is still being built (a cold start's
+/// build leaves a core idle for its last, serial part); they wait for the engine only to
+/// analyse. [`Replay::run`] hands them the
+/// driver's engine and takes the results in input order. Dropped without running, it stops
+/// its threads and waits for them.
+pub struct Replay {
+    inputs: Vec<Input>,
+    naming: Naming,
+    started: Option<Started>,
+}
+
+/// The threads of a parallel replay.
+struct Started {
+    gate: Arc<EngineGate>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    reader: std::thread::JoinHandle<()>,
+    ordered: tokio::sync::mpsc::Receiver<Item>,
+}
+
+impl Replay {
+    /// Starts replaying `inputs` with `threads` threads and the pipeline settings `config`
+    /// (the driver's, given to [`Replay::run`]). With one thread nothing starts before `run`.
+    pub fn start(inputs: &[Input], naming: &Naming, threads: usize, config: &Config) -> Self {
+        let started =
+            (threads > 1 && !inputs.is_empty()).then(|| start(inputs, naming, threads, config));
+        Replay {
+            inputs: inputs.to_vec(),
+            naming: naming.clone(),
+            started,
+        }
     }
+
+    /// Lets the workers start decoding: call it when the detector build no longer keeps every
+    /// core busy ([`crate::DetectorSet::load_then`]). [`Replay::run`] lets them too.
+    pub fn decode_now(&self) {
+        if let Some(started) = &self.started {
+            started.gate.raise(DECODE, None);
+        }
+    }
+
+    /// Runs the replay through `driver` (see [`replay`]).
+    pub async fn run(
+        mut self,
+        driver: &mut Driver,
+        local: &mut (dyn FnMut(&Alert) + Send),
+        error: &mut (dyn FnMut(String) + Send),
+    ) {
+        match self.started.take() {
+            Some(started) => drive(started, driver, local, error).await,
+            None => serial(driver, &self.inputs, &self.naming, local, error).await,
+        }
+    }
+}
+
+impl Drop for Replay {
+    /// A replay that never ran (its detector set did not build) stops its threads: the
+    /// driver's queue goes first, so that the reader is not left waiting to hand on a piece;
+    /// the workers finish the piece they hold, unanalysed, and find no more.
+    fn drop(&mut self) {
+        if let Some(Started {
+            gate,
+            workers,
+            reader,
+            ordered,
+        }) = self.started.take()
+        {
+            drop(ordered);
+            gate.raise(OPEN, None);
+            for t in workers.into_iter().chain(std::iter::once(reader)) {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// When the workers may decode, and the engine, once the driver that owns it exists.
+#[derive(Default)]
+struct EngineGate {
+    engine: OnceLock<Engine>,
+    /// How far the gate is open: 0 (shut: the detector build has every core at work),
+    /// [`DECODE`] or [`OPEN`].
+    state: Mutex<u8>,
+    changed: Condvar,
+}
+
+/// Decoding may start (the build's serial part leaves a core idle).
+const DECODE: u8 = 1;
+/// Open: with the engine, or with none (the replay will not run).
+const OPEN: u8 = 2;
+
+impl EngineGate {
+    /// Opens the gate to `to`, with `engine` if it is [`OPEN`].
+    fn raise(&self, to: u8, engine: Option<Engine>) {
+        if let Some(e) = engine {
+            let _ = self.engine.set(e);
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = (*state).max(to);
+        self.changed.notify_all();
+    }
+
+    /// Waits until the gate is open at least to `to`.
+    fn wait_for(&self, to: u8) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while *state < to {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The engine, once the gate is open (none if it opened without one).
+    fn wait(&self) -> Option<&Engine> {
+        if let Some(e) = self.engine.get() {
+            return Some(e);
+        }
+        self.wait_for(OPEN);
+        self.engine.get()
+    }
+}
+
+/// Every piece through `driver` on the calling thread.
+async fn serial(
+    driver: &mut Driver,
+    inputs: &[Input],
+    naming: &Naming,
+    local: &mut (dyn FnMut(&Alert) + Send),
+    error: &mut (dyn FnMut(String) + Send),
+) {
     for read in ReadPieces::new(inputs, naming) {
         match read {
             Read::Piece {
@@ -210,16 +348,9 @@ type Job = (
     tokio::sync::oneshot::Sender<Prepared>,
 );
 
-async fn parallel(
-    driver: &mut Driver,
-    inputs: &[Input],
-    naming: &Naming,
-    threads: usize,
-    local: &mut (dyn FnMut(&Alert) + Send),
-    error: &mut (dyn FnMut(String) + Send),
-) {
-    let engine: Engine = driver.pipeline().engine().clone();
-    let config: Config = driver.pipeline().config().clone();
+/// Sets the reader and `threads` workers going; the workers analyse once the gate opens.
+fn start(inputs: &[Input], naming: &Naming, threads: usize, config: &Config) -> Started {
+    let gate = Arc::new(EngineGate::default());
     // A rendezvous: a piece is read only when a worker is free to take it, so at most
     // `threads` pieces are being prepared and `threads` wait for the driver (memory stays
     // a few pieces whatever the input's size).
@@ -233,7 +364,8 @@ async fn parallel(
         .map(|_| {
             let queue = Arc::clone(&job_queue);
             let busy = Arc::clone(&busy);
-            let (engine, config) = (engine.clone(), config.clone());
+            let gate = Arc::clone(&gate);
+            let config = config.clone();
             std::thread::spawn(move || {
                 loop {
                     // A poisoned queue means another worker panicked: stop too (the pieces
@@ -245,21 +377,46 @@ async fn parallel(
                     let Ok((bytes, source, last, reply)) = job else {
                         return;
                     };
+                    gate.wait_for(DECODE);
                     let others = busy.fetch_add(1, Ordering::AcqRel).min(threads - 1);
                     let idle = if last { threads - others } else { 1 };
-                    let prepared = pipeline::prepare_wide(&engine, &config, &bytes, &source, idle);
+                    let prepared = pipeline::prepare_when_ready(
+                        &|| gate.wait(),
+                        &config,
+                        &bytes,
+                        &source,
+                        idle,
+                    );
                     busy.fetch_sub(1, Ordering::AcqRel);
                     let _ = reply.send(prepared);
                 }
             })
         })
         .collect();
-    let (items, mut ordered) = tokio::sync::mpsc::channel::<Item>(threads);
+    let (items, ordered) = tokio::sync::mpsc::channel::<Item>(threads);
     let reader = {
         let (inputs, naming) = (inputs.to_vec(), naming.clone());
         std::thread::spawn(move || read_all(&inputs, &naming, &jobs, &items))
     };
-    while let Some(item) = ordered.recv().await {
+    Started {
+        gate,
+        workers,
+        reader,
+        ordered,
+    }
+}
+
+/// Opens the gate with `driver`'s engine and takes the prepared pieces in input order.
+async fn drive(
+    mut started: Started,
+    driver: &mut Driver,
+    local: &mut (dyn FnMut(&Alert) + Send),
+    error: &mut (dyn FnMut(String) + Send),
+) {
+    started
+        .gate
+        .raise(OPEN, Some(driver.pipeline().engine().clone()));
+    while let Some(item) = started.ordered.recv().await {
         match item {
             Item::Piece { name, prepared } => match prepared.await {
                 Ok(p) => report(&name, driver.analyse_prepared(p, local).await, error),
@@ -269,6 +426,9 @@ async fn parallel(
             Item::End { name, long_lines } => end_input(driver, &name, long_lines, error).await,
         }
     }
+    let Started {
+        workers, reader, ..
+    } = started;
     for t in workers.into_iter().chain(std::iter::once(reader)) {
         if t.join().is_err() {
             error("internal error: a replay thread panicked".to_owned());

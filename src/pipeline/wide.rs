@@ -3,7 +3,7 @@
 //! are put back in event order for the ordered driver. A Lambda with more than one vCPU uses
 //! them for one CloudWatch Logs payload this way (`THREADS`).
 
-use crate::decode::LogEvent;
+use crate::decode::{self, Batch, DecodeError, LogEvent};
 use crate::engine::{Engine, Findings, Workspace};
 use crate::record::Source;
 
@@ -69,6 +69,26 @@ fn threads_for(events: &[LogEvent<'_>], threads: usize) -> usize {
         .min(events.len() / MIN_EVENTS_PER_THREAD)
         .min(bytes / MIN_BYTES_PER_THREAD)
         .max(1)
+}
+
+/// An input decoded and scanned ahead of the pipeline, on any thread ([`crate::pipeline::prepare`]).
+pub struct Prepared {
+    /// The batches, owned, each with per event what the engine found (`None`: nothing can
+    /// come of it).
+    pub(super) batches: Vec<(Batch<'static>, Vec<Option<Findings>>)>,
+    /// What decoding reported.
+    pub(super) result: Result<decode::DecodeReport, DecodeError>,
+    /// The input's size.
+    pub(super) input_len: usize,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("batches", &self.batches.len())
+            .field("input_len", &self.input_len)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

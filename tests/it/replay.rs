@@ -700,3 +700,93 @@ fn explain_names_every_alert_replay_sends() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// `replay` on the command line sets its reader and workers going before the detector set is
+/// built, so that reading and decoding overlap the build: a replay started so gives the alerts
+/// of the plain one-thread replay, and one dropped before it runs (its build failed) stops its
+/// threads instead of leaving them waiting for an engine.
+#[test]
+fn replay_started_before_its_detectors_agrees() {
+    use logwarden::mask::Fingerprinter;
+    use logwarden::replay::{Naming, Replay, replay};
+    use logwarden::settings::{Parts, Settings};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Three inputs: two subscription payloads with a failed-login burst and a leaked key, and
+    // a plain log.
+    let mut paths = Vec::new();
+    for (i, group) in ["/aws/lambda/auth", "/aws/lambda/pay"].iter().enumerate() {
+        let msgs: Vec<String> = (0..60usize)
+            .map(|k| match k % 5 {
+                0 => serde_json::json!({"eventType": "security", "type": "authentication_failed",
+                    "details": {"sourceIp": "198.51.100.9", "userId": format!("u-{k}")}})
+                .to_string(),
+                3 => format!("INFO charge sk_live_{:024}", (i * 100 + k) * 7919),
+                _ => format!("INFO request {k} served"),
+            })
+            .collect();
+        let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+        let payload = common::payload_json(group, "s1", 1_795_600_800_000, &refs);
+        let p = dir.path().join(format!("e{i}.json"));
+        std::fs::write(&p, common::lambda_event(&payload)).expect("write");
+        paths.push(p);
+    }
+    let text = dir.path().join("app.log");
+    std::fs::write(
+        &text,
+        "INFO boot\nWARN token ghp_0123456789abcdefABCDEF0123456789abcd\n",
+    )
+    .expect("write");
+    paths.push(text);
+    let inputs = logwarden::input::collect(&paths).inputs;
+    let naming = Naming::default();
+    let settings = Settings::from_lookup(|_| None).expect("settings");
+    let detectors = Arc::new(settings.detectors().expect("detectors"));
+    let key = Fingerprinter::new(b"replay-test-key-replay-test-key!");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let run = |early: bool| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut local = |a: &logwarden::Alert| {
+            out.push(serde_json::to_string(a).expect("alert json"));
+        };
+        let mut error = |e: String| panic!("replay error: {e}");
+        rt.block_on(async {
+            let started = early.then(|| Replay::start(&inputs, &naming, 2, &settings.config()));
+            if let Some(r) = &started {
+                r.decode_now();
+            }
+            let parts = Parts::local(&settings, Arc::clone(&detectors), key.clone());
+            let mut driver = parts.driver();
+            match started {
+                Some(r) => r.run(&mut driver, &mut local, &mut error).await,
+                None => replay(&mut driver, &inputs, &naming, 1, &mut local, &mut error).await,
+            }
+            driver.finish(&mut local).await.expect("finish");
+        });
+        out
+    };
+    let (late, early) = (run(false), run(true));
+    assert!(
+        late.iter().any(|a| a.contains("stripe-secret-key"))
+            && late.iter().any(|a| a.contains("\"threshold\"")),
+        "{late:?}"
+    );
+    assert_eq!(late, early);
+
+    // Dropped before it runs: the drop waits for the threads, which must end.
+    let (done, finished) = std::sync::mpsc::channel();
+    let (inputs2, config) = (inputs.clone(), settings.config());
+    std::thread::spawn(move || {
+        drop(Replay::start(&inputs2, &Naming::default(), 2, &config));
+        let _ = done.send(());
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok(),
+        "a replay dropped before running left its threads waiting"
+    );
+}
