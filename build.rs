@@ -4,17 +4,26 @@
 //! Each file is embedded twice: as written (for `detectors check` and `detectors list`, which
 //! run and count the rules' examples) and with its examples and tests blanked out, their lines
 //! left empty (for runs: the examples are three quarters of the text, and parsing them was
-//! most of a cold start). Every line break is kept, so rule locations are the same in both
-//! forms; a test checks that both parse to the same rules apart from the examples.
+//! most of a cold start), and with the Sigma rules' prose (description, references, ...) and
+//! first-column comments blanked too. Every line break is kept, so rule locations are the same
+//! in both forms; a test checks that both parse to the same rules apart from what was blanked.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Top-level Sigma keys blanked in the run form.
-const SIGMA_KEYS: [&str; 3] = [
+/// Top-level Sigma keys blanked in the run form: the examples and tests, and the prose and
+/// bookkeeping no run reads (a rule's title and tags are what alerts carry). Together with the
+/// comments they were two fifths of what a run's YAML parser read.
+const SIGMA_KEYS: [&str; 9] = [
     "logwarden.examples",
     "logwarden.negative_examples",
     "logwarden.tests",
+    "description",
+    "falsepositives",
+    "references",
+    "author",
+    "date",
+    "modified",
 ];
 
 /// TOML keys (in any table) blanked in the run form.
@@ -55,8 +64,10 @@ fn kept(text: &str, cut: &[bool]) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
-/// The Sigma text with the blocks of [`SIGMA_KEYS`] blanked: from the key at the start of a
-/// line to the next line that starts with anything but a space, a tab, `#` or a `- ` item.
+/// The Sigma text with the blocks of [`SIGMA_KEYS`] blanked (from the key at the start of a
+/// line to the next line that starts with anything but a space, a tab, `#` or a `- ` item),
+/// and the comment lines that start at the first column (no block scalar of a top-level key
+/// reaches that column, so they are comments wherever they are).
 fn strip_sigma(text: &str) -> String {
     let mut cut = vec![false; text.len()];
     let mut in_block = false;
@@ -76,7 +87,7 @@ fn strip_sigma(text: &str) -> String {
                 .iter()
                 .any(|k| body.strip_prefix(k).is_some_and(|r| r.starts_with(':')))
         };
-        if in_block {
+        if in_block || body.starts_with('#') {
             blank(&mut cut, text.as_bytes(), start, at);
         }
     }
@@ -208,7 +219,7 @@ fn main() {
         String::from("/// Built-in detector files: (path relative to the repo, contents).\n");
     full.push_str("pub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
     let mut run = String::from(
-        "/// Built-in detector files as a run loads them: examples and tests blanked.\n",
+        "/// Built-in detector files as a run loads them: examples, tests and prose blanked.\n",
     );
     run.push_str("pub static BUILTIN_RUN_FILES: &[(&str, &str)] = &[\n");
     for (n, f) in files.iter().enumerate() {

@@ -32,8 +32,9 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
 }
 
 /// The built-in detector files as a run loads them: [`builtin_files`] with the rules'
-/// examples and tests blanked out at build time (line breaks kept, so every rule keeps its
-/// line). A run has no use for them, and they were three quarters of the text to parse.
+/// examples and tests, and the Sigma rules' prose and comments, blanked out at build time
+/// (line breaks kept, so every rule keeps its line). A run has no use for them, and they were
+/// most of the text to parse.
 pub fn builtin_run_files() -> &'static [(&'static str, &'static str)] {
     builtin::BUILTIN_RUN_FILES
 }
@@ -458,7 +459,7 @@ fn compile_service(
             "needs at least one example and one negative example".into()
         ));
     }
-    let c = service::compile(spec, location.clone()).map_err(&err)?;
+    let c = service::compile(spec, location.clone(), lazy).map_err(&err)?;
     let secret_group = Some(if c.check.keyed { 2 } else { 1 });
     let (regex, max_len, cost) = if lazy {
         (RuleRegex::lazy(&c.pattern), None, 0)

@@ -272,6 +272,31 @@ fn bad_validator_gate_and_group_are_rejected() {
     assert!(e.contains("secretGroup 3"), "{e}");
 }
 
+/// Built-in TOML files skip some checks at load (their regexes compile on first use, a
+/// `[[service]]` value is not parsed); this holds each of them to every check of a user's file.
+/// And a user's service value with a capture group (which would move the secret's group) is
+/// refused.
+#[test]
+fn builtin_content_files_pass_a_user_files_checks() {
+    let mut files = 0;
+    for (path, text) in logwarden::detect::builtin_files() {
+        if path.ends_with(".toml") {
+            let set = DetectorSet::builder().source(path, text).build();
+            let set = set.unwrap_or_else(|e| panic!("{path} as a user's file: {e}"));
+            assert!(!set.rules().is_empty(), "{path}");
+            files += 1;
+        }
+    }
+    assert!(files >= 5, "only {files} built-in TOML files");
+    let e = load_err(
+        "[[service]]\nid = \"acme-key\"\nservice = \"Acme\"\nwhat = \"key\"\nkeywords = [\"acme\"]\nvalue = 'ak_([0-9a-f]{32})'\nexamples = [\"acme ak_0123456789abcdef0123456789abcdef\"]\nnegative_examples = [\"acme\"]\n",
+    );
+    assert_eq!(
+        e,
+        "bad.toml:2: rule `acme-key`: `value` must not have capture groups: use (?:...)"
+    );
+}
+
 /// A gitleaks config that uses every construct of the upstream schema and RE2 dialect loads
 /// beside the built-in rules: RE2 braces translated (with a warning naming the rule), `[extend]`
 /// followed, `disabledRules` honoured, path-only rules skipped, `targetRules` and
@@ -480,9 +505,10 @@ fn without_toml_examples(v: &mut toml::Value) {
     }
 }
 
-/// The built-in files a run loads (examples and tests blanked at build time) are the files as
-/// written without their examples and tests: each line as written or emptied, the same rules
-/// once those are taken out, and the same rules at the same lines once loaded.
+/// The built-in files a run loads (examples, tests, and the Sigma rules' prose and comments
+/// blanked at build time) are the files as written without those: each line as written or
+/// emptied, the same rules once those are taken out, and the same rules at the same lines once
+/// loaded.
 #[test]
 fn run_files_are_the_builtin_files_without_their_examples() {
     use logwarden::detect::{builtin_files, builtin_run_files};
@@ -527,6 +553,17 @@ fn run_files_are_the_builtin_files_without_their_examples() {
                 correlations.iter_mut().for_each(|c| {
                     c.custom_attributes.remove(key);
                 });
+            }
+            // The prose and bookkeeping no run reads are blanked too.
+            for r in &mut rules {
+                (r.description, r.author, r.date, r.modified) = (None, None, None, None);
+                r.falsepositives.clear();
+                r.references.clear();
+            }
+            for c in &mut correlations {
+                (c.description, c.author, c.date, c.modified) = (None, None, None, None);
+                c.falsepositives.clear();
+                c.references.clear();
             }
             assert_eq!(got.rules, rules, "{path}");
             assert_eq!(got.correlations, correlations, "{path}");
