@@ -13,7 +13,8 @@ use std::sync::Arc;
 use crate::decode::LogEvent;
 use crate::detect::{ContentMatch, ContentRule, DetectorSet, Scratch};
 use crate::mask::{Evidence, Fingerprinter, Key};
-use crate::record::{Parser, Record, RecordKind, Source, Sources};
+use crate::record::session::{SessionCall, carries_temporary_key};
+use crate::record::{ParsedJson, Parser, Record, RecordKind, Source, SourceKind, Sources};
 use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
 
@@ -90,8 +91,15 @@ pub struct Findings {
     /// Whether the event was parsed into a record (something matched, the prefilter let it
     /// through, or it opens a block): it then counts as analysed.
     pub parsed: bool,
-    /// The parsed record's event time ([`Record::time`]), when parsed.
+    /// The parsed record's event time ([`Record::time`]), when parsed (for the rules or for
+    /// the session stage).
     pub time: Option<EventTime>,
+    /// The record's JSON, when the events were analysed on other threads and something was
+    /// found (the driver reads the record then): see [`Engine::parse_with`].
+    pub json: Option<ParsedJson>,
+    /// The call, when the record is a CloudTrail call made with temporary credentials (the
+    /// session stage reads every one, whether or not a rule matched).
+    pub session: Option<Box<SessionCall>>,
 }
 
 impl Findings {
@@ -172,6 +180,16 @@ impl Engine {
         self.parser.parse_from(event, source)
     }
 
+    /// [`Engine::parse`], with the JSON another thread parsed for this event's findings.
+    pub fn parse_with<'a>(
+        &self,
+        event: &'a LogEvent<'_>,
+        source: &Source<'a>,
+        json: Option<ParsedJson>,
+    ) -> Record<'a> {
+        self.parser.parse_with(event, source, json)
+    }
+
     /// Analyses one event read from `source`: what it matched, and its record (parsed only
     /// when something matched, the prefilter let it through, or it opens a multi-line block:
     /// most lines need no parsing at all).
@@ -191,12 +209,24 @@ impl Engine {
             opens_block: self.set.content().opens_block(&ws.scratch, &ws.matches),
             ..Findings::default()
         };
+        let session_call =
+            source.kind == SourceKind::CloudTrail && carries_temporary_key(&event.message);
         if !candidate && ws.matches.is_empty() && !findings.opens_block {
-            return (None, findings);
+            if !session_call {
+                return (None, findings);
+            }
+            // Parsed for the session stage alone (not counted as parsed for the rules).
+            let record = self.parser.parse_from(event, source);
+            findings.time = record.time();
+            findings.session = SessionCall::of(&record).map(Box::new);
+            return (Some(record), findings);
         }
         let record = self.parser.parse_from(event, source);
         findings.parsed = true;
         findings.time = record.time();
+        if session_call {
+            findings.session = SessionCall::of(&record).map(Box::new);
+        }
         if !ws.matches.is_empty() {
             let cloudtrail = record.kind() == RecordKind::CloudTrail;
             let text = ws.scratch.text(msg);

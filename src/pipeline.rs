@@ -43,6 +43,7 @@ use crate::incidents::Incidents;
 use crate::mask::Fingerprinter;
 use crate::multiline::{BlockFinding, Multiline};
 use crate::policy::{Decide, Fate, Policy, PolicyConfig, RuleTraits};
+use crate::record::session::carries_temporary_key;
 use crate::record::{Record, Source, SourceKind, Sources};
 use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
@@ -469,30 +470,27 @@ impl Pipeline {
             self.stats.events_truncated += 1;
         }
         let engine = self.engine.clone();
+        // Temporary credentials in a CloudTrail record: the session stage reads every one,
+        // from the call the engine read ([`Findings::session`]), not the record.
+        let session_call =
+            source.kind == SourceKind::CloudTrail && carries_temporary_key(&event.message);
         let (mut record, findings) = match ahead {
             // Analysed ahead and found empty: nothing below would happen unless a multi-line
             // block is open (it reads every event of its stream).
             Ahead::Quiet if self.multiline.is_idle() => return,
             Ahead::Quiet | Ahead::No => engine.analyse(event, source, &mut self.ws),
             // Analysed ahead: the record is parsed again only if something below reads it.
-            Ahead::Found(f) => {
-                let read = !f.content.is_empty()
-                    || !f.events.is_empty()
-                    || f.opens_block
-                    || self.observer.is_some()
-                    || !self.multiline.is_idle();
-                let record = (f.parsed && read).then(|| engine.parse(event, source));
+            Ahead::Found(mut f) => {
+                let read = !f.is_empty() || self.observer.is_some() || !self.multiline.is_idle();
+                let json = f.json.take();
+                let parsed = f.parsed || session_call;
+                let record = (parsed && read).then(|| engine.parse_with(event, source, json));
                 (record, f)
             }
         };
-        // Temporary credentials in a CloudTrail record: the session stage reads every one.
-        let session_call = source.kind == SourceKind::CloudTrail && carries_temporary_key(event);
-        if record.is_none() && session_call {
-            record = Some(engine.parse(event, source));
-        }
         let time = match &record {
             Some(r) => r.time(),
-            None if findings.parsed => findings.time,
+            None if findings.parsed || session_call => findings.time,
             None => event.timestamp,
         };
         let ev = EventRef {
@@ -523,15 +521,18 @@ impl Pipeline {
         }
         // Not parsed (nothing matched): nothing more to do. Parsed ahead and not parsed again
         // (a candidate no rule matched): it counts as analysed all the same.
-        if record.is_none() && !findings.parsed {
+        if record.is_none() && !findings.parsed && !session_call {
             return;
         }
         if let Some(t) = ev.time {
             self.now = Some(self.now.map_or(t, |n| n.max(t)));
         }
-        if let (true, Some(record)) = (session_call, &record) {
-            match self.sessions.observe(record, &ev) {
-                Some(Away::Alert(alert)) => self.decide(*alert, Some(record), emit),
+        if let Some(call) = &findings.session {
+            match self.sessions.observe(call, &ev) {
+                Some(Away::Alert(alert)) => {
+                    let record = record.get_or_insert_with(|| engine.parse(event, source));
+                    self.decide(*alert, Some(record), emit)
+                }
                 Some(Away::FollowUp {
                     principal,
                     event_id,
@@ -700,12 +701,6 @@ impl Pipeline {
     }
 }
 
-/// Whether a CloudTrail record's caller used temporary credentials (`"accessKeyId":"ASIA`):
-/// the session stage reads it whether or not a rule could match.
-fn carries_temporary_key(event: &LogEvent<'_>) -> bool {
-    memchr::memmem::find(event.message.as_bytes(), br#""accessKeyId":"ASIA"#).is_some()
-}
-
 /// A warning that correlation state was under pressure (keys evicted to stay within bounds:
 /// a flood may be hiding a burst). `evicted` keys so far; dated `now`.
 fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
@@ -780,7 +775,7 @@ pub fn prepare_when_ready<'e>(
             {
                 let source = engine.sources().source(&batch.log_group, &batch.log_stream);
                 let trail = source.kind == SourceKind::CloudTrail;
-                let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(e);
+                let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(&e.message);
                 wide::analyse_events(engine, &source, &batch.events, &keep, threads, &mut ws)
             }
             _ => Vec::new(),

@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 
 use crate::alert::{Alert, EventRef};
-use crate::record::{FieldValue, Record, RecordKind};
+use crate::record::session::SessionCall;
 use crate::severity::Severity;
 use crate::time::EventTime;
 
@@ -146,14 +146,6 @@ pub struct Sessions {
     pub evicted: u64,
 }
 
-fn text<'r>(r: &'r Record<'_>, path: &str) -> Option<&'r str> {
-    match r.field(path)? {
-        FieldValue::Text(s) => Some(s),
-        FieldValue::Json(serde_json::Value::String(s)) => Some(s.as_str()),
-        _ => None,
-    }
-}
-
 /// The compute a call's own marks name.
 fn marked(agent: &str) -> Option<Compute> {
     if agent.contains("exec-env/AWS_Lambda") || agent.starts_with("awslambda-worker") {
@@ -247,25 +239,16 @@ impl Sessions {
         self.sessions.is_empty()
     }
 
-    /// Observes one CloudTrail record: the alert of a first call away from its key's home, or
-    /// a later one's follow-up.
-    pub fn observe(&mut self, record: &Record<'_>, ev: &EventRef<'_>) -> Option<Away> {
-        if record.kind() != RecordKind::CloudTrail {
+    /// Observes one call read from a CloudTrail record ([`SessionCall::of`]): the alert of a
+    /// first call away from its key's home, or a later one's follow-up.
+    pub fn observe(&mut self, call: &SessionCall, ev: &EventRef<'_>) -> Option<Away> {
+        let (key, agent, source, arn) = (&*call.key, &*call.agent, &*call.source, &*call.arn);
+        if aws_service(source) || private(source) || call.vpc_endpoint {
             return None;
         }
-        let key = text(record, "userIdentity.accessKeyId")?;
-        if !key.starts_with("ASIA") || key.len() > 128 {
-            return None;
-        }
-        let agent = text(record, "userAgent").unwrap_or("");
-        let source = text(record, "sourceIPAddress").unwrap_or("");
-        if aws_service(source) || private(source) || text(record, "vpcEndpointId").is_some() {
-            return None;
-        }
-        let arn = text(record, "userIdentity.arn").unwrap_or("");
         let session_name = arn.rsplit('/').next().unwrap_or("");
-        let instance = text(record, "userIdentity.sessionContext.ec2RoleDelivery").is_some()
-            || session_name.starts_with("i-") && session_name.len() >= 10;
+        let instance =
+            call.ec2_role_delivery || session_name.starts_with("i-") && session_name.len() >= 10;
         let task = session_name.len() == 32 && session_name.bytes().all(|b| b.is_ascii_hexdigit());
         self.clock += 1;
         if !self.sessions.contains_key(key) && self.sessions.len() >= MAX_SESSIONS {
@@ -312,15 +295,10 @@ impl Sessions {
         }
         let compute = s.compute?;
         if s.alerted.iter().any(|a| a == source) {
-            let name = text(record, "eventName").unwrap_or("");
-            let read_only = record
-                .field("readOnly")
-                .and_then(|v| v.to_text())
-                .is_some_and(|v| v == "true");
             return Some(Away::FollowUp {
                 principal: arn.to_owned(),
                 event_id: ev.id.to_owned(),
-                stage: stage_of_call(name, read_only),
+                stage: stage_of_call(call.event_name.as_deref().unwrap_or(""), call.read_only),
                 time: ev.time,
             });
         }
@@ -347,7 +325,7 @@ impl Sessions {
                 Compute::Ecs => "task",
                 Compute::Ec2 => "instance",
             },
-            text(record, "eventName").unwrap_or("a call"),
+            call.event_name.as_deref().unwrap_or("a call"),
             source,
             agent.chars().take(60).collect::<String>(),
             s.evidence.len(),
@@ -407,7 +385,8 @@ mod tests {
                 id: &e.id,
                 time: e.timestamp,
             };
-            if let Some(Away::Alert(a)) = s.observe(&r, &ev) {
+            let call = SessionCall::of(&r);
+            if let Some(Away::Alert(a)) = call.and_then(|c| s.observe(&c, &ev)) {
                 out.push(*a);
             }
         }

@@ -5,7 +5,10 @@
 
 use crate::decode::{self, Batch, DecodeError, LogEvent};
 use crate::engine::{Engine, Findings, Workspace};
-use crate::record::Source;
+use crate::record::{Record, Source};
+
+/// Most message bytes per stretch whose parsed JSON is handed to the driver with the findings.
+const KEEP_JSON_BYTES: usize = 1 << 20;
 
 /// Fewest events worth a thread of their own (below it, one thread does the batch).
 pub(super) const MIN_EVENTS_PER_THREAD: usize = 16;
@@ -26,13 +29,21 @@ pub(super) fn analyse_events(
     threads: usize,
     ws: &mut Workspace,
 ) -> Vec<Option<Findings>> {
-    let one = |e: &LogEvent<'_>, ws: &mut Workspace| {
-        let (_, findings) = engine.analyse(e, source, ws);
+    // Each stretch keeps the parsed JSON of the events it found something in, up to
+    // KEEP_JSON_BYTES of their messages: the driver reads those records, and need not parse
+    // them again; past the bound it does (a Value takes several times its text).
+    let one = |e: &LogEvent<'_>, ws: &mut Workspace, kept: &mut usize| {
+        let (record, mut findings) = engine.analyse(e, source, ws);
+        if !findings.is_empty() && *kept + e.message.len() <= KEEP_JSON_BYTES {
+            *kept += e.message.len();
+            findings.json = record.and_then(Record::take_json);
+        }
         (findings.parsed || keep(e)).then_some(findings)
     };
     let threads = threads_for(events, threads);
     if threads == 1 {
-        return events.iter().map(|e| one(e, ws)).collect();
+        let kept = &mut 0;
+        return events.iter().map(|e| one(e, ws, kept)).collect();
     }
     let stretch = events.len().div_ceil(threads);
     let mut stretches = events.chunks(stretch);
@@ -41,12 +52,13 @@ pub(super) fn analyse_events(
         let others: Vec<_> = stretches
             .map(|s| {
                 scope.spawn(move || {
-                    let mut ws = Workspace::default();
-                    s.iter().map(|e| one(e, &mut ws)).collect::<Vec<_>>()
+                    let (mut ws, kept) = (Workspace::default(), &mut 0);
+                    s.iter().map(|e| one(e, &mut ws, kept)).collect::<Vec<_>>()
                 })
             })
             .collect();
-        let mut out: Vec<Option<Findings>> = first.iter().map(|e| one(e, ws)).collect();
+        let kept = &mut 0;
+        let mut out: Vec<Option<Findings>> = first.iter().map(|e| one(e, ws, kept)).collect();
         for h in others {
             match h.join() {
                 Ok(found) => out.extend(found),

@@ -13,7 +13,8 @@ pub mod cloudtrail;
 pub use cloudtrail::Deployment;
 mod json;
 mod lookup;
-pub use json::MAX_JSON_DEPTH;
+pub use json::{MAX_JSON_DEPTH, ParsedJson};
+pub mod session;
 use json::parse_bounded;
 pub use lookup::FieldValue;
 use lookup::lookup;
@@ -361,6 +362,21 @@ impl Parser {
         self.parse_from(event, &Source::new(log_group, SourceKind::Application))
     }
 
+    /// [`Parser::parse_from`], with the JSON that `event`'s record from the same `source`
+    /// parsed on another thread ([`Record::take_json`]), so that it is not parsed again.
+    pub fn parse_with<'a>(
+        &self,
+        event: &'a LogEvent<'_>,
+        source: &Source<'a>,
+        json: Option<ParsedJson>,
+    ) -> Record<'a> {
+        let rec = self.parse_from(event, source);
+        if let Some(ParsedJson(json)) = json {
+            let _ = rec.json.set(json);
+        }
+        rec
+    }
+
     /// Parses one event read from `source`. Never fails. A record is CloudTrail only when
     /// its source is a CloudTrail source, and WAF only from a WAF log group, whatever its
     /// JSON says: an application that logs a CloudTrail-shaped body logs application data.
@@ -542,6 +558,12 @@ impl<'a> Record<'a> {
     pub fn lag_seconds(&self) -> Option<i64> {
         let cw = self.cloudwatch_time?;
         Some(self.own_time()?.millis_since(cw).div_euclid(1000))
+    }
+
+    /// The record's JSON as parsed so far (`None` if nothing read it yet), for the same event's
+    /// record on another thread ([`Parser::parse_with`]).
+    pub fn take_json(self) -> Option<ParsedJson> {
+        self.json.into_inner().map(ParsedJson)
     }
 
     /// The JSON part of the record, parsed on first use (at most once). `None` for records

@@ -605,9 +605,10 @@ fn replay_of_one_large_payload_uses_idle_threads_and_agrees() {
 }
 
 /// The same on CloudTrail read as CloudTrail (the intrusion scenarios and Stratus techniques
-/// with the trail's stream name): workers evaluate the event rules ahead, and the ordered
-/// driver parses again only the records something matched in, so sessions, incidents, bursts
-/// and the lateness watermark must still see every record in order.
+/// with the trail's stream name): workers evaluate the event rules ahead and read the calls the
+/// session stage needs, and hand the records something matched in parsed to the ordered
+/// driver, so sessions, incidents, bursts and the lateness watermark must still see every
+/// record in order.
 #[test]
 fn replay_threads_agree_on_cloudtrail() {
     let run = |threads: &str| {
@@ -638,6 +639,13 @@ fn replay_threads_agree_on_cloudtrail() {
     assert!(
         alerts_in(&one).iter().any(|a| a["kind"] == "incident"),
         "the scenarios raise incidents"
+    );
+    // The session stage reads the calls the workers read (never the records again).
+    assert!(
+        alerts_in(&one)
+            .iter()
+            .any(|a| a["rule_id"] == "aws-compute-credentials-used-outside"),
+        "the scenarios use stolen compute credentials"
     );
     assert!(
         one_stats.iter().any(|l| l.starts_with("correlation:")),
