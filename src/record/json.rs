@@ -4,27 +4,6 @@
 /// Containers nested deeper than this are read as `null` (serde_json refuses 128 levels).
 pub const MAX_JSON_DEPTH: usize = 100;
 
-/// A record's JSON part as parsed (or found not to parse), handed from the thread that
-/// analysed an event to the ordered driver with its findings: parsing it again there was a
-/// third of the driver's work. It is a cache: it never makes two findings differ, and it is
-/// never printed (it holds the message's values).
-#[derive(Clone)]
-pub struct ParsedJson(pub(super) Option<serde_json::Value>);
-
-impl std::fmt::Debug for ParsedJson {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ParsedJson(..)")
-    }
-}
-
-impl PartialEq for ParsedJson {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for ParsedJson {}
-
 /// Parses JSON text; a document nested deeper than serde_json allows keeps every field it
 /// could read, the containers past [`MAX_JSON_DEPTH`] replaced by `null`: a body nested 130
 /// levels deep by whoever wrote the request cannot hide the record's other fields.

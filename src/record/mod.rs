@@ -13,11 +13,12 @@ pub mod cloudtrail;
 pub use cloudtrail::Deployment;
 mod json;
 mod lookup;
-pub use json::{MAX_JSON_DEPTH, ParsedJson};
+pub use json::MAX_JSON_DEPTH;
 pub mod session;
 use json::parse_bounded;
 pub use lookup::FieldValue;
 use lookup::lookup;
+mod kinds;
 mod text;
 
 use crate::decode::LogEvent;
@@ -57,60 +58,6 @@ pub enum RecordKind {
     PlainText,
 }
 
-impl RecordKind {
-    /// Every kind.
-    pub const ALL: [RecordKind; 18] = [
-        RecordKind::LambdaPlatform(PlatformLine::Start),
-        RecordKind::LambdaPlatform(PlatformLine::End),
-        RecordKind::LambdaPlatform(PlatformLine::Report),
-        RecordKind::LambdaPlatform(PlatformLine::Timeout),
-        RecordKind::LambdaPlatform(PlatformLine::InitStart),
-        RecordKind::LambdaPlatformJson,
-        RecordKind::NodeRuntime,
-        RecordKind::PythonRuntime,
-        RecordKind::LambdaAppJson,
-        RecordKind::Powertools,
-        RecordKind::SecurityEvent,
-        RecordKind::CloudTrail,
-        RecordKind::ApiGatewayJson,
-        RecordKind::ApiGatewayClf,
-        RecordKind::Waf,
-        RecordKind::VpcFlow,
-        RecordKind::Json,
-        RecordKind::PlainText,
-    ];
-
-    /// Whether a record of this kind can come from a source of kind `source`: a CloudTrail
-    /// record only from a CloudTrail source, a WAF record only from a WAF log group.
-    pub fn comes_from(self, source: SourceKind) -> bool {
-        match self {
-            RecordKind::CloudTrail => source == SourceKind::CloudTrail,
-            RecordKind::Waf => source == SourceKind::Waf,
-            _ => true,
-        }
-    }
-
-    /// A short stable name, e.g. `"cloudtrail"`, `"lambda-platform"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RecordKind::LambdaPlatform(_) => "lambda-platform",
-            RecordKind::LambdaPlatformJson => "lambda-platform-json",
-            RecordKind::NodeRuntime => "node-runtime",
-            RecordKind::PythonRuntime => "python-runtime",
-            RecordKind::LambdaAppJson => "lambda-app-json",
-            RecordKind::Powertools => "powertools",
-            RecordKind::SecurityEvent => "security-event",
-            RecordKind::CloudTrail => "cloudtrail",
-            RecordKind::ApiGatewayJson => "apigateway-json",
-            RecordKind::ApiGatewayClf => "apigateway-clf",
-            RecordKind::Waf => "waf",
-            RecordKind::VpcFlow => "vpc-flow",
-            RecordKind::Json => "json",
-            RecordKind::PlainText => "text",
-        }
-    }
-}
-
 /// Which Lambda platform text line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlatformLine {
@@ -148,6 +95,31 @@ impl PlatformLine {
 
 /// The most fields a text line exposes (VPC Flow v2 has 14).
 const MAX_TEXT_FIELDS: usize = 16;
+
+/// A record's JSON part as parsed (or found not to parse), handed from the thread that
+/// analysed an event to the ordered driver with its findings: parsing it again there was a
+/// third of the driver's work. It is a cache: it never makes two findings differ, and it is
+/// never printed (it holds the message's values).
+#[derive(Clone)]
+pub struct ParsedJson {
+    json: Option<serde_json::Value>,
+    /// The record's kind, as classified where it was parsed.
+    kind: RecordKind,
+}
+
+impl std::fmt::Debug for ParsedJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedJson(..)")
+    }
+}
+
+impl PartialEq for ParsedJson {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ParsedJson {}
 
 /// One parsed log event. Fields are read on demand.
 pub struct Record<'a> {
@@ -362,25 +334,21 @@ impl Parser {
         self.parse_from(event, &Source::new(log_group, SourceKind::Application))
     }
 
-    /// [`Parser::parse_from`], with the JSON that `event`'s record from the same `source`
-    /// parsed on another thread ([`Record::take_json`]), so that it is not parsed again.
+    /// Parses one event read from `source`. Never fails. A record is CloudTrail only when
+    /// its source is a CloudTrail source, and WAF only from a WAF log group, whatever its
+    /// JSON says: an application that logs a CloudTrail-shaped body logs application data.
+    pub fn parse_from<'a>(&self, event: &'a LogEvent<'_>, source: &Source<'a>) -> Record<'a> {
+        self.parse_with(event, source, None)
+    }
+
+    /// [`Parser::parse_from`], with the JSON (and kind) that `event`'s record from the same
+    /// `source` parsed on another thread ([`Record::take_json`]): not parsed again.
     pub fn parse_with<'a>(
         &self,
         event: &'a LogEvent<'_>,
         source: &Source<'a>,
         json: Option<ParsedJson>,
     ) -> Record<'a> {
-        let rec = self.parse_from(event, source);
-        if let Some(ParsedJson(json)) = json {
-            let _ = rec.json.set(json);
-        }
-        rec
-    }
-
-    /// Parses one event read from `source`. Never fails. A record is CloudTrail only when
-    /// its source is a CloudTrail source, and WAF only from a WAF log group, whatever its
-    /// JSON says: an application that logs a CloudTrail-shaped body logs application data.
-    pub fn parse_from<'a>(&self, event: &'a LogEvent<'_>, source: &Source<'a>) -> Record<'a> {
         let message: &'a str = &event.message;
         let mut rec = Record {
             kind: RecordKind::PlainText,
@@ -398,9 +366,15 @@ impl Parser {
         let offset = message.len() - trimmed.len();
         if trimmed.starts_with('{') {
             rec.json_start = Some(offset);
-            rec.kind = self.classify_json(trimmed, RecordKind::Json, source.kind);
+            rec.kind = match &json {
+                Some(parsed) => parsed.kind,
+                None => self.classify_json(trimmed, RecordKind::Json, source.kind),
+            };
         } else if source.kind != SourceKind::CloudTrail {
             self.parse_text(&mut rec, trimmed, offset);
+        }
+        if let Some(parsed) = json {
+            let _ = rec.json.set(parsed.json);
         }
         rec.text_time = rec.read_text_time();
         rec
@@ -563,7 +537,8 @@ impl<'a> Record<'a> {
     /// The record's JSON as parsed so far (`None` if nothing read it yet), for the same event's
     /// record on another thread ([`Parser::parse_with`]).
     pub fn take_json(self) -> Option<ParsedJson> {
-        self.json.into_inner().map(ParsedJson)
+        let kind = self.kind;
+        self.json.into_inner().map(|json| ParsedJson { json, kind })
     }
 
     /// The JSON part of the record, parsed on first use (at most once). `None` for records
