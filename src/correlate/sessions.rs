@@ -192,21 +192,6 @@ fn family(agent: &str) -> String {
     format!("{tool} {os}")
 }
 
-/// Whether a source "address" is an AWS service acting for the caller.
-fn aws_service(source: &str) -> bool {
-    source.ends_with(".amazonaws.com") || source == "AWS Internal"
-}
-
-/// Whether an address is private (RFC 1918, IPv6 unique local): a call through a VPC
-/// endpoint, from inside the account's network.
-fn private(source: &str) -> bool {
-    match source.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(a)) => a.is_private() || a.is_loopback(),
-        Ok(std::net::IpAddr::V6(a)) => (a.segments()[0] & 0xfe00) == 0xfc00 || a.is_loopback(),
-        Err(_) => false,
-    }
-}
-
 /// The network an address is in: its /16 (IPv4) or /48 (IPv6).
 fn network(source: &str) -> String {
     match source.parse::<std::net::IpAddr>() {
@@ -243,9 +228,6 @@ impl Sessions {
     /// first call away from its key's home, or a later one's follow-up.
     pub fn observe(&mut self, call: &SessionCall, ev: &EventRef<'_>) -> Option<Away> {
         let (key, agent, source, arn) = (&*call.key, &*call.agent, &*call.source, &*call.arn);
-        if aws_service(source) || private(source) || call.vpc_endpoint {
-            return None;
-        }
         let session_name = arn.rsplit('/').next().unwrap_or("");
         let instance =
             call.ec2_role_delivery || session_name.starts_with("i-") && session_name.len() >= 10;

@@ -3,7 +3,6 @@
 //! ordered stage does not parse the record again.
 
 use super::{FieldValue, Record, RecordKind};
-use crate::time::EventTime;
 
 /// One CloudTrail call made with temporary credentials (an `ASIA...` access key id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,19 +18,16 @@ pub struct SessionCall {
     /// Whether `userIdentity.sessionContext.ec2RoleDelivery` is set (instance-profile
     /// credentials).
     pub ec2_role_delivery: bool,
-    /// Whether the call came through a VPC endpoint (`vpcEndpointId`).
-    pub vpc_endpoint: bool,
     /// `eventName`.
     pub event_name: Option<Box<str>>,
     /// Whether `readOnly` is true.
     pub read_only: bool,
-    /// The record's time ([`Record::time`]).
-    pub time: Option<EventTime>,
 }
 
 impl SessionCall {
-    /// The call of a CloudTrail record whose caller used temporary credentials: `None` for
-    /// any other record.
+    /// The call of a CloudTrail record whose caller used temporary credentials, unless an AWS
+    /// service, a private address or a VPC endpoint made it (never away from home): `None`
+    /// for any other record.
     pub fn of(record: &Record<'_>) -> Option<SessionCall> {
         if record.kind() != RecordKind::CloudTrail {
             return None;
@@ -40,20 +36,22 @@ impl SessionCall {
         if !key.starts_with("ASIA") || key.len() > 128 {
             return None;
         }
+        let source = text(record, "sourceIPAddress").unwrap_or("");
+        if aws_service(source) || private(source) || text(record, "vpcEndpointId").is_some() {
+            return None;
+        }
         Some(SessionCall {
             key: key.into(),
             agent: text(record, "userAgent").unwrap_or("").into(),
-            source: text(record, "sourceIPAddress").unwrap_or("").into(),
+            source: source.into(),
             arn: text(record, "userIdentity.arn").unwrap_or("").into(),
             ec2_role_delivery: text(record, "userIdentity.sessionContext.ec2RoleDelivery")
                 .is_some(),
-            vpc_endpoint: text(record, "vpcEndpointId").is_some(),
             event_name: text(record, "eventName").map(Into::into),
             read_only: record
                 .field("readOnly")
                 .and_then(|v| v.to_text())
                 .is_some_and(|v| v == "true"),
-            time: record.time(),
         })
     }
 }
@@ -70,5 +68,20 @@ fn text<'r>(r: &'r Record<'_>, path: &str) -> Option<&'r str> {
         FieldValue::Text(s) => Some(s),
         FieldValue::Json(serde_json::Value::String(s)) => Some(s.as_str()),
         _ => None,
+    }
+}
+
+/// Whether a source "address" is an AWS service acting for the caller.
+fn aws_service(source: &str) -> bool {
+    source.ends_with(".amazonaws.com") || source == "AWS Internal"
+}
+
+/// Whether an address is private (RFC 1918, IPv6 unique local): a call through a VPC
+/// endpoint, from inside the account's network.
+fn private(source: &str) -> bool {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => a.is_private() || a.is_loopback(),
+        Ok(std::net::IpAddr::V6(a)) => (a.segments()[0] & 0xfe00) == 0xfc00 || a.is_loopback(),
+        Err(_) => false,
     }
 }
