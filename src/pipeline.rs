@@ -78,7 +78,8 @@ pub trait Observer {
 /// correlation state, the policy's bursts and storm control). Build once per process (or
 /// thread) and reuse for every input: state carries across warm Lambda invocations.
 pub struct Pipeline {
-    engine: Engine,
+    /// Behind an `Arc`: each event takes a handle to it while the pipeline is borrowed.
+    engine: Arc<Engine>,
     config: Config,
     ws: Workspace,
     multiline: Multiline,
@@ -192,7 +193,7 @@ impl Pipeline {
         );
         let incidents = Incidents::new(tags);
         Pipeline {
-            engine,
+            engine: Arc::new(engine),
             config,
             ws: Workspace::default(),
             multiline: Multiline::default(),
@@ -469,7 +470,7 @@ impl Pipeline {
         if event.truncated {
             self.stats.events_truncated += 1;
         }
-        let engine = self.engine.clone();
+        let engine = Arc::clone(&self.engine);
         // Temporary credentials in a CloudTrail record: the session stage reads every one,
         // from the call the engine read ([`Findings::session`]), not the record.
         let session_call =
