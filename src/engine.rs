@@ -100,6 +100,9 @@ pub struct Findings {
     /// The call, when the record is a CloudTrail call made with temporary credentials (the
     /// session stage reads every one, whether or not a rule matched).
     pub session: Option<Box<SessionCall>>,
+    /// Whether the record was read for the session stage (a CloudTrail record whose caller
+    /// used temporary credentials), whether or not it was parsed for the rules.
+    pub session_read: bool,
 }
 
 impl Findings {
@@ -209,10 +212,10 @@ impl Engine {
             opens_block: self.set.content().opens_block(&ws.scratch, &ws.matches),
             ..Findings::default()
         };
-        let session_call =
+        findings.session_read =
             source.kind == SourceKind::CloudTrail && carries_temporary_key(&event.message);
         if !candidate && ws.matches.is_empty() && !findings.opens_block {
-            if !session_call {
+            if !findings.session_read {
                 return (None, findings);
             }
             // Parsed for the session stage alone (not counted as parsed for the rules).
@@ -224,7 +227,7 @@ impl Engine {
         let record = self.parser.parse_from(event, source);
         findings.parsed = true;
         findings.time = record.time();
-        if session_call {
+        if findings.session_read {
             findings.session = SessionCall::of(&record).map(Box::new);
         }
         if !ws.matches.is_empty() {

@@ -43,8 +43,7 @@ use crate::incidents::Incidents;
 use crate::mask::Fingerprinter;
 use crate::multiline::{BlockFinding, Multiline};
 use crate::policy::{Decide, Fate, Policy, PolicyConfig, RuleTraits};
-use crate::record::session::carries_temporary_key;
-use crate::record::{Record, Source, SourceKind, Sources};
+use crate::record::{Record, Source, Sources};
 use crate::severity::{FindingKind, Severity};
 use crate::time::EventTime;
 
@@ -471,10 +470,6 @@ impl Pipeline {
             self.stats.events_truncated += 1;
         }
         let engine = Arc::clone(&self.engine);
-        // Temporary credentials in a CloudTrail record: the session stage reads every one,
-        // from the call the engine read ([`Findings::session`]), not the record.
-        let session_call =
-            source.kind == SourceKind::CloudTrail && carries_temporary_key(&event.message);
         let (mut record, findings) = match ahead {
             // Analysed ahead and found empty: nothing below would happen unless a multi-line
             // block is open (it reads every event of its stream).
@@ -484,11 +479,14 @@ impl Pipeline {
             Ahead::Found(mut f) => {
                 let read = !f.is_empty() || self.observer.is_some() || !self.multiline.is_idle();
                 let json = f.json.take();
-                let parsed = f.parsed || session_call;
+                let parsed = f.parsed || f.session_read;
                 let record = (parsed && read).then(|| engine.parse_with(event, source, json));
                 (record, f)
             }
         };
+        // Temporary credentials in a CloudTrail record: the session stage reads every one,
+        // from the call the engine read ([`Findings::session`]), not the record.
+        let session_call = findings.session_read;
         let time = match &record {
             Some(r) => r.time(),
             None if findings.parsed || session_call => findings.time,
@@ -775,9 +773,7 @@ pub fn prepare_when_ready<'e>(
                 if batch.message_type != MessageType::Control && !ignored(&batch.log_group) =>
             {
                 let source = engine.sources().source(&batch.log_group, &batch.log_stream);
-                let trail = source.kind == SourceKind::CloudTrail;
-                let keep = |e: &LogEvent<'_>| trail && carries_temporary_key(&e.message);
-                wide::analyse_events(engine, &source, &batch.events, &keep, threads, &mut ws)
+                wide::analyse_events(engine, &source, &batch.events, threads, &mut ws)
             }
             _ => Vec::new(),
         };

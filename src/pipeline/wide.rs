@@ -18,14 +18,12 @@ pub(super) const MIN_EVENTS_PER_THREAD: usize = 16;
 pub(super) const MIN_BYTES_PER_THREAD: usize = 128 * 1024;
 
 /// What the engine found in each event of a batch (`None`: nothing can come of it), on up to
-/// `threads` threads: the same result, in the same order, as on one. `keep` says whether an
-/// event's findings must be kept though nothing was parsed (a CloudTrail record whose
-/// session the driver reads).
+/// `threads` threads: the same result, in the same order, as on one. An event's findings
+/// are kept when its record was parsed, for the rules or for the session stage.
 pub(super) fn analyse_events(
     engine: &Engine,
     source: &Source<'_>,
     events: &[LogEvent<'_>],
-    keep: &(dyn Fn(&LogEvent<'_>) -> bool + Sync),
     threads: usize,
     ws: &mut Workspace,
 ) -> Vec<Option<Findings>> {
@@ -38,7 +36,7 @@ pub(super) fn analyse_events(
             *kept += e.message.len();
             findings.json = record.and_then(Record::take_json);
         }
-        (findings.parsed || keep(e)).then_some(findings)
+        (findings.parsed || findings.session_read).then_some(findings)
     };
     let threads = threads_for(events, threads);
     if threads == 1 {

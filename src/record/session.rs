@@ -59,7 +59,9 @@ impl SessionCall {
 /// Whether a CloudTrail record's caller used temporary credentials (`"accessKeyId":"ASIA`):
 /// the records [`SessionCall::of`] reads (a cheap test on the text, before any parsing).
 pub fn carries_temporary_key(message: &str) -> bool {
-    memchr::memmem::find(message.as_bytes(), br#""accessKeyId":"ASIA"#).is_some()
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(br#""accessKeyId":"ASIA"#));
+    FINDER.find(message.as_bytes()).is_some()
 }
 
 /// A field's text: a string field, not a number or an object.
