@@ -381,9 +381,20 @@ impl Parser {
     }
 
     fn classify_json(&self, json: &str, fallback: RecordKind, source: SourceKind) -> RecordKind {
+        // The markers that decide the kind at once for this source: once both are seen, the
+        // rest of the text cannot change it (a CloudTrail record's come in its first hundreds
+        // of bytes, and searching the whole record was a twentieth of a trail's replay).
+        let enough = match source {
+            SourceKind::CloudTrail => M_EVENT_VERSION | M_EVENT_SOURCE,
+            SourceKind::Waf => M_WEBACL,
+            _ => M_EVENT_TYPE | M_SECURITY,
+        };
         let mut seen = 0u32;
         for m in self.markers.find_overlapping_iter(json) {
             seen |= 1 << m.pattern().as_u32();
+            if seen & enough == enough {
+                break;
+            }
         }
         let has = |m: u32| seen & m != 0;
         if source == SourceKind::CloudTrail {
