@@ -8,7 +8,10 @@ use crate::engine::{Engine, Findings, Workspace};
 use crate::record::{Record, Source};
 
 /// Most message bytes per stretch whose parsed JSON is handed to the driver with the findings.
-const KEEP_JSON_BYTES: usize = 1 << 20;
+const KEEP_JSON_BYTES: usize = 256 << 10;
+/// Most parsed records per stretch handed to the driver: a `serde_json::Value` takes tens of
+/// times the text of a small object (a map node each), and the driver frees what it is given.
+const KEEP_JSON_RECORDS: usize = 128;
 
 /// Fewest events worth a thread of their own (below it, one thread does the batch).
 pub(super) const MIN_EVENTS_PER_THREAD: usize = 16;
@@ -28,19 +31,22 @@ pub(super) fn analyse_events(
     ws: &mut Workspace,
 ) -> Vec<Option<Findings>> {
     // Each stretch keeps the parsed JSON of the events it found something in, up to
-    // KEEP_JSON_BYTES of their messages: the driver reads those records, and need not parse
-    // them again; past the bound it does (a Value takes several times its text).
-    let one = |e: &LogEvent<'_>, ws: &mut Workspace, kept: &mut usize| {
+    // KEEP_JSON_RECORDS records and KEEP_JSON_BYTES of their messages: the driver reads those
+    // records, and need not parse them again; past the bounds it does.
+    let one = |e: &LogEvent<'_>, ws: &mut Workspace, kept: &mut (usize, usize)| {
         let (record, mut findings) = engine.analyse(e, source, ws);
-        if !findings.is_empty() && *kept + e.message.len() <= KEEP_JSON_BYTES {
-            *kept += e.message.len();
+        if !findings.is_empty()
+            && kept.0 + e.message.len() <= KEEP_JSON_BYTES
+            && kept.1 < KEEP_JSON_RECORDS
+        {
+            *kept = (kept.0 + e.message.len(), kept.1 + 1);
             findings.json = record.and_then(Record::take_json);
         }
         (findings.parsed || findings.session_read).then_some(findings)
     };
     let threads = threads_for(events, threads);
     if threads == 1 {
-        let kept = &mut 0;
+        let kept = &mut (0, 0);
         return events.iter().map(|e| one(e, ws, kept)).collect();
     }
     let stretch = events.len().div_ceil(threads);
@@ -50,12 +56,12 @@ pub(super) fn analyse_events(
         let others: Vec<_> = stretches
             .map(|s| {
                 scope.spawn(move || {
-                    let (mut ws, kept) = (Workspace::default(), &mut 0);
+                    let (mut ws, kept) = (Workspace::default(), &mut (0, 0));
                     s.iter().map(|e| one(e, &mut ws, kept)).collect::<Vec<_>>()
                 })
             })
             .collect();
-        let kept = &mut 0;
+        let kept = &mut (0, 0);
         let mut out: Vec<Option<Findings>> = first.iter().map(|e| one(e, ws, kept)).collect();
         for h in others {
             match h.join() {
