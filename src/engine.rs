@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+pub mod reading;
+
 use crate::decode::LogEvent;
 use crate::detect::{ContentMatch, ContentRule, DetectorSet, Scratch};
 use crate::mask::{Evidence, Fingerprinter, Key};
@@ -103,6 +105,10 @@ pub struct Findings {
     /// Whether the record was read for the session stage (a CloudTrail record whose caller
     /// used temporary credentials), whether or not it was parsed for the rules.
     pub session_read: bool,
+    /// What each correlation fed by the matched rules read of the record, in the order of
+    /// [`Findings::events`] and then of each rule's correlations
+    /// ([`crate::detect::sigma::EventDetectors::fed_by_rule`]).
+    pub readings: Vec<reading::Reading>,
 }
 
 impl Findings {
@@ -252,8 +258,30 @@ impl Engine {
                     severity: events.severity(r, &record),
                 })
                 .collect();
+            for &r in &ws.rules {
+                for &(c, pos) in events.fed_by_rule(r) {
+                    findings.readings.push(reading::Reading {
+                        corr: c as u32,
+                        pos,
+                        read: reading::read(&events.correlations()[c], &record),
+                    });
+                }
+            }
         }
         (Some(record), findings)
+    }
+
+    /// Whether what follows the analysis reads `findings`' record itself: for a content
+    /// finding, a multi-line block, or an event rule that raises alerts of its own. (The
+    /// correlations fed by the other rules read it during the analysis: `readings`.)
+    pub fn needs_record(&self, findings: &Findings) -> bool {
+        let rules = self.set.events().rules();
+        !findings.content.is_empty()
+            || findings.opens_block
+            || findings
+                .events
+                .iter()
+                .any(|m| rules.get(m.rule.index()).is_some_and(|r| r.generate))
     }
 
     /// One finding per rule and distinct value (in order of first occurrence), bounded.

@@ -38,7 +38,7 @@ use crate::decode::{
     self, Batch, DecodeError, Limits, LogEvent, MessageType, RecordError, TextSource,
 };
 use crate::detect::DetectorSet;
-use crate::engine::{Engine, Findings, Workspace};
+use crate::engine::{Engine, Findings, Workspace, reading};
 use crate::incidents::Incidents;
 use crate::mask::Fingerprinter;
 use crate::multiline::{BlockFinding, Multiline};
@@ -477,7 +477,8 @@ impl Pipeline {
             Ahead::Quiet | Ahead::No => engine.analyse(event, source, &mut self.ws),
             // Analysed ahead: the record is parsed again only if something below reads it.
             Ahead::Found(mut f) => {
-                let read = !f.is_empty() || self.observer.is_some() || !self.multiline.is_idle();
+                let read =
+                    engine.needs_record(&f) || self.observer.is_some() || !self.multiline.is_idle();
                 let json = f.json.take();
                 let parsed = f.parsed || f.session_read;
                 let record = (parsed && read).then(|| engine.parse_with(event, source, json));
@@ -578,8 +579,9 @@ impl Pipeline {
         if findings.candidate {
             self.stats.event_rule_candidates += 1;
         }
-        if let Some(record) = record {
-            self.event_alerts(&set, &findings.events, record, &ev, emit);
+        if !findings.events.is_empty() {
+            let found = (&findings.events[..], &findings.readings[..]);
+            self.event_alerts(&set, found, record, &ev, emit);
         }
     }
 
@@ -610,13 +612,14 @@ impl Pipeline {
     fn event_alerts(
         &mut self,
         set: &DetectorSet,
-        matches: &[crate::engine::EventMatch],
-        record: &Record<'_>,
+        (matches, readings): (&[crate::engine::EventMatch], &[reading::Reading]),
+        record: Option<&Record<'_>>,
         ev: &EventRef<'_>,
         emit: &mut dyn FnMut(Alert),
     ) {
         let events = set.events();
         let mut witness: Option<Arc<Witness>> = None;
+        let mut readings = readings.iter();
         for m in matches {
             let r = m.rule.index();
             let rule = &events.rules()[r];
@@ -625,7 +628,8 @@ impl Pipeline {
                 .event_matches_by_rule
                 .entry(rule.meta.id.clone())
                 .or_default() += 1;
-            if rule.generate {
+            // The record is there for a rule that raises alerts ([`Engine::needs_record`]).
+            if let (true, Some(record)) = (rule.generate, record) {
                 let alert = Alert::event(&rule.meta.id, &rule.meta.title, m.severity, ev);
                 let traits = RuleTraits {
                     grouping: rule.grouping.as_ref(),
@@ -653,9 +657,15 @@ impl Pipeline {
                         time: ev.time.unwrap_or(EventTime::EPOCH),
                     })
                 });
-                let _ = self
-                    .correlator
-                    .observe(c, pos, &events.correlations()[c], record, w);
+                // Read where the record was analysed ([`Findings::readings`], in this order).
+                let read = match readings.next() {
+                    Some(r) if r.corr as usize == c && r.pos == pos => r.read.clone(),
+                    _ => match record {
+                        Some(record) => reading::read(&events.correlations()[c], record),
+                        None => continue,
+                    },
+                };
+                let _ = self.correlator.observe_read(c, pos, &read, w);
             }
         }
     }

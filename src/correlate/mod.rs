@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use crate::detect::sigma::{CorrelationRule, EventDetectors};
+use crate::engine::reading::{self, Read};
 use crate::record::Record;
 use crate::time::EventTime;
 
@@ -39,14 +40,7 @@ struct Pending {
     seq: usize,
 }
 
-/// Why a match was not counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// The record has no time.
-    Untimed,
-    /// A group-by or value field is missing (or not a number for sums and averages).
-    Ungrouped,
-}
+pub use crate::engine::reading::Skip;
 
 /// Counters of the correlation stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -187,7 +181,19 @@ impl Correlator {
         record: &Record<'_>,
         witness: &Arc<Witness>,
     ) -> Result<(), Skip> {
-        match self.prepare(corr, pos, rule, record, witness) {
+        self.observe_read(corr, pos, &reading::read(rule, record), witness)
+    }
+
+    /// [`Correlator::observe`], from what correlation `corr` read of the record where it was
+    /// analysed ([`crate::engine::Findings::readings`]).
+    pub fn observe_read(
+        &mut self,
+        corr: usize,
+        pos: u8,
+        read: &Result<Read, Skip>,
+        witness: &Arc<Witness>,
+    ) -> Result<(), Skip> {
+        match self.prepare(corr, pos, read, witness) {
             Err(skip) => {
                 match skip {
                     Skip::Untimed => self.untimed += 1,
@@ -267,49 +273,22 @@ impl Correlator {
         &self,
         corr: usize,
         pos: u8,
-        rule: &CorrelationRule,
-        record: &Record<'_>,
+        read: &Result<Read, Skip>,
         witness: &Arc<Witness>,
     ) -> Result<Pending, Skip> {
-        let time = record.time().ok_or(Skip::Untimed)?;
-        let mut values = Vec::with_capacity(rule.group_by.len());
-        for f in &rule.group_by {
-            values.push(
-                record
-                    .field(f)
-                    .and_then(|v| v.to_text())
-                    .ok_or(Skip::Ungrouped)?,
-            );
-        }
-        // Keyed on the values NUL-separated (a value holding a comma cannot merge two
-        // groups); shown comma-separated.
-        let key = group_key(corr, &values.join("\u{0}"));
-        let group = values.join(",");
-        let field = |f: &Option<String>| f.as_deref().and_then(|f| record.field(f));
-        let (value, num) = match rule.measure {
-            Measure::Distinct => {
-                let v = field(&rule.field)
-                    .and_then(|v| v.to_text())
-                    .ok_or(Skip::Ungrouped)?;
-                (stable_hash(&[&v]), 0.0)
-            }
-            Measure::Sum | Measure::Avg => {
-                let n = field(&rule.field)
-                    .and_then(|v| v.as_f64())
-                    .ok_or(Skip::Ungrouped)?;
-                (0, n)
-            }
-            _ => (0, 0.0),
-        };
+        let read = read.as_ref().map_err(|skip| *skip)?;
         Ok(Pending {
             corr,
-            key,
-            group: Arc::from(cut_display(&group)),
+            key: GroupKey {
+                corr: corr as u32,
+                group: read.group,
+            },
+            group: Arc::from(&*read.shown),
             point: Point {
-                time,
+                time: read.time,
                 event: stable_hash(&[&witness.log_group, &witness.log_stream, &witness.event_id]),
-                value,
-                num,
+                value: read.value,
+                num: read.num(),
                 source: pos,
             },
             witness: Arc::clone(witness),

@@ -6,8 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::alert::{Alert, EventRef, Group, Window};
 use crate::detect::sigma::CorrelationRule;
 use crate::severity::FindingKind;
@@ -15,9 +13,7 @@ use crate::time::EventTime;
 
 use super::sliding::{Episode, Point, Spec};
 
-/// Longest group value shown in an alert; longer values are cut (the count still uses the
-/// whole value).
-pub const MAX_GROUP_DISPLAY: usize = 256;
+pub use crate::engine::reading::MAX_GROUP_DISPLAY;
 
 /// The identity of one (correlation, group value): the group value's 128-bit hash, so a
 /// 20 KB `X-Forwarded-For` list costs 16 bytes of state and crafted values cannot collide.
@@ -63,12 +59,9 @@ pub struct Crossing {
 
 /// The key of group value `group` of correlation `corr`.
 pub fn group_key(corr: usize, group: &str) -> GroupKey {
-    let d = Sha256::digest(group.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
     GroupKey {
         corr: corr as u32,
-        group: u128::from_le_bytes(b),
+        group: crate::engine::reading::group_hash(group),
     }
 }
 

@@ -30,12 +30,12 @@ pub(super) fn analyse_events(
     threads: usize,
     ws: &mut Workspace,
 ) -> Vec<Option<Findings>> {
-    // Each stretch keeps the parsed JSON of the events it found something in, up to
+    // Each stretch keeps the parsed JSON of the events whose record the driver reads, up to
     // KEEP_JSON_RECORDS records and KEEP_JSON_BYTES of their messages: the driver reads those
     // records, and need not parse them again; past the bounds it does.
     let one = |e: &LogEvent<'_>, ws: &mut Workspace, kept: &mut (usize, usize)| {
         let (record, mut findings) = engine.analyse(e, source, ws);
-        if !findings.is_empty()
+        if engine.needs_record(&findings)
             && kept.0 + e.message.len() <= KEEP_JSON_BYTES
             && kept.1 < KEEP_JSON_RECORDS
         {
