@@ -97,7 +97,7 @@ pub struct Findings {
     /// the session stage).
     pub time: Option<EventTime>,
     /// The record's JSON, when the events were analysed on other threads and something was
-    /// found (the driver reads the record then): see [`Engine::parse_with`].
+    /// found (the driver reads the record then): see [`Parser::parse_with`].
     pub json: Option<ParsedJson>,
     /// The call, when the record is a CloudTrail call made with temporary credentials (the
     /// session stage reads every one, whether or not a rule matched).
@@ -189,14 +189,9 @@ impl Engine {
         self.parser.parse_from(event, source)
     }
 
-    /// [`Engine::parse`], with the JSON another thread parsed for this event's findings.
-    pub fn parse_with<'a>(
-        &self,
-        event: &'a LogEvent<'_>,
-        source: &Source<'a>,
-        json: Option<ParsedJson>,
-    ) -> Record<'a> {
-        self.parser.parse_with(event, source, json)
+    /// The record parser ([`Parser::parse_with`] takes the JSON another thread parsed).
+    pub fn parser(&self) -> &Parser {
+        &self.parser
     }
 
     /// Analyses one event read from `source`: what it matched, and its record (parsed only

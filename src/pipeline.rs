@@ -481,7 +481,8 @@ impl Pipeline {
                     engine.needs_record(&f) || self.observer.is_some() || !self.multiline.is_idle();
                 let json = f.json.take();
                 let parsed = f.parsed || f.session_read;
-                let record = (parsed && read).then(|| engine.parse_with(event, source, json));
+                let record =
+                    (parsed && read).then(|| engine.parser().parse_with(event, source, json));
                 (record, f)
             }
         };

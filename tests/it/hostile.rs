@@ -511,18 +511,7 @@ fn millions_of_tiny_events_stay_under_64_mb() {
     let tiny = dir.path().join("tiny.log");
     std::fs::write(&tiny, b"a\n".repeat(4_000_000)).expect("write");
     for threads in ["1", "2"] {
-        let out = logwarden(
-            &[
-                "replay",
-                "--format",
-                "json",
-                "--stats",
-                "--threads",
-                threads,
-                tiny.to_str().unwrap_or_default(),
-            ],
-            None,
-        );
+        let out = replay_stats(threads, &tiny);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("4000000 processed"), "{stderr}");
         assert!(peak_rss(&stderr) < 64.0, "--threads {threads}: {stderr}");
@@ -547,19 +536,8 @@ fn a_flood_of_matched_json_events_stays_in_bounded_memory() {
         })
         .collect();
     std::fs::write(&path, lines).expect("write");
-    let args = |threads| {
-        [
-            "replay",
-            "--format",
-            "json",
-            "--stats",
-            "--threads",
-            threads,
-            path.to_str().unwrap_or_default(),
-        ]
-    };
-    let one = logwarden(&args("1"), None);
-    let two = logwarden(&args("2"), None);
+    let one = replay_stats("1", &path);
+    let two = replay_stats("2", &path);
     let stderr = String::from_utf8_lossy(&two.stderr);
     assert!(stderr.contains("60000 processed"), "{stderr}");
     // Every event matched the failed-login rules that feed the correlations (untimed here,
@@ -567,4 +545,19 @@ fn a_flood_of_matched_json_events_stays_in_bounded_memory() {
     assert!(stderr.contains(" 240000 untimed"), "{stderr}");
     assert!(peak_rss(&stderr) < 80.0, "{stderr}");
     assert_eq!(one.stdout, two.stdout, "two threads alert as one does");
+}
+
+/// `replay --format json --stats --threads <threads> <path>`.
+fn replay_stats(threads: &str, path: &std::path::Path) -> std::process::Output {
+    let path = path.to_str().unwrap_or_default();
+    let args = [
+        "replay",
+        "--format",
+        "json",
+        "--stats",
+        "--threads",
+        threads,
+        path,
+    ];
+    logwarden(&args, None)
 }
