@@ -740,8 +740,10 @@ fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
 /// Decodes `input` as [`Pipeline::process_input`] would and runs the engine over every event
 /// (content rules, the record parsed when something may match, every event rule): the part
 /// of the work that needs no state, so that replay can do it for several inputs at once and
-/// hand the results to one pipeline in input order ([`Pipeline::process_prepared`]), which
-/// then parses again only the records something matched in.
+/// hand the results to one pipeline in input order ([`Pipeline::process_prepared`]). The
+/// findings carry what the ordered stages read (the correlations' readings, the session
+/// stage's call, a bounded number of parsed records), so the pipeline parses a record again
+/// only past that bound, and only one that raises an alert.
 pub fn prepare(
     engine: &Engine,
     config: &Config,
