@@ -255,10 +255,12 @@ impl Engine {
                 .collect();
             for &r in &ws.rules {
                 for &(c, pos) in events.fed_by_rule(r) {
+                    let corr = &events.correlations()[c];
+                    let read = reading::read_beside(corr, &record, &findings.readings);
                     findings.readings.push(reading::Reading {
                         corr: c as u32,
                         pos,
-                        read: reading::read(&events.correlations()[c], &record),
+                        read,
                     });
                 }
             }

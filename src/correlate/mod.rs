@@ -283,7 +283,7 @@ impl Correlator {
                 corr: corr as u32,
                 group: read.group,
             },
-            group: Arc::from(&*read.shown),
+            group: Arc::clone(&read.shown),
             point: Point {
                 time: read.time,
                 event: stable_hash(&[&witness.log_group, &witness.log_stream, &witness.event_id]),

@@ -3,6 +3,8 @@
 //! analysed, on any thread, so the ordered correlation stage counts matches without parsing
 //! the records again.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::detect::correlation::{CorrelationRule, Measure};
@@ -28,8 +30,9 @@ pub struct Read {
     /// The group's hash: [`group_hash`] of the group-by values, NUL-separated (a value
     /// holding a comma cannot merge two groups).
     pub group: u128,
-    /// The group-by values comma-separated, cut to [`MAX_GROUP_DISPLAY`] bytes.
-    pub shown: Box<str>,
+    /// The group-by values comma-separated, cut to [`MAX_GROUP_DISPLAY`] bytes (one text
+    /// shared by the readings of one record with the same group).
+    pub shown: Arc<str>,
     /// The record's time.
     pub time: EventTime,
     /// `value_count`: the value's hash.
@@ -66,8 +69,31 @@ pub fn group_hash(group: &str) -> u128 {
     u128::from_le_bytes(b)
 }
 
+/// What correlation `rule` reads of `record`, reusing the group text of `earlier` readings of
+/// the same record where the group is the same.
+pub fn read_beside(
+    rule: &CorrelationRule,
+    record: &Record<'_>,
+    earlier: &[Reading],
+) -> Result<Read, Skip> {
+    read_with(rule, record, |group| {
+        earlier.iter().find_map(|r| match &r.read {
+            Ok(read) if read.group == group => Some(Arc::clone(&read.shown)),
+            _ => None,
+        })
+    })
+}
+
 /// What correlation `rule` reads of `record`.
 pub fn read(rule: &CorrelationRule, record: &Record<'_>) -> Result<Read, Skip> {
+    read_with(rule, record, |_| None)
+}
+
+fn read_with(
+    rule: &CorrelationRule,
+    record: &Record<'_>,
+    shown_of: impl Fn(u128) -> Option<Arc<str>>,
+) -> Result<Read, Skip> {
     let time = record.time().ok_or(Skip::Untimed)?;
     let mut values = Vec::with_capacity(rule.group_by.len());
     for f in &rule.group_by {
@@ -79,7 +105,8 @@ pub fn read(rule: &CorrelationRule, record: &Record<'_>) -> Result<Read, Skip> {
         );
     }
     let group = group_hash(&values.join("\u{0}"));
-    let shown = crate::mask::bounded(&values.join(","), MAX_GROUP_DISPLAY).into_boxed_str();
+    let shown = shown_of(group)
+        .unwrap_or_else(|| Arc::from(crate::mask::bounded(&values.join(","), MAX_GROUP_DISPLAY)));
     let field = |f: &Option<String>| f.as_deref().and_then(|f| record.field(f));
     let (value, num) = match rule.measure {
         Measure::Distinct => {
