@@ -313,7 +313,6 @@ impl Pipeline {
         for (batch, ahead) in &mut prepared.batches {
             self.process_batch_with(batch, Some(ahead), emit);
         }
-        wide::free_elsewhere(std::mem::take(&mut prepared.batches));
         self.input_done(prepared.input_len, prepared.result)
     }
 
@@ -741,8 +740,10 @@ fn state_pressure(evicted: u64, keys: usize, now: Option<EventTime>) -> Alert {
 /// Decodes `input` as [`Pipeline::process_input`] would and runs the engine over every event
 /// (content rules, the record parsed when something may match, every event rule): the part
 /// of the work that needs no state, so that replay can do it for several inputs at once and
-/// hand the results to one pipeline in input order ([`Pipeline::process_prepared`]), with what
-/// the ordered stages read of the records ([`Findings::readings`], [`Findings::session`]).
+/// hand the results to one pipeline in input order ([`Pipeline::process_prepared`]). The
+/// findings carry what the ordered stages read (the correlations' readings, the session
+/// stage's call, a bounded number of parsed records), so the pipeline parses a record again
+/// only past that bound, and only one that raises an alert.
 pub fn prepare(
     engine: &Engine,
     config: &Config,

@@ -3,9 +3,6 @@
 //! are put back in event order for the ordered driver. A Lambda with more than one vCPU uses
 //! them for one CloudWatch Logs payload this way (`THREADS`).
 
-use std::sync::OnceLock;
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
-
 use crate::decode::{self, Batch, DecodeError, LogEvent};
 use crate::engine::{Engine, Findings, Workspace};
 use crate::record::{Record, Source};
@@ -88,28 +85,6 @@ fn threads_for(events: &[LogEvent<'_>], threads: usize) -> usize {
         .min(events.len() / MIN_EVENTS_PER_THREAD)
         .min(bytes / MIN_BYTES_PER_THREAD)
         .max(1)
-}
-
-/// Frees `spent` (a processed input's batches) on a thread of its own when that thread is idle,
-/// else here. Freeing what the workers allocated was over half the ordered driver's work on a
-/// flood of matched events; at most one spent input waits to be freed, so memory stays bounded.
-pub(super) fn free_elsewhere<T: Send + 'static>(spent: T) {
-    type Spent = Box<dyn Send>;
-    static FREER: OnceLock<Option<SyncSender<Spent>>> = OnceLock::new();
-    let freer = FREER.get_or_init(|| {
-        // A rendezvous: a send succeeds only while the thread waits for work.
-        let (tx, rx) = sync_channel::<Spent>(0);
-        let spawned = std::thread::Builder::new()
-            .name("free".into())
-            .spawn(move || rx.into_iter().for_each(drop));
-        spawned.ok().map(|_| tx)
-    });
-    if let Some(tx) = freer
-        && let Err(TrySendError::Full(spent) | TrySendError::Disconnected(spent)) =
-            tx.try_send(Box::new(spent))
-    {
-        drop(spent);
-    }
 }
 
 /// An input decoded and scanned ahead of the pipeline, on any thread ([`crate::pipeline::prepare`]).
