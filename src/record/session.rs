@@ -5,7 +5,7 @@
 use super::{FieldValue, Record, RecordKind};
 
 /// One CloudTrail call made with temporary credentials (an `ASIA...` access key id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionCall {
     /// `userIdentity.accessKeyId`.
     pub key: Box<str>,
@@ -22,6 +22,16 @@ pub struct SessionCall {
     pub event_name: Option<Box<str>>,
     /// Whether `readOnly` is true.
     pub read_only: bool,
+}
+
+impl std::fmt::Debug for SessionCall {
+    // The user agent and the ARN are the caller's text: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCall")
+            .field("event_name", &self.event_name)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionCall {
