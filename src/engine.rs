@@ -256,7 +256,7 @@ impl Engine {
             for &r in &ws.rules {
                 for &(c, pos) in events.fed_by_rule(r) {
                     let corr = &events.correlations()[c];
-                    let read = reading::read_beside(corr, &record, &findings.readings);
+                    let read = reading::read(corr, &record, &findings.readings);
                     findings.readings.push(reading::Reading {
                         corr: c as u32,
                         pos,

@@ -619,8 +619,6 @@ impl Pipeline {
         emit: &mut dyn FnMut(Alert),
     ) {
         let events = set.events();
-        let mut witness: Option<Arc<Witness>> = None;
-        let mut readings = readings.iter();
         for m in matches {
             let r = m.rule.index();
             let rule = &events.rules()[r];
@@ -649,25 +647,20 @@ impl Pipeline {
                         record_decision(&mut to, emit, a, fate)
                     });
             }
-            for &(c, pos) in events.fed_by_rule(r) {
-                let w = witness.get_or_insert_with(|| {
-                    Arc::new(Witness {
-                        log_group: ev.log_group.to_owned(),
-                        log_stream: ev.log_stream.to_owned(),
-                        event_id: ev.id.to_owned(),
-                        time: ev.time.unwrap_or(EventTime::EPOCH),
-                    })
-                });
-                // Read where the record was analysed ([`Findings::readings`], in this order).
-                let read = match readings.next() {
-                    Some(r) if r.corr as usize == c && r.pos == pos => r.read.clone(),
-                    _ => match record {
-                        Some(record) => reading::read(&events.correlations()[c], record),
-                        None => continue,
-                    },
-                };
-                let _ = self.correlator.observe_read(c, pos, &read, w);
-            }
+        }
+        // What each correlation fed by these rules read of the record where it was analysed
+        // ([`Findings::readings`]), in the order of the rules and of their correlations.
+        if readings.is_empty() {
+            return;
+        }
+        let witness = Arc::new(Witness {
+            log_group: ev.log_group.to_owned(),
+            log_stream: ev.log_stream.to_owned(),
+            event_id: ev.id.to_owned(),
+            time: ev.time.unwrap_or(EventTime::EPOCH),
+        });
+        for r in readings {
+            let _ = (self.correlator).observe_read(r.corr as usize, r.pos, &r.read, &witness);
         }
     }
 

@@ -15,8 +15,7 @@
 use std::sync::Arc;
 
 use crate::detect::sigma::{CorrelationRule, EventDetectors};
-use crate::engine::reading::{self, Read};
-use crate::record::Record;
+use crate::engine::reading::Read;
 use crate::time::EventTime;
 
 pub mod dynamo;
@@ -171,21 +170,9 @@ impl Correlator {
         self.windows.take_pressure()
     }
 
-    /// Collects one match of detection rule `source` (its position `pos` in correlation
-    /// `corr`'s rule list) on `record`; it is counted at the end of the batch.
-    pub fn observe(
-        &mut self,
-        corr: usize,
-        pos: u8,
-        rule: &CorrelationRule,
-        record: &Record<'_>,
-        witness: &Arc<Witness>,
-    ) -> Result<(), Skip> {
-        self.observe_read(corr, pos, &reading::read(rule, record), witness)
-    }
-
-    /// [`Correlator::observe`], from what correlation `corr` read of the record where it was
-    /// analysed ([`crate::engine::Findings::readings`]).
+    /// Collects one match of a rule at position `pos` of correlation `corr`'s rule list, from
+    /// what the correlation read of the record where it was analysed
+    /// ([`crate::engine::Findings::readings`]); it is counted at the end of the batch.
     pub fn observe_read(
         &mut self,
         corr: usize,

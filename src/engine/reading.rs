@@ -71,28 +71,10 @@ pub fn group_hash(group: &str) -> u128 {
 
 /// What correlation `rule` reads of `record`, reusing the group text of `earlier` readings of
 /// the same record where the group is the same.
-pub fn read_beside(
+pub fn read(
     rule: &CorrelationRule,
     record: &Record<'_>,
     earlier: &[Reading],
-) -> Result<Read, Skip> {
-    read_with(rule, record, |group| {
-        earlier.iter().find_map(|r| match &r.read {
-            Ok(read) if read.group == group => Some(Arc::clone(&read.shown)),
-            _ => None,
-        })
-    })
-}
-
-/// What correlation `rule` reads of `record`.
-pub fn read(rule: &CorrelationRule, record: &Record<'_>) -> Result<Read, Skip> {
-    read_with(rule, record, |_| None)
-}
-
-fn read_with(
-    rule: &CorrelationRule,
-    record: &Record<'_>,
-    shown_of: impl Fn(u128) -> Option<Arc<str>>,
 ) -> Result<Read, Skip> {
     let time = record.time().ok_or(Skip::Untimed)?;
     let mut values = Vec::with_capacity(rule.group_by.len());
@@ -105,7 +87,11 @@ fn read_with(
         );
     }
     let group = group_hash(&values.join("\u{0}"));
-    let shown = shown_of(group)
+    let same = earlier.iter().find_map(|r| match &r.read {
+        Ok(read) if read.group == group => Some(Arc::clone(&read.shown)),
+        _ => None,
+    });
+    let shown = same
         .unwrap_or_else(|| Arc::from(crate::mask::bounded(&values.join(","), MAX_GROUP_DISPLAY)));
     let field = |f: &Option<String>| f.as_deref().and_then(|f| record.field(f));
     let (value, num) = match rule.measure {
