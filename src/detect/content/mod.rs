@@ -435,8 +435,11 @@ fn count_digits(b: &[u8]) -> usize {
     b.iter().filter(|c| c.is_ascii_digit()).count()
 }
 
-/// Finds runs of at least `min` digits, where one ` ` or `-` may separate two digits.
-/// Pushes `(start, end)` byte ranges.
+/// Finds runs of at least `min` digits, where a short gap may come between two digits: one
+/// space or `-` (`4111 1111`, `078-05-1120`), or a parenthesis with at most a space on its
+/// outer side (`+1 (415) 555-2671`, `(415)555-2671`). Not `.`: it would make a run of every
+/// IPv4 address and decimal number, each then asked of the gated rules. Pushes `(start, end)`
+/// byte ranges, from the run's first digit to just after its last.
 ///
 /// Such a run spans at least `min` bytes, so only every `min`-th byte is looked at until one
 /// falls inside a run, which is then widened to its full extent: text without long numbers is
@@ -444,28 +447,74 @@ fn count_digits(b: &[u8]) -> usize {
 pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
     let min = min.max(1);
     let n = message.len();
-    let digit = |i: usize| message[i].is_ascii_digit();
-    let sep = |i: usize| matches!(message[i], b' ' | b'-');
+    let digit = |i: usize| i < n && message[i].is_ascii_digit();
+    // Every byte of a gap is one of these, and each alone is a gap.
+    let gap_byte = |i: usize| i < n && matches!(message[i], b' ' | b'-' | b'(' | b')');
+    // The two-byte gaps: `) ` and ` (`, starting at `i`.
+    let pair =
+        |i: usize| i + 1 < n && matches!((message[i], message[i + 1]), (b')', b' ') | (b' ', b'('));
+    // The digit before the digit at `at`, across a gap that joins.
+    let back = |at: usize| {
+        if at >= 2 && gap_byte(at - 1) && digit(at - 2) {
+            Some(at - 2)
+        } else if at >= 3 && pair(at - 2) && digit(at - 3) {
+            Some(at - 3)
+        } else {
+            None
+        }
+    };
+    // The digit after the digit at `at`, across a gap that joins.
+    let ahead = |at: usize| {
+        if gap_byte(at + 1) && digit(at + 2) {
+            Some(at + 2)
+        } else if pair(at + 1) && digit(at + 3) {
+            Some(at + 3)
+        } else {
+            None
+        }
+    };
     let mut i = min - 1;
     while i < n {
-        // A digit of the run this sample falls in, if any.
+        // A digit of the run this sample falls in, if any: the sample itself, or the digit
+        // after the gap it lies in.
         let d = if digit(i) {
-            i
-        } else if sep(i) && i > 0 && i + 1 < n && digit(i - 1) && digit(i + 1) {
-            i + 1
+            Some(i)
+        } else if !gap_byte(i) || i == 0 {
+            None
+        } else if digit(i - 1) {
+            // The gap's first byte.
+            ahead(i - 1)
+        } else if i >= 2 && pair(i - 1) && digit(i - 2) && digit(i + 1) {
+            // The second byte of a two-byte gap.
+            Some(i + 1)
         } else {
+            None
+        };
+        let Some(d) = d else {
             i += min;
             continue;
         };
         let mut start = d;
-        while start > 0 && (digit(start - 1) || (start >= 2 && sep(start - 1) && digit(start - 2)))
-        {
-            start -= if digit(start - 1) { 1 } else { 2 };
+        loop {
+            if digit(start.wrapping_sub(1)) {
+                start -= 1;
+            } else if let Some(p) = back(start) {
+                start = p;
+            } else {
+                break;
+            }
         }
-        let mut end = d + 1;
-        while end < n && (digit(end) || (end + 1 < n && sep(end) && digit(end + 1))) {
-            end += if digit(end) { 1 } else { 2 };
+        let mut last = d;
+        loop {
+            if digit(last + 1) {
+                last += 1;
+            } else if let Some(q) = ahead(last) {
+                last = q;
+            } else {
+                break;
+            }
         }
+        let end = last + 1;
         if count_digits(&message[start..end]) >= min {
             out.push((start, end));
         }
@@ -480,7 +529,7 @@ mod tests {
     use crate::detect::rules::RuleMeta;
 
     #[test]
-    fn digit_runs_allow_single_separators() {
+    fn digit_runs_allow_short_separators() {
         let mut out = Vec::new();
         digit_runs(b"card 4111 1111 1111 1111 ok 12-34 5", 13, &mut out);
         assert_eq!(out, vec![(5, 24)]);
@@ -490,7 +539,32 @@ mod tests {
         out.clear();
         digit_runs(b"12  34", 3, &mut out);
         assert!(out.is_empty());
+        // A phone number as people write it: the parentheses keep it one run.
+        for (text, run) in [
+            (&b"call (415) 555-2671 now"[..], (6, 19)),
+            (b"call +1 (415) 555-2671", (6, 22)),
+            (b"call (415)555-2671", (6, 18)),
+        ] {
+            out.clear();
+            digit_runs(text, 10, &mut out);
+            assert_eq!(out, vec![run], "{}", String::from_utf8_lossy(text));
+        }
+        // Two separators in a row, or a parenthesis with spaces on both sides, end a run.
+        for text in [&b"415 - 555 2671"[..], b"415 ( 555 ) 2671", b"415.555.2671"] {
+            out.clear();
+            digit_runs(text, 10, &mut out);
+            assert!(out.is_empty(), "{}", String::from_utf8_lossy(text));
+        }
     }
+
+    /// Whether `gap`, the bytes between two digits, keeps them in one run (as
+    /// [`digit_runs`] documents it).
+    fn joins(gap: &[u8]) -> bool {
+        matches!(gap, b" " | b"-" | b")" | b"(" | b") " | b" (")
+    }
+
+    /// Longest gap [`joins`] accepts.
+    const MAX_GAP: usize = 2;
 
     /// The straightforward left-to-right scan the sampling version must agree with.
     fn naive_runs(m: &[u8], min: usize) -> Vec<(usize, usize)> {
@@ -501,25 +575,24 @@ mod tests {
                 i += 1;
                 continue;
             }
-            let (start, mut end, mut digits) = (i, i, 0);
-            while i < m.len() {
-                if m[i].is_ascii_digit() {
-                    digits += 1;
-                    i += 1;
-                    end = i;
-                } else if matches!(m[i], b' ' | b'-')
-                    && i + 1 < m.len()
-                    && m[i + 1].is_ascii_digit()
-                {
-                    i += 1;
-                } else {
-                    break;
+            let (start, mut last, mut digits) = (i, i, 1);
+            loop {
+                let next = (1..=MAX_GAP + 1).find(|&step| {
+                    let d = last + step;
+                    d < m.len() && m[d].is_ascii_digit() && (step == 1 || joins(&m[last + 1..d]))
+                });
+                match next {
+                    Some(step) => {
+                        last += step;
+                        digits += 1;
+                    }
+                    None => break,
                 }
             }
             if digits >= min {
-                out.push((start, end));
+                out.push((start, last + 1));
             }
-            i = end.max(i) + usize::from(i == end && i < m.len());
+            i = last + 1;
         }
         out
     }
@@ -584,7 +657,7 @@ mod tests {
     fn digit_runs_agree_with_a_naive_scan() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for case in 0..20_000 {
-            let m = crate::detect::test_bytes(&mut seed, case % 60, b"0123456789 -x-1 2");
+            let m = crate::detect::test_bytes(&mut seed, case % 60, b"0123456789 -x-1 2().");
             for min in [1, 3, 9, 13] {
                 let mut out = Vec::new();
                 digit_runs(&m, min, &mut out);
