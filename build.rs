@@ -207,6 +207,14 @@ fn strip_toml(text: &str) -> String {
     kept(text, &cut)
 }
 
+/// FNV-1a, 64 bits: a run text's fingerprint (a change detector for our own files, not a
+/// defence against a crafted collision: nobody but the repository writes them).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
@@ -222,6 +230,10 @@ fn main() {
         "/// Built-in detector files as a run loads them: examples, tests and prose blanked.\n",
     );
     run.push_str("pub static BUILTIN_RUN_FILES: &[(&str, &str)] = &[\n");
+    let mut hashes = String::from(
+        "/// Per file of `BUILTIN_RUN_FILES`, the FNV-1a hash of its text: how the file's prepared\n/// form (`src/detect/sigma/prebuilt.jsonl`) is known to be current.\n",
+    );
+    hashes.push_str("pub static BUILTIN_RUN_HASHES: &[u64] = &[\n");
     for (n, f) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&root).unwrap_or(f);
@@ -238,6 +250,7 @@ fn main() {
         } else {
             strip_sigma(&text)
         };
+        let _ = writeln!(hashes, "    {:#018x},", fnv1a(stripped.as_bytes()));
         let target = out_dir.join(format!("run-{n}.txt"));
         if let Err(e) = std::fs::write(&target, stripped) {
             panic!("cannot write {}: {e}", target.display());
@@ -251,8 +264,9 @@ fn main() {
     }
     full.push_str("];\n");
     run.push_str("];\n");
+    hashes.push_str("];\n");
     let out = out_dir.join("builtin_detectors.rs");
-    if let Err(e) = std::fs::write(&out, full + &run) {
+    if let Err(e) = std::fs::write(&out, full + &run + &hashes) {
         panic!("cannot write {}: {e}", out.display());
     }
 }

@@ -39,6 +39,11 @@ pub fn builtin_run_files() -> &'static [(&'static str, &'static str)] {
     builtin::BUILTIN_RUN_FILES
 }
 
+/// Per file of [`builtin_run_files`], the hash `build.rs` gave its text.
+pub fn builtin_run_hashes() -> &'static [u64] {
+    builtin::BUILTIN_RUN_HASHES
+}
+
 /// One detector file to compile.
 #[derive(Debug)]
 struct SourceFile {
@@ -46,6 +51,9 @@ struct SourceFile {
     text: Cow<'static, str>,
     /// Embedded in the binary (checked in CI): its regexes are compiled on first use.
     builtin: bool,
+    /// A built-in file in its run form: the hash `build.rs` gave its text, which finds its
+    /// prepared form ahead of time.
+    hash: Option<u64>,
 }
 
 /// Collects detector sources, then compiles them into a [`DetectorSet`].
@@ -66,18 +74,23 @@ impl DetectorSetBuilder {
 
     /// Adds the built-in detector files embedded in the binary, as a run needs them: without
     /// the rules' examples and tests ([`builtin_run_files`]).
-    pub fn builtin(self) -> Self {
-        self.builtin_from(builtin::BUILTIN_RUN_FILES)
+    pub fn builtin(mut self) -> Self {
+        let hashes = builtin::BUILTIN_RUN_HASHES;
+        for ((path, text), hash) in builtin::BUILTIN_RUN_FILES.iter().zip(hashes) {
+            self.push(Path::new(path), Cow::Borrowed(*text), true);
+            let pushed = self
+                .sigma
+                .last_mut()
+                .filter(|f| f.text.as_ptr() == text.as_ptr());
+            pushed.into_iter().for_each(|f| f.hash = Some(*hash));
+        }
+        self
     }
 
     /// Adds the built-in detector files with the rules' examples and tests, for `detectors
     /// check` and `detectors list`.
-    pub fn builtin_with_examples(self) -> Self {
-        self.builtin_from(builtin::BUILTIN_FILES)
-    }
-
-    fn builtin_from(mut self, files: &'static [(&'static str, &'static str)]) -> Self {
-        for (path, text) in files {
+    pub fn builtin_with_examples(mut self) -> Self {
+        for (path, text) in builtin::BUILTIN_FILES {
             self.push(Path::new(path), Cow::Borrowed(*text), true);
         }
         self
@@ -156,6 +169,7 @@ impl DetectorSetBuilder {
             name: path.display().to_string(),
             text,
             builtin,
+            hash: None,
         };
         if is_sigma(path) {
             self.sigma.push(file);
@@ -184,6 +198,7 @@ impl DetectorSetBuilder {
             name: name.to_owned(),
             text: Cow::Owned(text.to_owned()),
             builtin: false,
+            hash: None,
         });
         self
     }
@@ -200,7 +215,7 @@ impl DetectorSetBuilder {
     pub fn build_then(mut self, parsed: &mut dyn FnMut()) -> Result<DetectorSet, DetectorError> {
         let mut sigma = EventSources::default();
         for file in std::mem::take(&mut self.sigma) {
-            sigma.add(file.name, file.text, file.builtin);
+            sigma.add(file.name, file.text, file.builtin, file.hash);
         }
         let toml = std::mem::take(&mut self.toml);
         let (compiled, parsed_sigma) = compile_and_parse(&toml, &sigma);
@@ -271,6 +286,7 @@ impl DetectorSetBuilder {
                         name,
                         text: Cow::Owned(text),
                         builtin: false,
+                        hash: None,
                     },
                     depth + 1,
                     None,

@@ -27,7 +27,7 @@ pub use content::{
     compile_regex, digit_runs, pattern_shape,
 };
 pub use error::{DetectorError, one_line};
-pub use load::{DetectorSetBuilder, builtin_files, builtin_run_files};
+pub use load::{DetectorSetBuilder, builtin_files, builtin_run_files, builtin_run_hashes};
 pub use rules::{AllowlistSpec, Location, RuleFile, RuleMeta, RuleSpec};
 pub use set::{DetectorSet, RuleInfo};
 

@@ -16,7 +16,7 @@ use super::error::DetectorError;
 use crate::severity::{FindingKind, Severity};
 
 /// Where a rule is defined.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Location {
     /// The file (a path, or the built-in file's path in the repository).
     pub file: String,
@@ -32,7 +32,7 @@ impl std::fmt::Display for Location {
 
 /// What every compiled rule has: its id (the alert's `rule_id`), title, severity, the kind of
 /// finding it produces, its tags and where it is defined.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleMeta {
     /// Unique id: a content rule's `id`; a Sigma rule's `name`, else `id`, else `title`.
     pub id: String,

@@ -25,7 +25,7 @@ use crate::decode::LogEvent;
 use crate::time::{EventTime, LAG_FIELD};
 
 /// What a log line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RecordKind {
     /// A Lambda platform text line (`START`, `END`, `REPORT`, `INIT_START`, timeouts).
     LambdaPlatform(PlatformLine),
@@ -59,7 +59,7 @@ pub enum RecordKind {
 }
 
 /// Which Lambda platform text line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PlatformLine {
     /// `START RequestId: ...`
     Start,

@@ -110,8 +110,10 @@ impl FileText<'_> {
 /// Parsed Sigma files, before compilation.
 #[derive(Default)]
 pub struct EventSources {
-    /// Path, text, and whether its rules may be compiled on first use (built-in files).
-    files: Vec<(String, Cow<'static, str>, bool)>,
+    /// Path, text, whether its rules may be compiled on first use (built-in files), and for a
+    /// built-in file in its run form the hash of its text (its prepared form is then read from
+    /// `prebuilt.jsonl` when that is current).
+    pub(super) files: Vec<(String, Cow<'static, str>, bool, Option<u64>)>,
 }
 
 /// A Sigma rule's id for alerts: its `name`, else `id`, else title.
@@ -135,22 +137,22 @@ struct Compiling {
 /// not depend on another file (the lowering is a fifth of a cold start's build, and runs on the
 /// parsing threads). Its id is claimed, and its names recorded, in file order afterwards
 /// ([`Compiling::add_rule`]), so errors and replacements are as if it were compiled there.
-struct PreparedRule {
+pub(super) struct PreparedRule {
     /// The rule's id, name and title (what other rules and correlations may name it by). The
     /// parsed rule itself is dropped by the parsing job, on its thread: freeing it took a
     /// millisecond of the build's serial part.
-    keys: [Option<String>; 3],
-    detection: Result<EventRule, DetectorError>,
+    pub(super) keys: [Option<String>; 3],
+    pub(super) detection: Result<EventRule, DetectorError>,
     /// The cost check (user files), the lowered form, or the compiled form (user files) that
     /// failed first.
-    lowered: Result<Lowered, String>,
+    pub(super) lowered: Result<Lowered, String>,
 }
 
 /// A rule's lowered form, its prefilter, and its compiled form if compiled at once.
-struct Lowered {
-    ir: IrRule,
-    lits: Cnf,
-    compiled: Option<CompiledRule>,
+pub(super) struct Lowered {
+    pub(super) ir: IrRule,
+    pub(super) lits: Cnf,
+    pub(super) compiled: Option<CompiledRule>,
 }
 
 fn prepare_rule(rule: SigmaRule, file: &FileText<'_>, lazy: bool) -> PreparedRule {
@@ -182,15 +184,19 @@ fn prepare_rule(rule: SigmaRule, file: &FileText<'_>, lazy: bool) -> PreparedRul
 }
 
 /// A Sigma file as its parsing job leaves it.
-struct PreparedFile {
+pub(super) struct PreparedFile {
     /// Whether it had filter rules (not supported).
-    filters: bool,
-    rules: Vec<PreparedRule>,
+    pub(super) filters: bool,
+    pub(super) rules: Vec<PreparedRule>,
     /// Each correlation with its line.
-    correlations: Vec<(usize, rsigma_parser::CorrelationRule)>,
+    pub(super) correlations: Vec<(usize, rsigma_parser::CorrelationRule)>,
 }
 
-fn prepare_file(path: &str, text: &str, lazy: bool) -> Result<PreparedFile, DetectorError> {
+pub(super) fn prepare_file(
+    path: &str,
+    text: &str,
+    lazy: bool,
+) -> Result<PreparedFile, DetectorError> {
     let coll = parse_file(path, text, lazy)?;
     let file = FileText {
         path,
@@ -321,7 +327,7 @@ fn parse_file(path: &str, text: &str, lazy: bool) -> Result<SigmaCollection, Det
 }
 
 /// One Sigma file parsed and its rules lowered ([`EventSources::parse_at`]).
-pub struct ParsedFile(Result<PreparedFile, DetectorError>);
+pub struct ParsedFile(pub(super) Result<PreparedFile, DetectorError>);
 
 /// Every Sigma file parsed, in order, for the set's compile step.
 pub struct ParsedSigma(Vec<ParsedFile>);
@@ -334,13 +340,6 @@ impl ParsedSigma {
 }
 
 impl EventSources {
-    /// Parses file `i`'s YAML and lowers its rules. It needs nothing else of the build, so the
-    /// builder does it on two threads beside the TOML files.
-    pub fn parse_at(&self, i: usize) -> ParsedFile {
-        let (path, text, lazy) = &self.files[i];
-        ParsedFile(prepare_file(path, text, *lazy))
-    }
-
     /// How many files there are.
     pub fn len(&self) -> usize {
         self.files.len()
@@ -352,9 +351,10 @@ impl EventSources {
     }
 
     /// Adds one Sigma YAML file's text; `lazy`: compile its rules on first use (built-in
-    /// files, which CI checks), else at once.
-    pub fn add(&mut self, path: String, text: Cow<'static, str>, lazy: bool) {
-        self.files.push((path, text, lazy));
+    /// files, which CI checks), else at once; `hash`: a built-in file's run form, with the hash
+    /// `build.rs` gave its text (its prepared form is read ahead if current, else it is parsed).
+    pub fn add(&mut self, path: String, text: Cow<'static, str>, lazy: bool, hash: Option<u64>) {
+        self.files.push((path, text, lazy, hash));
     }
 
     /// Whether there is nothing to compile.
@@ -371,7 +371,7 @@ impl EventSources {
         ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
-        for ((path, _, lazy), file) in self.files.iter().zip(parsed.0) {
+        for ((path, _, lazy, _), file) in self.files.iter().zip(parsed.0) {
             c.add_file(path, *lazy, warnings, file.0?, ids)?;
         }
         let (correlations, fed_by_rule, fed_by_correlation) =

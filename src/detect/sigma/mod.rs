@@ -18,6 +18,7 @@ mod compile;
 mod cost;
 mod dispatch;
 mod model;
+mod prebuilt;
 
 pub use super::correlation::{
     CorrelationRule, CorrelationSource, CorrelationTest, TestEvent, parse_duration_ms,

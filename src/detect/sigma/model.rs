@@ -24,7 +24,7 @@ pub const ATTR_SEVERITY_FIELD: &str = "logwarden.severity_field";
 pub const ATTR_TESTS: &str = "logwarden.tests";
 
 /// One compiled Sigma detection rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventRule {
     /// Id (`name`, else `id`, else title: the alert `rule_id`), title, severity, tags, location.
     pub meta: RuleMeta,
@@ -69,7 +69,7 @@ impl EventRule {
 }
 
 /// How an event rule's matches are grouped (see [`EventRule::grouping`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grouping {
     /// The field whose value groups matches (`userIdentity.arn`).
     pub field: String,

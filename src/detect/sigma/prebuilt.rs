@@ -1,0 +1,299 @@
+//! The built-in Sigma files as their parsing jobs leave them, prepared ahead of time.
+//!
+//! Parsing the built-in rules' YAML and lowering them was the largest part of a cold start
+//! (two fifths of its instructions). `prebuilt.jsonl` holds, per built-in file in its run
+//! form, what [`prepare_file`] makes of it: each rule's names, compiled attributes, lowered
+//! form and prefilter clauses, as JSON (which reads about five times faster than the YAML
+//! parses and lowers), and the file's correlation documents as YAML (their compiled form needs
+//! every rule, so they are linked at each start as before; they are a small part of the text).
+//!
+//! A line is used only when the file's text still has the hash `build.rs` gave it and the
+//! format line matches; else the file is parsed as any other. A test
+//! (`prebuilt_rules_are_current`) regenerates the whole file and fails when it differs, so a
+//! rule or compiler change that forgets to regenerate it fails CI rather than running stale
+//! rules: `LOGWARDEN_WRITE_PREBUILT=1 cargo test --lib prebuilt` rewrites it.
+
+use std::sync::OnceLock;
+
+use rsigma_ir::IrRule;
+use serde::{Deserialize, Serialize};
+
+use super::cnf::Cnf;
+use super::compile::{EventSources, Lowered, ParsedFile, PreparedFile, PreparedRule, prepare_file};
+use super::model::EventRule;
+
+/// The first line of `prebuilt.jsonl`: the format of the lines after it. Changed when a
+/// serialized type changes shape, so an old file is ignored, not misread.
+const FORMAT: &str = "# logwarden prebuilt sigma v1 (rsigma 0.23.0)";
+
+/// One line per built-in Sigma file: `<hash as 16 hex digits> <path>\t<JSON of an Entry>`.
+static PREBUILT: &str = include_str!("prebuilt.jsonl");
+
+/// A file's prepared form.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    /// Whether the file had filter rules.
+    filters: bool,
+    rules: Vec<Rule>,
+    /// Each correlation's line in the file, in order.
+    correlation_lines: Vec<usize>,
+    /// The file's correlation documents, in order, as YAML (`---` between them).
+    correlations: String,
+}
+
+/// A detection rule's prepared form.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Rule {
+    keys: [Option<String>; 3],
+    detection: EventRule,
+    ir: IrRule,
+    lits: Vec<Vec<String>>,
+}
+
+impl EventSources {
+    /// Parses file `i`'s YAML and lowers its rules, or reads that from `prebuilt.jsonl` for a
+    /// built-in file whose prepared form is current. It needs nothing else of the build, so
+    /// the builder does it on two threads beside the TOML files.
+    pub fn parse_at(&self, i: usize) -> ParsedFile {
+        let (path, text, lazy, hash) = &self.files[i];
+        if let Some(prepared) = hash.and_then(|h| load(path, h)) {
+            return ParsedFile(Ok(prepared));
+        }
+        ParsedFile(prepare_file(path, text, *lazy))
+    }
+}
+
+/// The prepared form of built-in file `path` whose run text hashes to `hash`, if
+/// `prebuilt.jsonl` has it and it reads back (else `None`, and the caller parses the file).
+pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
+    static INDEX: OnceLock<Vec<(u64, &str, &str)>> = OnceLock::new();
+    let json = INDEX
+        .get_or_init(|| index(PREBUILT))
+        .iter()
+        .find(|(h, p, _)| *h == hash && *p == path)?
+        .2;
+    let entry: Entry = serde_json::from_str(json).ok()?;
+    let correlations = if entry.correlation_lines.is_empty() {
+        Vec::new()
+    } else {
+        let coll = rsigma_parser::parse_sigma_yaml(&entry.correlations).ok()?;
+        if !coll.errors.is_empty() || coll.correlations.len() != entry.correlation_lines.len() {
+            return None;
+        }
+        entry
+            .correlation_lines
+            .into_iter()
+            .zip(coll.correlations)
+            .collect()
+    };
+    let rules = entry
+        .rules
+        .into_iter()
+        .map(|r| PreparedRule {
+            keys: r.keys,
+            detection: Ok(r.detection),
+            lowered: Ok(Lowered {
+                ir: r.ir,
+                lits: Cnf(r.lits),
+                compiled: None,
+            }),
+        })
+        .collect();
+    Some(PreparedFile {
+        filters: entry.filters,
+        rules,
+        correlations,
+    })
+}
+
+#[cfg(test)]
+/// The JSON of `path`'s line in `text`, if the format line matches and the line's hash is
+/// `hash`.
+fn find<'t>(text: &'t str, path: &str, hash: u64) -> Option<&'t str> {
+    index(text)
+        .iter()
+        .find(|(h, p, _)| *h == hash && *p == path)
+        .map(|(_, _, json)| *json)
+}
+
+/// `text`'s lines as (hash, path, JSON); none when its format line is not [`FORMAT`]. Every
+/// parsing job looks its file up here, so the built-in text is split once.
+fn index(text: &str) -> Vec<(u64, &str, &str)> {
+    let mut lines = text.lines();
+    if lines.next() != Some(FORMAT) {
+        return Vec::new();
+    }
+    lines
+        .filter_map(|line| {
+            let (head, json) = line.split_once('\t')?;
+            let (h, p) = head.split_once(' ')?;
+            Some((u64::from_str_radix(h, 16).ok()?, p, json))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::detect::rules::RuleIds;
+    use crate::detect::sigma::{EventDetectors, ParsedSigma};
+
+    /// The built-in Sigma files in their run form, with their hashes.
+    fn run_files() -> Vec<(&'static str, &'static str, u64)> {
+        crate::detect::load::builtin_run_files()
+            .iter()
+            .zip(crate::detect::load::builtin_run_hashes())
+            .filter(|((p, _), _)| p.ends_with(".yml") || p.ends_with(".yaml"))
+            .map(|((p, t), h)| (*p, *t, *h))
+            .collect()
+    }
+
+    /// The documents of a YAML text that hold correlations, joined by `---` lines.
+    fn correlation_documents(text: &str) -> String {
+        let mut docs: Vec<String> = vec![String::new()];
+        for line in text.split_inclusive('\n') {
+            if line.trim_end() == "---" {
+                docs.push(String::new());
+            } else if let Some(d) = docs.last_mut() {
+                d.push_str(line);
+            }
+        }
+        docs.retain(|d| {
+            rsigma_parser::parse_sigma_yaml(d).is_ok_and(|c| !c.correlations.is_empty())
+        });
+        // The run form's blanked lines at a document's ends are dropped (the correlations'
+        // lines are kept apart).
+        let docs: Vec<String> = docs.iter().map(|d| format!("{}\n", d.trim())).collect();
+        docs.join("---\n")
+    }
+
+    /// What `prepare_file` makes of a built-in file, as an [`Entry`].
+    fn entry(path: &str, text: &str) -> Entry {
+        let prepared = prepare_file(path, text, true)
+            .unwrap_or_else(|e| panic!("{path}: does not parse: {e}"));
+        let correlations = correlation_documents(text);
+        let again = rsigma_parser::parse_sigma_yaml(&correlations).expect("correlations parse");
+        let original: Vec<_> = prepared.correlations.iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            again.correlations.iter().collect::<Vec<_>>(),
+            original,
+            "{path}: its correlation documents do not parse alone to the same correlations"
+        );
+        Entry {
+            filters: prepared.filters,
+            correlation_lines: prepared.correlations.iter().map(|(l, _)| *l).collect(),
+            correlations,
+            rules: prepared
+                .rules
+                .into_iter()
+                .map(|r| {
+                    let detection = r.detection.unwrap_or_else(|e| panic!("{path}: {e}"));
+                    let lowered = r.lowered.unwrap_or_else(|e| panic!("{path}: {e}"));
+                    Rule {
+                        keys: r.keys,
+                        detection,
+                        ir: lowered.ir,
+                        lits: lowered.lits.0,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Removes the `null` members of every object: an absent `Option` field reads back as
+    /// `None`, and the file is 7 % smaller (the test below checks that every line reads
+    /// back to what parsing makes).
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(drop_nulls);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+
+    /// `prebuilt.jsonl` as the current rules and compiler make it. Keys are sorted (through
+    /// `serde_json::Value`), so the text is the same on every run.
+    fn generate() -> String {
+        let mut out = format!("{FORMAT}\n");
+        for (path, text, hash) in run_files() {
+            let mut value = serde_json::to_value(entry(path, text)).expect("serializes");
+            drop_nulls(&mut value);
+            out.push_str(&format!("{hash:016x} {path}\t{value}\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn prebuilt_rules_are_current() {
+        let fresh = generate();
+        if std::env::var_os("LOGWARDEN_WRITE_PREBUILT").is_some() {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src/detect/sigma/prebuilt.jsonl"
+            );
+            std::fs::write(path, &fresh).expect("writes prebuilt.jsonl");
+            return;
+        }
+        assert!(
+            fresh == PREBUILT,
+            "src/detect/sigma/prebuilt.jsonl is stale (a built-in Sigma file or the Sigma \
+             compiler changed): rewrite it with `LOGWARDEN_WRITE_PREBUILT=1 cargo test --lib \
+             prebuilt` and commit it"
+        );
+        // Every line reads back to what parsing the file makes.
+        for (path, text, hash) in run_files() {
+            let json = find(PREBUILT, path, hash).unwrap_or_else(|| panic!("{path}: no line"));
+            let read: Entry = serde_json::from_str(json).expect("reads back");
+            assert_eq!(read, entry(path, text), "{path}");
+        }
+    }
+
+    /// Builds the event detectors of the built-in run files, with their prepared forms or by
+    /// parsing every file.
+    fn build(prebuilt: bool) -> EventDetectors {
+        let mut sources = EventSources::default();
+        for (path, text, hash) in run_files() {
+            let hash = prebuilt.then_some(hash);
+            sources.add(path.to_owned(), Cow::Borrowed(text), true, hash);
+        }
+        let parsed = ParsedSigma::new((0..sources.len()).map(|i| sources.parse_at(i)).collect());
+        let mut warnings = Vec::new();
+        let set = sources
+            .compile(parsed, &mut warnings, &mut RuleIds::default())
+            .expect("built-in rules compile");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        set
+    }
+
+    #[test]
+    fn prebuilt_rules_build_the_same_detectors_as_parsing() {
+        let (ahead, parsed) = (build(true), build(false));
+        assert!(!parsed.rules().is_empty());
+        assert_eq!(ahead.rules(), parsed.rules());
+        assert_eq!(ahead.literals(), parsed.literals());
+        assert_eq!(ahead.clauses, parsed.clauses);
+        assert_eq!(
+            format!("{:?}", ahead.correlations()),
+            format!("{:?}", parsed.correlations())
+        );
+        for r in 0..parsed.rules().len() {
+            assert_eq!(ahead.fed_by_rule(r), parsed.fed_by_rule(r));
+            assert_eq!(ahead.compiled[r].ir, parsed.compiled[r].ir);
+        }
+    }
+
+    #[test]
+    fn a_file_whose_text_changed_is_parsed() {
+        let (path, _, hash) = run_files()[0];
+        assert!(find(PREBUILT, path, hash).is_some());
+        assert!(load(path, hash ^ 1).is_none());
+        assert!(find(PREBUILT, "detectors/events/none.yml", hash).is_none());
+        let old_format = PREBUILT.replacen(FORMAT, "# logwarden prebuilt sigma v0", 1);
+        assert!(find(&old_format, path, hash).is_none());
+    }
+}
