@@ -16,6 +16,7 @@ pub mod service;
 pub mod set;
 pub mod sigma;
 pub mod suppressions;
+mod toml_rules;
 pub mod unescape;
 pub mod validate;
 
