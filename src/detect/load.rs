@@ -9,6 +9,7 @@ use super::content::{ContentMatcher, ContentRule};
 use super::error::DetectorError;
 use super::limits;
 use super::parallel::map_largest_first;
+use super::prebuilt;
 use super::rules::{Claim, RuleIds};
 use super::set::DetectorSet;
 use super::sigma::{EventDetectors, EventSources, ParsedFile, ParsedSigma};
@@ -46,7 +47,7 @@ struct SourceFile {
     /// Embedded in the binary (checked in CI): its regexes are compiled on first use.
     builtin: bool,
     /// A built-in file in its run form: the hash `build.rs` gave its text, which finds its
-    /// prepared form ahead of time.
+    /// prepared form ([`prebuilt`]).
     hash: Option<u64>,
 }
 
@@ -72,11 +73,12 @@ impl DetectorSetBuilder {
         let hashes = builtin::BUILTIN_RUN_HASHES;
         for ((path, text), hash) in builtin::BUILTIN_RUN_FILES.iter().zip(hashes) {
             self.push(Path::new(path), Cow::Borrowed(*text), true);
-            let pushed = self
-                .sigma
-                .last_mut()
-                .filter(|f| f.text.as_ptr() == text.as_ptr());
-            pushed.into_iter().for_each(|f| f.hash = Some(*hash));
+            let (toml, sigma) = (self.toml.last_mut(), self.sigma.last_mut());
+            for f in toml.into_iter().chain(sigma) {
+                if f.text.as_ptr() == text.as_ptr() {
+                    f.hash = Some(*hash);
+                }
+            }
         }
         self
     }
@@ -309,6 +311,20 @@ impl DetectorSetBuilder {
 type TomlJob = (Result<CompiledFile, DetectorError>, Vec<String>);
 
 fn compile_toml_job(file: &SourceFile) -> TomlJob {
+    let prepared = file
+        .hash
+        .and_then(|h| prebuilt::content_rules(&file.name, h));
+    if let Some(rules) = prepared {
+        let (disabled, extends) = (Vec::new(), Vec::new());
+        return (
+            Ok(CompiledFile {
+                rules,
+                disabled,
+                extends,
+            }),
+            Vec::new(),
+        );
+    }
     let mut warnings = Vec::new();
     (
         compile_toml_file(&file.name, &file.text, file.builtin, &mut warnings),

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod literals;
 mod load;
 mod parallel;
+mod prebuilt;
 pub mod re2;
 pub mod rules;
 pub mod service;

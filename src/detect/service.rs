@@ -43,14 +43,14 @@ pub const ENTROPY_MIN_LEN: usize = 16;
 /// Longest value length an entry may ask for.
 pub const MAX_LENGTH: usize = 1024;
 
-/// A set of bytes (a value's characters).
-#[derive(Clone, PartialEq, Eq)]
-pub struct ByteSet([bool; 256]);
+/// A set of bytes (a value's characters), as four 64-bit masks.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ByteSet([u64; 4]);
 
 impl std::fmt::Debug for ByteSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let members: String = (0u8..=255)
-            .filter(|b| self.0[*b as usize])
+            .filter(|b| self.contains(*b))
             .map(|b| b as char)
             .collect();
         write!(f, "ByteSet({members:?})")
@@ -59,21 +59,21 @@ impl std::fmt::Debug for ByteSet {
 
 impl ByteSet {
     fn of(pred: impl Fn(u8) -> bool) -> Self {
-        let mut s = [false; 256];
-        for b in 0..=255u8 {
-            s[b as usize] = pred(b);
+        let mut s = [0u64; 4];
+        for b in (0..=255u8).filter(|b| pred(*b)) {
+            s[b as usize / 64] |= 1 << (b % 64);
         }
         ByteSet(s)
     }
 
     /// Whether `b` is in the set.
     pub fn contains(&self, b: u8) -> bool {
-        self.0[b as usize]
+        self.0[b as usize / 64] >> (b % 64) & 1 != 0
     }
 }
 
 /// What the engine checks on every match of a service rule, beyond its regex.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ServiceCheck {
     /// The byte right before the value must not be one of these (the value's characters).
     pub(crate) before: ByteSet,
@@ -561,7 +561,7 @@ fn read_class(body: &str) -> Result<ByteSet, String> {
         HirKind::Literal(l) if l.0.len() == 1 => set[l.0[0] as usize] = true,
         _ => return Err("not a character class".into()),
     }
-    Ok(ByteSet(set))
+    Ok(ByteSet::of(|b| set[b as usize]))
 }
 
 /// A byte set's ASCII members as a regex class body: runs of three or more as ranges
@@ -733,7 +733,7 @@ mod tests {
                 x ^= x << 5;
                 *m = x.is_multiple_of(3) || ((91..=94).contains(&b) && x.is_multiple_of(2));
             }
-            sets.push(ByteSet(members));
+            sets.push(ByteSet::of(|b| members[b as usize]));
         }
         for set in sets {
             let body = class_body_of(&set);

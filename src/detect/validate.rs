@@ -1,7 +1,7 @@
 //! Validators that confirm a candidate match: checksums and entropy.
 
 /// A checksum or structure check run on a rule's secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Validator {
     /// Luhn (mod 10) over the digits, 12–19 digits long.
     Luhn,

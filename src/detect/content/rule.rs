@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::detect::error::{CompileError, one_line};
@@ -28,6 +30,23 @@ pub(super) const WINDOW_SLACK: usize = 64;
 pub struct RuleRegex {
     pattern: String,
     cell: OnceLock<Option<Regex>>,
+}
+
+/// A regex is written as its pattern and read back to be compiled on first use (only the
+/// built-in rules, whose regexes are lazy anyway, are written: `detect::prebuilt`).
+impl Serialize for RuleRegex {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.pattern.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleRegex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|pattern| RuleRegex {
+            pattern,
+            cell: OnceLock::new(),
+        })
+    }
 }
 
 impl RuleRegex {
@@ -91,7 +110,7 @@ pub fn pattern_shape(pattern: &str) -> Result<PatternShape, CompileError> {
 }
 
 /// What a regex of an allowlist is tested against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AllowTarget {
     /// The secret (capture group).
     Secret,
@@ -102,7 +121,7 @@ pub enum AllowTarget {
 }
 
 /// A compiled allowlist.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Allowlist {
     /// Its description, for `explain`.
     pub description: Option<String>,
@@ -143,7 +162,7 @@ fn contains_ascii_ci(hay: &[u8], needle_lower: &[u8]) -> bool {
 }
 
 /// A keyword-less rule's cheap precondition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gate {
     /// The rule runs only near a run of at least this many digits (single ` ` or `-`
     /// separators allowed inside the run).
@@ -153,7 +172,7 @@ pub enum Gate {
 }
 
 /// One compiled content rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContentRule {
     /// Id, title (the description), severity, kind (secret or PII), tags, location.
     pub meta: RuleMeta,
@@ -176,6 +195,7 @@ pub struct ContentRule {
     pub multiline: bool,
     /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
     /// match (worked out on first use for built-in rules, at load for the others).
+    #[serde(skip)]
     window: OnceLock<(usize, usize)>,
     pub(crate) secret_group: Option<usize>,
     pub(crate) entropy: Option<f64>,
@@ -188,7 +208,7 @@ pub struct ContentRule {
 }
 
 /// How a found key can be checked with its provider (a harmless read-only call).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VerifyWith {
     /// An AWS access key id: checked with the secret key found in the same event (STS
     /// GetCallerIdentity).

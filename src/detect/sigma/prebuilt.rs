@@ -1,4 +1,5 @@
-//! The built-in Sigma files as their parsing jobs leave them, prepared ahead of time.
+//! The built-in Sigma files as their parsing jobs leave them, prepared ahead of time (see
+//! `detect::prebuilt` for the file's form and how it is kept current).
 //!
 //! Parsing the built-in rules' YAML and lowering them was the largest part of a cold start
 //! (two fifths of its instructions). `prebuilt.jsonl` holds, per built-in file in its run
@@ -6,14 +7,6 @@
 //! form and prefilter clauses, as JSON (which reads about five times faster than the YAML
 //! parses and lowers), and the file's correlation documents as YAML (their compiled form needs
 //! every rule, so they are linked at each start as before; they are a small part of the text).
-//!
-//! A line is used only when the file's text still has the hash `build.rs` gave it and the
-//! format line matches; else the file is parsed as any other. A test
-//! (`prebuilt_rules_are_current`) regenerates the whole file and fails when it differs, so a
-//! rule or compiler change that forgets to regenerate it fails CI rather than running stale
-//! rules: `LOGWARDEN_WRITE_PREBUILT=1 cargo test --lib prebuilt` rewrites it.
-
-use std::sync::OnceLock;
 
 use rsigma_ir::IrRule;
 use serde::{Deserialize, Serialize};
@@ -21,13 +14,14 @@ use serde::{Deserialize, Serialize};
 use super::cnf::Cnf;
 use super::compile::{EventSources, Lowered, ParsedFile, PreparedFile, PreparedRule, prepare_file};
 use super::model::EventRule;
+use crate::detect::prebuilt::Prepared;
 
-/// The first line of `prebuilt.jsonl`: the format of the lines after it. Changed when a
-/// serialized type changes shape, so an old file is ignored, not misread.
+/// The first line of `prebuilt.jsonl`. Changed when a serialized type changes shape, so an
+/// old file is ignored, not misread.
 const FORMAT: &str = "# logwarden prebuilt sigma v1 (rsigma 0.23.0)";
 
-/// One line per built-in Sigma file: `<hash as 16 hex digits> <path>\t<JSON of an Entry>`.
-static PREBUILT: &str = include_str!("prebuilt.jsonl");
+/// One line per built-in Sigma file, the JSON of an [`Entry`].
+static PREBUILT: Prepared = Prepared::new(FORMAT, include_str!("prebuilt.jsonl"));
 
 /// A file's prepared form.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -66,13 +60,7 @@ impl EventSources {
 /// The prepared form of built-in file `path` whose run text hashes to `hash`, if
 /// `prebuilt.jsonl` has it and it reads back (else `None`, and the caller parses the file).
 pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
-    static INDEX: OnceLock<Vec<(u64, &str, &str)>> = OnceLock::new();
-    let json = INDEX
-        .get_or_init(|| index(PREBUILT))
-        .iter()
-        .find(|(h, p, _)| *h == hash && *p == path)?
-        .2;
-    let entry: Entry = serde_json::from_str(json).ok()?;
+    let entry: Entry = serde_json::from_str(PREBUILT.json(path, hash)?).ok()?;
     let correlations = if entry.correlation_lines.is_empty() {
         Vec::new()
     } else {
@@ -107,36 +95,11 @@ pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
 }
 
 #[cfg(test)]
-/// The JSON of `path`'s line in `text`, if the format line matches and the line's hash is
-/// `hash`.
-fn find<'t>(text: &'t str, path: &str, hash: u64) -> Option<&'t str> {
-    index(text)
-        .iter()
-        .find(|(h, p, _)| *h == hash && *p == path)
-        .map(|(_, _, json)| *json)
-}
-
-/// `text`'s lines as (hash, path, JSON); none when its format line is not [`FORMAT`]. Every
-/// parsing job looks its file up here, so the built-in text is split once.
-fn index(text: &str) -> Vec<(u64, &str, &str)> {
-    let mut lines = text.lines();
-    if lines.next() != Some(FORMAT) {
-        return Vec::new();
-    }
-    lines
-        .filter_map(|line| {
-            let (head, json) = line.split_once('\t')?;
-            let (h, p) = head.split_once(' ')?;
-            Some((u64::from_str_radix(h, 16).ok()?, p, json))
-        })
-        .collect()
-}
-
-#[cfg(test)]
 mod tests {
     use std::borrow::Cow;
 
     use super::*;
+    use crate::detect::prebuilt::{line, rewrite};
     use crate::detect::rules::RuleIds;
     use crate::detect::sigma::{EventDetectors, ParsedSigma};
 
@@ -202,28 +165,13 @@ mod tests {
         }
     }
 
-    /// Removes the `null` members of every object: an absent `Option` field reads back as
-    /// `None`, and the file is 7 % smaller (the test below checks that every line reads
-    /// back to what parsing makes).
-    fn drop_nulls(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(map) => {
-                map.retain(|_, v| !v.is_null());
-                map.values_mut().for_each(drop_nulls);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-            _ => {}
-        }
-    }
-
     /// `prebuilt.jsonl` as the current rules and compiler make it. Keys are sorted (through
     /// `serde_json::Value`), so the text is the same on every run.
     fn generate() -> String {
         let mut out = format!("{FORMAT}\n");
         for (path, text, hash) in run_files() {
-            let mut value = serde_json::to_value(entry(path, text)).expect("serializes");
-            drop_nulls(&mut value);
-            out.push_str(&format!("{hash:016x} {path}\t{value}\n"));
+            let value = serde_json::to_value(entry(path, text)).expect("serializes");
+            out.push_str(&line(hash, path, value));
         }
         out
     }
@@ -231,23 +179,19 @@ mod tests {
     #[test]
     fn prebuilt_rules_are_current() {
         let fresh = generate();
-        if std::env::var_os("LOGWARDEN_WRITE_PREBUILT").is_some() {
-            let path = concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/src/detect/sigma/prebuilt.jsonl"
-            );
-            std::fs::write(path, &fresh).expect("writes prebuilt.jsonl");
+        if rewrite("src/detect/sigma/prebuilt.jsonl", &fresh) {
             return;
         }
         assert!(
-            fresh == PREBUILT,
+            fresh == PREBUILT.text(),
             "src/detect/sigma/prebuilt.jsonl is stale (a built-in Sigma file or the Sigma \
              compiler changed): rewrite it with `LOGWARDEN_WRITE_PREBUILT=1 cargo test --lib \
              prebuilt` and commit it"
         );
         // Every line reads back to what parsing the file makes.
         for (path, text, hash) in run_files() {
-            let json = find(PREBUILT, path, hash).unwrap_or_else(|| panic!("{path}: no line"));
+            let json = PREBUILT.json(path, hash);
+            let json = json.unwrap_or_else(|| panic!("{path}: no line"));
             let read: Entry = serde_json::from_str(json).expect("reads back");
             assert_eq!(read, entry(path, text), "{path}");
         }
@@ -290,10 +234,7 @@ mod tests {
     #[test]
     fn a_file_whose_text_changed_is_parsed() {
         let (path, _, hash) = run_files()[0];
-        assert!(find(PREBUILT, path, hash).is_some());
+        assert!(load(path, hash).is_some());
         assert!(load(path, hash ^ 1).is_none());
-        assert!(find(PREBUILT, "detectors/events/none.yml", hash).is_none());
-        let old_format = PREBUILT.replacen(FORMAT, "# logwarden prebuilt sigma v0", 1);
-        assert!(find(&old_format, path, hash).is_none());
     }
 }

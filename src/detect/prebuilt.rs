@@ -1,0 +1,176 @@
+//! Built-in detector files prepared ahead of time, so that a cold start reads JSON instead of
+//! parsing and compiling the files' TOML and YAML.
+//!
+//! A prepared file (`prebuilt_content.jsonl` here, `sigma/prebuilt.jsonl` for the Sigma
+//! files) starts with a format line, then holds one line per built-in file in its run form:
+//! `<hash as 16 hex digits> <path>\t<JSON>`. A line is used only when the file's run text still
+//! has the hash `build.rs` gave it and the format line is the one the reader expects; else the
+//! file is compiled as any other. Each file's test (`prebuilt_*_are_current`) regenerates it and
+//! fails when it differs, so a rule or compiler change that forgets to regenerate it fails CI
+//! rather than running stale rules: `LOGWARDEN_WRITE_PREBUILT=1 cargo test --lib prebuilt`
+//! rewrites both.
+//!
+//! The content rules' TOML (parsing it and compiling the `[[service]]` entries) was two fifths
+//! of a cold start's instructions once the Sigma files were prepared.
+
+use std::sync::OnceLock;
+
+use super::content::ContentRule;
+
+/// A prepared file embedded in the binary, indexed on first use.
+pub(crate) struct Prepared {
+    format: &'static str,
+    text: &'static str,
+    index: OnceLock<Vec<(u64, &'static str, &'static str)>>,
+}
+
+impl Prepared {
+    /// The prepared file `text`, whose first line must be `format`.
+    pub(crate) const fn new(format: &'static str, text: &'static str) -> Self {
+        Prepared {
+            format,
+            text,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The whole file.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &'static str {
+        self.text
+    }
+
+    /// The JSON of file `path` whose run text hashes to `hash`, if there is a current line.
+    pub(crate) fn json(&self, path: &str, hash: u64) -> Option<&'static str> {
+        let index = self.index.get_or_init(|| index(self.format, self.text));
+        index
+            .iter()
+            .find(|(h, p, _)| *h == hash && *p == path)
+            .map(|(_, _, json)| *json)
+    }
+}
+
+/// `text`'s lines as (hash, path, JSON); none when its first line is not `format`.
+pub(crate) fn index<'t>(format: &str, text: &'t str) -> Vec<(u64, &'t str, &'t str)> {
+    let mut lines = text.lines();
+    if lines.next() != Some(format) {
+        return Vec::new();
+    }
+    lines
+        .filter_map(|line| {
+            let (head, json) = line.split_once('\t')?;
+            let (h, p) = head.split_once(' ')?;
+            Some((u64::from_str_radix(h, 16).ok()?, p, json))
+        })
+        .collect()
+}
+
+/// One line of a prepared file: `value` with its objects' `null` members dropped (an absent
+/// `Option` field reads back as `None`; each file's test checks that every line reads back to
+/// what compiling the file makes). Keys are sorted (`serde_json::Value`), so a file is the same
+/// on every run.
+#[cfg(test)]
+pub(crate) fn line(hash: u64, path: &str, mut value: serde_json::Value) -> String {
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(drop_nulls);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    drop_nulls(&mut value);
+    format!("{hash:016x} {path}\t{value}\n")
+}
+
+/// Writes `fresh` over the prepared file at `path` (relative to the repository) when
+/// `LOGWARDEN_WRITE_PREBUILT` is set, and says whether it did.
+#[cfg(test)]
+pub(crate) fn rewrite(path: &str, fresh: &str) -> bool {
+    if std::env::var_os("LOGWARDEN_WRITE_PREBUILT").is_none() {
+        return false;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::write(&path, fresh).expect("writes the prepared file");
+    true
+}
+
+/// The first line of `prebuilt_content.jsonl`. Changed when a serialized type changes shape,
+/// so an old file is ignored, not misread.
+const CONTENT_FORMAT: &str = "# logwarden prebuilt content rules v1";
+
+/// The built-in TOML files' content rules, as `toml_rules::compile_toml_file` makes them.
+static CONTENT: Prepared = Prepared::new(CONTENT_FORMAT, include_str!("prebuilt_content.jsonl"));
+
+/// The content rules of built-in TOML file `path` whose run text hashes to `hash`, if
+/// `prebuilt_content.jsonl` has them and they read back (else `None`: compile the file).
+pub(super) fn content_rules(path: &str, hash: u64) -> Option<Vec<ContentRule>> {
+    serde_json::from_str(CONTENT.json(path, hash)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::toml_rules::compile_toml_file;
+
+    /// The built-in TOML files in their run form, with their hashes.
+    fn run_files() -> Vec<(&'static str, &'static str, u64)> {
+        crate::detect::load::builtin_run_files()
+            .iter()
+            .zip(crate::detect::load::builtin_run_hashes())
+            .filter(|((p, _), _)| p.ends_with(".toml"))
+            .map(|((p, t), h)| (*p, *t, *h))
+            .collect()
+    }
+
+    /// What compiling a built-in TOML file makes, as JSON.
+    fn compiled(path: &str, text: &str) -> serde_json::Value {
+        let mut warnings = Vec::new();
+        let file = compile_toml_file(path, text, true, &mut warnings)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(warnings.is_empty(), "{path}: {warnings:?}");
+        assert!(
+            file.disabled.is_empty() && file.extends.is_empty(),
+            "{path}"
+        );
+        serde_json::to_value(&file.rules).expect("serializes")
+    }
+
+    #[test]
+    fn prebuilt_content_rules_are_current() {
+        let mut fresh = format!("{CONTENT_FORMAT}\n");
+        for (path, text, hash) in run_files() {
+            fresh.push_str(&line(hash, path, compiled(path, text)));
+        }
+        if rewrite("src/detect/prebuilt_content.jsonl", &fresh) {
+            return;
+        }
+        assert!(
+            fresh == CONTENT.text(),
+            "src/detect/prebuilt_content.jsonl is stale (a built-in TOML file or the content \
+             rule compiler changed): rewrite it with `LOGWARDEN_WRITE_PREBUILT=1 cargo test \
+             --lib prebuilt` and commit it"
+        );
+        // Every line reads back to the rules compiling the file makes.
+        for (path, text, hash) in run_files() {
+            let read = content_rules(path, hash).unwrap_or_else(|| panic!("{path}: no line"));
+            let again = serde_json::to_value(&read).expect("serializes");
+            assert_eq!(again, compiled(path, text), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_prepared_line_is_used_only_for_its_file_hash_and_format() {
+        let (path, _, hash) = run_files()[0];
+        assert!(CONTENT.json(path, hash).is_some());
+        assert!(CONTENT.json(path, hash ^ 1).is_none());
+        assert!(CONTENT.json("detectors/none.toml", hash).is_none());
+        let old = CONTENT
+            .text
+            .replacen(CONTENT_FORMAT, "# logwarden prebuilt content v0", 1);
+        assert!(index(CONTENT_FORMAT, &old).is_empty());
+        assert!(!index(CONTENT_FORMAT, CONTENT.text).is_empty());
+    }
+}
