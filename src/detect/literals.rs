@@ -71,6 +71,38 @@ enum DfaBuild {
     After(usize),
 }
 
+/// An automaton being built ahead, on its own thread, over patterns known before the rules
+/// are (the built-in set's, kept in `detect::prebuilt`): a cold start builds it while the
+/// detector files load, instead of after. It is used only for the very same patterns.
+#[derive(Debug)]
+pub struct Ahead {
+    patterns: Arc<Vec<Vec<u8>>>,
+    built: std::thread::JoinHandle<Result<LiteralSearch, String>>,
+}
+
+impl Ahead {
+    /// Starts building the automaton over `patterns` (lower case); `None` if no thread can be
+    /// had (the automaton is then built when the patterns are known, as without it).
+    pub fn start(patterns: Vec<Vec<u8>>) -> Option<Ahead> {
+        let patterns = Arc::new(patterns);
+        let theirs = Arc::clone(&patterns);
+        let built = std::thread::Builder::new()
+            .name("literal-ahead".into())
+            .spawn(move || LiteralSearch::new(&theirs))
+            .ok()?;
+        Some(Ahead { patterns, built })
+    }
+
+    /// The automaton, if it was built over exactly `patterns` (else `None`, and the thread's
+    /// work is dropped when it ends).
+    pub fn take(self, patterns: &[Vec<u8>]) -> Option<Result<LiteralSearch, String>> {
+        if self.patterns.as_slice() != patterns {
+            return None;
+        }
+        self.built.join().ok()
+    }
+}
+
 /// Each byte with ASCII letters in lower case: the automata are built over lower-case
 /// patterns and step through the haystack's bytes mapped by this table, which is ASCII
 /// case-insensitive matching at a third of the build cost of the automaton's own (that one adds

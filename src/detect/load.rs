@@ -8,6 +8,7 @@ use std::path::Path;
 use super::content::{ContentMatcher, ContentRule};
 use super::error::DetectorError;
 use super::limits;
+use super::literals::Ahead;
 use super::parallel::map_largest_first;
 use super::prebuilt;
 use super::rules::{Claim, RuleIds};
@@ -213,6 +214,12 @@ impl DetectorSetBuilder {
         for file in std::mem::take(&mut self.sigma) {
             sigma.add(file.name, file.text, file.builtin, file.hash);
         }
+        // The built-in set alone: its literal automaton's patterns are known now, so it is built
+        // while the files load (used only if the patterns come out the same).
+        let ahead = self
+            .builtin_only()
+            .and_then(prebuilt::literal_patterns)
+            .and_then(Ahead::start);
         let toml = std::mem::take(&mut self.toml);
         let (compiled, parsed_sigma) = compile_and_parse(&toml, &sigma);
         parsed();
@@ -231,7 +238,7 @@ impl DetectorSetBuilder {
             correlations: events.correlations().len(),
         }
         .check()?;
-        let content = ContentMatcher::with_literals(rules, events.literals())?;
+        let content = ContentMatcher::with_literals_ahead(rules, events.literals(), ahead)?;
         let mut suppressions = Suppressions::default();
         for (name, text) in &self.suppressions {
             suppressions.load(name, text)?;
@@ -242,6 +249,15 @@ impl DetectorSetBuilder {
             suppressions,
             self.warnings,
         ))
+    }
+
+    /// When the sources are the built-in set's run files and nothing else, the set's hash
+    /// ([`prebuilt::set_hash`]).
+    pub(super) fn builtin_only(&self) -> Option<u64> {
+        let hashes = builtin::BUILTIN_RUN_HASHES;
+        let mut files = self.toml.iter().chain(&self.sigma);
+        let whole = self.toml.len() + self.sigma.len() == hashes.len();
+        (whole && files.all(|f| f.hash.is_some())).then(|| prebuilt::set_hash(hashes))
     }
 
     /// Takes the TOML files' compiled forms in order, with the files they extend (compiled

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
 
 pub use crate::detect::error::CompileError;
-use crate::detect::literals::LiteralSearch;
+use crate::detect::literals::{Ahead, LiteralSearch};
 use crate::detect::unescape::Haystack;
 pub use rule::{
     AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, RuleRegex, Verdict,
@@ -81,19 +81,19 @@ pub struct ContentMatcher {
     always_rules: Vec<u32>,
 }
 
-impl ContentMatcher {
-    /// Builds the matcher over `rules` (the keyword automaton is built here, once).
-    pub fn new(rules: Vec<ContentRule>) -> Result<Self, CompileError> {
-        Self::with_literals(rules, &[])
-    }
+/// The literal automaton's patterns (lower case, each once) and what each one means.
+struct Patterns {
+    patterns: Vec<Vec<u8>>,
+    /// Per pattern, the content rules it is a keyword of.
+    keyword_rules: Vec<Vec<u32>>,
+    /// Per pattern, the event rules' literal it is (`u32::MAX`: none).
+    pattern_literal: Vec<u32>,
+    digit_rules: Vec<(u32, usize)>,
+    always_rules: Vec<u32>,
+}
 
-    /// Builds the matcher over `rules`, with `literals` (the event rules' prefilter strings)
-    /// matched in the same automaton: one pass over a line finds both, and
-    /// [`Scratch::literal_hits`] tells which literals occurred.
-    pub fn with_literals(
-        rules: Vec<ContentRule>,
-        literals: &[String],
-    ) -> Result<Self, CompileError> {
+impl Patterns {
+    fn of(rules: &[ContentRule], literals: &[String]) -> Patterns {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         // Pattern → its index (a linear search per keyword was quadratic in the rule count).
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -144,10 +144,57 @@ impl ContentMatcher {
                 }
             }
         }
-        let keywords = if patterns.is_empty() {
-            None
-        } else {
-            Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?)
+        Patterns {
+            patterns,
+            keyword_rules,
+            pattern_literal,
+            digit_rules,
+            always_rules,
+        }
+    }
+}
+
+/// The literal automaton's patterns for content `rules` and event rule `literals`, in the
+/// order [`ContentMatcher::with_literals`] gives them (what an [`Ahead`] build must match).
+#[cfg(test)]
+pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Vec<Vec<u8>> {
+    Patterns::of(rules, literals).patterns
+}
+
+impl ContentMatcher {
+    /// Builds the matcher over `rules` (the keyword automaton is built here, once).
+    pub fn new(rules: Vec<ContentRule>) -> Result<Self, CompileError> {
+        Self::with_literals(rules, &[])
+    }
+
+    /// Builds the matcher over `rules`, with `literals` (the event rules' prefilter strings)
+    /// matched in the same automaton: one pass over a line finds both, and
+    /// [`Scratch::literal_hits`] tells which literals occurred.
+    pub fn with_literals(
+        rules: Vec<ContentRule>,
+        literals: &[String],
+    ) -> Result<Self, CompileError> {
+        Self::with_literals_ahead(rules, literals, None)
+    }
+
+    /// [`ContentMatcher::with_literals`], taking the automaton from `ahead` when it was built
+    /// over the very patterns these rules and literals make (else building it here).
+    pub(crate) fn with_literals_ahead(
+        rules: Vec<ContentRule>,
+        literals: &[String],
+        ahead: Option<Ahead>,
+    ) -> Result<Self, CompileError> {
+        let Patterns {
+            patterns,
+            keyword_rules,
+            pattern_literal,
+            digit_rules,
+            always_rules,
+        } = Patterns::of(&rules, literals);
+        let keywords = match ahead.and_then(|a| a.take(&patterns)) {
+            Some(built) => Some(built.map_err(CompileError::Keywords)?),
+            None if patterns.is_empty() => None,
+            None => Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?),
         };
         let min_digit_gate = digit_rules.iter().map(|&(_, n)| n).min().unwrap_or(0);
         Ok(ContentMatcher {
