@@ -2,7 +2,7 @@
 //! span, group-by and the rules it counts), apart from how it is parsed (`sigma::compile`) and
 //! how its state is kept (`crate::correlate`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::rules::RuleMeta;
 
@@ -22,7 +22,7 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
 }
 
 /// One event in a correlation rule's test.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestEvent {
     /// Seconds after 2026-11-25T10:00:00Z.
     #[serde(default)]
@@ -45,7 +45,7 @@ fn one_f() -> f64 {
 }
 
 /// A correlation rule's test: the events and how many threshold alerts they must give.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrelationTest {
     /// Test name.
     #[serde(default)]
@@ -105,7 +105,7 @@ impl CorrelationRule {
 }
 
 /// How a correlation measures a span.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Measure {
     /// `event_count`: events (each event counted once, however often it is delivered).
     Count,

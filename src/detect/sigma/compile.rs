@@ -6,39 +6,24 @@ use std::collections::HashMap;
 
 use rsigma_eval::CompiledRule;
 use rsigma_ir::{IrRule, LowerOptions};
-use rsigma_parser::{
-    ConditionOperator, CorrelationCondition, CorrelationType, Level, SigmaCollection, SigmaRule,
-};
+use rsigma_parser::{SigmaCollection, SigmaRule};
 
 use super::cnf::{Cnf, event_names, rule_lits};
+use super::correlations::{self, PreparedCorrelation, rule_name, severity_of, yaml_to_json};
 use super::cost::sigma_cost;
 use super::dispatch::Dispatch;
 use super::model::{
-    ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, ATTR_TESTS, EventDetectors, EventRule,
-    Grouping, LazyRule,
+    ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, EventDetectors, EventRule, Grouping,
+    LazyRule,
 };
 use crate::detect::correlation::{CorrelationRule, CorrelationSource, parse_duration_ms};
-use crate::detect::correlation::{MAX_COUNT_THRESHOLD, Measure};
 use crate::detect::error::DetectorError;
 use crate::detect::error::one_line;
 use crate::detect::limits;
 use crate::detect::rules::{Claim, RuleIds};
 use crate::detect::rules::{Location, RuleMeta};
 use crate::record::RecordKind;
-use crate::severity::{FindingKind, Severity};
-
-fn severity_of(level: Option<Level>) -> Severity {
-    match level {
-        Some(Level::Critical) => Severity::Critical,
-        Some(Level::High) => Severity::High,
-        Some(Level::Medium) | None => Severity::Medium,
-        Some(Level::Low) | Some(Level::Informational) => Severity::Low,
-    }
-}
-
-fn yaml_to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
+use crate::severity::FindingKind;
 
 fn string_list(v: Option<serde_json::Value>) -> Result<Vec<String>, String> {
     match v {
@@ -116,11 +101,6 @@ pub struct EventSources {
     pub(super) files: Vec<(String, Cow<'static, str>, bool, Option<u64>)>,
 }
 
-/// A Sigma rule's id for alerts: its `name`, else `id`, else title.
-fn rule_name(name: Option<&String>, id: Option<&String>, title: &str) -> String {
-    name.or(id).cloned().unwrap_or_else(|| title.to_owned())
-}
-
 /// What [`EventSources::compile`] builds up.
 #[derive(Default)]
 struct Compiling {
@@ -129,8 +109,8 @@ struct Compiling {
     /// name, id and title → rule; a key two rules share resolves to neither.
     keys: HashMap<String, Option<usize>>,
     lits: Vec<Cnf>,
-    /// Path, line and rule of each correlation, compiled once every rule is known.
-    correlations: Vec<(String, usize, rsigma_parser::CorrelationRule)>,
+    /// Path, line and rule of each correlation, linked once every rule is known.
+    correlations: Vec<(String, usize, PreparedCorrelation)>,
 }
 
 /// A Sigma rule as its file's parsing job leaves it: everything of its compilation that does
@@ -189,7 +169,7 @@ pub(super) struct PreparedFile {
     pub(super) filters: bool,
     pub(super) rules: Vec<PreparedRule>,
     /// Each correlation with its line.
-    pub(super) correlations: Vec<(usize, rsigma_parser::CorrelationRule)>,
+    pub(super) correlations: Vec<(usize, PreparedCorrelation)>,
 }
 
 pub(super) fn prepare_file(
@@ -210,7 +190,7 @@ pub(super) fn prepare_file(
             .into_iter()
             .map(|c| {
                 let name = rule_name(c.name.as_ref(), c.id.as_ref(), &c.title);
-                (file.line_of(&name), c)
+                (file.line_of(&name), correlations::prepare(c))
             })
             .collect(),
         rules: coll
@@ -445,16 +425,15 @@ fn link_correlations(
             Some(i) => pending.remove(i),
             None => {
                 let (path, line, corr) = pending.remove(0);
-                let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
                 return Err(DetectorError::Rule {
                     path: path.clone(),
                     line,
-                    rule: name,
+                    rule: corr.name,
                     msg: "its correlations refer to each other in a cycle".to_owned(),
                 });
             }
         };
-        let compiled = compile_correlation(&corr, &path, line, &c.keys, &corr_keys, &done)?;
+        let compiled = correlations::link(&corr, &path, line, &c.keys, &corr_keys, &done)?;
         if ids.claim(&compiled.meta, false, warnings)? != Claim::New {
             continue;
         }
@@ -470,11 +449,8 @@ fn link_correlations(
                 CorrelationSource::Correlation(k) => fed_by_correlation[k].push((idx, pos as u8)),
             }
         }
-        for key in [corr.id.as_ref(), corr.name.as_ref(), Some(&corr.title)]
-            .into_iter()
-            .flatten()
-        {
-            corr_keys.entry(key.clone()).or_insert(idx);
+        for key in corr.keys.into_iter().flatten() {
+            corr_keys.entry(key).or_insert(idx);
         }
         fed_by_correlation.push(Vec::new());
         done.push(compiled);
@@ -484,12 +460,11 @@ fn link_correlations(
 
 /// The ids, names and titles of the correlations not compiled yet.
 fn pending_names(
-    pending: &[(String, usize, rsigma_parser::CorrelationRule)],
+    pending: &[(String, usize, PreparedCorrelation)],
 ) -> std::collections::HashSet<&str> {
     pending
         .iter()
-        .flat_map(|(_, _, c)| [c.id.as_deref(), c.name.as_deref(), Some(c.title.as_str())])
-        .flatten()
+        .flat_map(|(_, _, c)| c.keys.iter().flatten().map(String::as_str))
         .collect()
 }
 
@@ -600,144 +575,6 @@ fn reads_field(rule: &SigmaRule, fields: &[&str]) -> bool {
         }
     }
     rule.detection.named.values().any(|d| walk(d, fields))
-}
-
-/// The measure and threshold of a correlation.
-fn correlation_measure(
-    corr: &rsigma_parser::CorrelationRule,
-) -> Result<(Measure, Option<String>, u64), String> {
-    let n = corr.rules.len();
-    let temporal = |m: Measure| -> Result<(Measure, Option<String>, u64), String> {
-        if !(2..=64).contains(&n) {
-            return Err("a temporal correlation needs 2 to 64 rules".to_owned());
-        }
-        if let CorrelationCondition::Extended(_) = corr.condition {
-            return Err(
-                "extended temporal conditions are not supported: every listed rule must match"
-                    .to_owned(),
-            );
-        }
-        Ok((m, None, 1))
-    };
-    let (predicates, field) = match &corr.condition {
-        CorrelationCondition::Threshold {
-            predicates, field, ..
-        } => (predicates.as_slice(), field.as_deref()),
-        CorrelationCondition::Extended(_) => (&[][..], None),
-    };
-    match corr.correlation_type {
-        CorrelationType::Temporal => return temporal(Measure::Temporal(n)),
-        CorrelationType::TemporalOrdered => return temporal(Measure::TemporalOrdered(n)),
-        _ => {}
-    }
-    let threshold = match predicates {
-        [(ConditionOperator::Gte, n)] => *n,
-        [(ConditionOperator::Gt, n)] => n.saturating_add(1),
-        _ => {
-            return Err(
-                "only a single `gte` or `gt` condition is supported (an alert fires when a span first reaches it)"
-                    .to_owned(),
-            );
-        }
-    };
-    if threshold == 0 {
-        return Err("a threshold of 0 would fire on nothing".to_owned());
-    }
-    let one_field = |what: &str| match field {
-        Some([f]) => Ok(Some(f.clone())),
-        _ => Err(format!("{what} needs exactly one condition field")),
-    };
-    let (measure, field) = match corr.correlation_type {
-        CorrelationType::EventCount => (Measure::Count, None),
-        CorrelationType::ValueCount => (Measure::Distinct, one_field("value_count")?),
-        CorrelationType::ValueSum => (Measure::Sum, one_field("value_sum")?),
-        CorrelationType::ValueAvg => (Measure::Avg, one_field("value_avg")?),
-        other => {
-            return Err(format!(
-                "correlation type `{}` is not supported (event_count, value_count, value_sum, value_avg, temporal, temporal_ordered)",
-                other.as_str()
-            ));
-        }
-    };
-    if matches!(measure, Measure::Count | Measure::Distinct) && threshold > MAX_COUNT_THRESHOLD {
-        return Err(format!(
-            "threshold {threshold} is above the largest count this engine keeps exactly ({MAX_COUNT_THRESHOLD})"
-        ));
-    }
-    Ok((measure, field, threshold))
-}
-
-fn compile_correlation(
-    corr: &rsigma_parser::CorrelationRule,
-    path: &str,
-    line: usize,
-    rule_keys: &HashMap<String, Option<usize>>,
-    corr_keys: &HashMap<String, usize>,
-    done: &[CorrelationRule],
-) -> Result<CorrelationRule, DetectorError> {
-    let name = rule_name(corr.name.as_ref(), corr.id.as_ref(), &corr.title);
-    let err = |msg: String| DetectorError::Rule {
-        path: path.to_owned(),
-        line,
-        rule: name.clone(),
-        msg,
-    };
-    let mut sources = Vec::new();
-    for r in &corr.rules {
-        let src = match (rule_keys.get(r), corr_keys.get(r)) {
-            (Some(Some(i)), _) => CorrelationSource::Rule(*i),
-            (Some(None), _) => {
-                return Err(err(format!(
-                    "refers to `{r}`, which names more than one rule: refer to it by its id or name"
-                )));
-            }
-            (None, Some(&k)) => {
-                if done[k].group_by != corr.group_by {
-                    return Err(err(format!(
-                        "refers to correlation `{r}`, whose group-by differs from its own"
-                    )));
-                }
-                CorrelationSource::Correlation(k)
-            }
-            (None, None) => return Err(err(format!("refers to unknown rule `{r}`"))),
-        };
-        sources.push(src);
-    }
-    if corr.window != rsigma_parser::WindowMode::Sliding {
-        return Err(err(
-            "only sliding windows are supported (the default `window`)".to_owned(),
-        ));
-    }
-    let (measure, field, threshold) = correlation_measure(corr).map_err(&err)?;
-    let timespan_ms = i64::try_from(corr.timespan.seconds)
-        .ok()
-        .and_then(|s| s.checked_mul(1000))
-        .filter(|&ms| ms > 0 && ms <= 30 * 24 * 3600 * 1000)
-        .ok_or_else(|| err("timespan must be between 1 second and 30 days".to_owned()))?;
-    let tests = match corr.custom_attributes.get(ATTR_TESTS).map(yaml_to_json) {
-        None => Vec::new(),
-        Some(v) => serde_json::from_value(v).map_err(|e| err(format!("{ATTR_TESTS}: {e}")))?,
-    };
-    Ok(CorrelationRule {
-        meta: RuleMeta {
-            id: name.clone(),
-            title: corr.title.clone(),
-            severity: severity_of(corr.level),
-            kind: FindingKind::Threshold,
-            tags: corr.tags.clone(),
-            location: Location {
-                file: path.to_owned(),
-                line,
-            },
-        },
-        measure,
-        field,
-        sources,
-        group_by: corr.group_by.clone(),
-        timespan_ms,
-        threshold,
-        tests,
-    })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 mod adapter;
 mod cnf;
 mod compile;
+mod correlations;
 mod cost;
 mod dispatch;
 mod model;

@@ -5,14 +5,15 @@
 //! (two fifths of its instructions). `prebuilt.jsonl` holds, per built-in file in its run
 //! form, what [`prepare_file`] makes of it: each rule's names, compiled attributes, lowered
 //! form and prefilter clauses, as JSON (which reads about five times faster than the YAML
-//! parses and lowers), and the file's correlation documents as YAML (their compiled form needs
-//! every rule, so they are linked at each start as before; they are a small part of the text).
+//! parses and lowers), and its correlations as far as they can be compiled alone (they are
+//! linked to the rules they count at each start).
 
 use rsigma_ir::IrRule;
 use serde::{Deserialize, Serialize};
 
 use super::cnf::Cnf;
 use super::compile::{EventSources, Lowered, ParsedFile, PreparedFile, PreparedRule, prepare_file};
+use super::correlations::PreparedCorrelation;
 use super::model::EventRule;
 use crate::detect::prebuilt::Prepared;
 
@@ -29,10 +30,8 @@ struct Entry {
     /// Whether the file had filter rules.
     filters: bool,
     rules: Vec<Rule>,
-    /// Each correlation's line in the file, in order.
-    correlation_lines: Vec<usize>,
-    /// The file's correlation documents, in order, as YAML (`---` between them).
-    correlations: String,
+    /// Each correlation with its line, in order.
+    correlations: Vec<(usize, PreparedCorrelation)>,
 }
 
 /// A detection rule's prepared form.
@@ -61,19 +60,6 @@ impl EventSources {
 /// `prebuilt.jsonl` has it and it reads back (else `None`, and the caller parses the file).
 pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
     let entry: Entry = serde_json::from_str(PREBUILT.json(path, hash)?).ok()?;
-    let correlations = if entry.correlation_lines.is_empty() {
-        Vec::new()
-    } else {
-        let coll = rsigma_parser::parse_sigma_yaml(&entry.correlations).ok()?;
-        if !coll.errors.is_empty() || coll.correlations.len() != entry.correlation_lines.len() {
-            return None;
-        }
-        entry
-            .correlation_lines
-            .into_iter()
-            .zip(coll.correlations)
-            .collect()
-    };
     let rules = entry
         .rules
         .into_iter()
@@ -90,7 +76,7 @@ pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
     Some(PreparedFile {
         filters: entry.filters,
         rules,
-        correlations,
+        correlations: entry.correlations,
     })
 }
 
@@ -113,41 +99,13 @@ mod tests {
             .collect()
     }
 
-    /// The documents of a YAML text that hold correlations, joined by `---` lines.
-    fn correlation_documents(text: &str) -> String {
-        let mut docs: Vec<String> = vec![String::new()];
-        for line in text.split_inclusive('\n') {
-            if line.trim_end() == "---" {
-                docs.push(String::new());
-            } else if let Some(d) = docs.last_mut() {
-                d.push_str(line);
-            }
-        }
-        docs.retain(|d| {
-            rsigma_parser::parse_sigma_yaml(d).is_ok_and(|c| !c.correlations.is_empty())
-        });
-        // The run form's blanked lines at a document's ends are dropped (the correlations'
-        // lines are kept apart).
-        let docs: Vec<String> = docs.iter().map(|d| format!("{}\n", d.trim())).collect();
-        docs.join("---\n")
-    }
-
     /// What `prepare_file` makes of a built-in file, as an [`Entry`].
     fn entry(path: &str, text: &str) -> Entry {
         let prepared = prepare_file(path, text, true)
             .unwrap_or_else(|e| panic!("{path}: does not parse: {e}"));
-        let correlations = correlation_documents(text);
-        let again = rsigma_parser::parse_sigma_yaml(&correlations).expect("correlations parse");
-        let original: Vec<_> = prepared.correlations.iter().map(|(_, c)| c).collect();
-        assert_eq!(
-            again.correlations.iter().collect::<Vec<_>>(),
-            original,
-            "{path}: its correlation documents do not parse alone to the same correlations"
-        );
         Entry {
             filters: prepared.filters,
-            correlation_lines: prepared.correlations.iter().map(|(l, _)| *l).collect(),
-            correlations,
+            correlations: prepared.correlations,
             rules: prepared
                 .rules
                 .into_iter()
