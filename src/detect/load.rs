@@ -210,16 +210,16 @@ impl DetectorSetBuilder {
     /// [`DetectorSetBuilder::build`], calling `parsed` once the files are parsed: the rest of
     /// the build runs on the calling thread alone, and a replay starts decoding its input then.
     pub fn build_then(mut self, parsed: &mut dyn FnMut()) -> Result<DetectorSet, DetectorError> {
-        let mut sigma = EventSources::default();
-        for file in std::mem::take(&mut self.sigma) {
-            sigma.add(file.name, file.text, file.builtin, file.hash);
-        }
         // The built-in set alone: its literal automaton's patterns are known now, so it is built
         // while the files load (used only if the patterns come out the same).
         let ahead = self
             .builtin_only()
             .and_then(prebuilt::literal_patterns)
             .and_then(Ahead::start);
+        let mut sigma = EventSources::default();
+        for file in std::mem::take(&mut self.sigma) {
+            sigma.add(file.name, file.text, file.builtin, file.hash);
+        }
         let toml = std::mem::take(&mut self.toml);
         let (compiled, parsed_sigma) = compile_and_parse(&toml, &sigma);
         parsed();

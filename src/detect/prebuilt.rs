@@ -212,6 +212,11 @@ mod tests {
         let hash = builtin.builtin_only().expect("the built-in set alone");
         let patterns = literal_patterns(hash).expect("its patterns are prepared");
         assert!(patterns.len() > 1000);
+        let set = crate::detect::DetectorSet::builtin().expect("builds");
+        assert!(
+            set.content().built_ahead(),
+            "the automaton was not built ahead"
+        );
         let with_user_rules = builtin.source("mine", "[[rules]]\nid = \"x\"\nregex = \"x\"\n");
         assert_eq!(with_user_rules.builtin_only(), None);
         // The automaton built ahead serves only the patterns it was built over.

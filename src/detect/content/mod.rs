@@ -79,6 +79,8 @@ pub struct ContentMatcher {
     min_digit_gate: usize,
     /// Rules with no keyword and no gate.
     always_rules: Vec<u32>,
+    /// Whether the literal automaton was built ahead ([`Ahead`]).
+    built_ahead: bool,
 }
 
 /// The literal automaton's patterns (lower case, each once) and what each one means.
@@ -191,7 +193,9 @@ impl ContentMatcher {
             digit_rules,
             always_rules,
         } = Patterns::of(&rules, literals);
-        let keywords = match ahead.and_then(|a| a.take(&patterns)) {
+        let ahead = ahead.and_then(|a| a.take(&patterns));
+        let built_ahead = ahead.is_some();
+        let keywords = match ahead {
             Some(built) => Some(built.map_err(CompileError::Keywords)?),
             None if patterns.is_empty() => None,
             None => Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?),
@@ -207,7 +211,14 @@ impl ContentMatcher {
             digit_set: OnceLock::new(),
             min_digit_gate,
             always_rules,
+            built_ahead,
         })
+    }
+
+    /// Whether the literal automaton was built ahead, while the detector files loaded (the
+    /// built-in set alone), rather than once the rules were known.
+    pub fn built_ahead(&self) -> bool {
+        self.built_ahead
     }
 
     /// The compiled rules.
