@@ -34,12 +34,6 @@ impl Prepared {
         }
     }
 
-    /// The whole file.
-    #[cfg(test)]
-    pub(crate) fn text(&self) -> &'static str {
-        self.text
-    }
-
     /// The JSON of file `path` whose run text hashes to `hash`, if there is a current line.
     pub(crate) fn json(&self, path: &str, hash: u64) -> Option<&'static str> {
         let index = self.index.get_or_init(|| index(self.format, self.text));
@@ -63,38 +57,6 @@ pub(crate) fn index<'t>(format: &str, text: &'t str) -> Vec<(u64, &'t str, &'t s
             Some((u64::from_str_radix(h, 16).ok()?, p, json))
         })
         .collect()
-}
-
-/// One line of a prepared file: `value` with its objects' `null` members dropped (an absent
-/// `Option` field reads back as `None`; each file's test checks that every line reads back to
-/// what compiling the file makes). Keys are sorted (`serde_json::Value`), so a file is the same
-/// on every run.
-#[cfg(test)]
-pub(crate) fn line(hash: u64, path: &str, mut value: serde_json::Value) -> String {
-    fn drop_nulls(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(map) => {
-                map.retain(|_, v| !v.is_null());
-                map.values_mut().for_each(drop_nulls);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-            _ => {}
-        }
-    }
-    drop_nulls(&mut value);
-    format!("{hash:016x} {path}\t{value}\n")
-}
-
-/// Writes `fresh` over the prepared file at `path` (relative to the repository) when
-/// `LOGWARDEN_WRITE_PREBUILT` is set, and says whether it did.
-#[cfg(test)]
-pub(crate) fn rewrite(path: &str, fresh: &str) -> bool {
-    if std::env::var_os("LOGWARDEN_WRITE_PREBUILT").is_none() {
-        return false;
-    }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    std::fs::write(&path, fresh).expect("writes the prepared file");
-    true
 }
 
 /// The first line of `prebuilt_content.jsonl`. Changed when a serialized type changes shape,
@@ -129,6 +91,58 @@ pub(super) fn literal_patterns(hash: u64) -> Option<Vec<Vec<u8>>> {
 }
 
 #[cfg(test)]
+impl Prepared {
+    /// The whole file.
+    pub(crate) fn text(&self) -> &'static str {
+        self.text
+    }
+}
+
+/// One line of a prepared file: `value` with its objects' `null` members dropped (an absent
+/// `Option` field reads back as `None`; each file's test checks that every line reads back to
+/// what compiling the file makes). Keys are sorted (`serde_json::Value`), so a file is the same
+/// on every run.
+#[cfg(test)]
+pub(crate) fn line(hash: u64, path: &str, mut value: serde_json::Value) -> String {
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(drop_nulls);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    drop_nulls(&mut value);
+    format!("{hash:016x} {path}\t{value}\n")
+}
+
+/// The built-in files in their run form whose path ends with one of `ends`: (path, text, the
+/// hash `build.rs` gave the text).
+#[cfg(test)]
+pub(crate) fn builtin_run_files(ends: &[&str]) -> Vec<(&'static str, &'static str, u64)> {
+    super::load::builtin_run_files()
+        .iter()
+        .zip(super::load::builtin_run_hashes())
+        .filter(|((p, _), _)| ends.iter().any(|e| p.ends_with(e)))
+        .map(|((p, t), h)| (*p, *t, *h))
+        .collect()
+}
+
+/// Writes `fresh` over the prepared file at `path` (relative to the repository) when
+/// `LOGWARDEN_WRITE_PREBUILT` is set, and says whether it did.
+#[cfg(test)]
+pub(crate) fn rewrite(path: &str, fresh: &str) -> bool {
+    if std::env::var_os("LOGWARDEN_WRITE_PREBUILT").is_none() {
+        return false;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::write(&path, fresh).expect("writes the prepared file");
+    true
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::content::literal_patterns as literal_patterns_of;
@@ -136,12 +150,7 @@ mod tests {
 
     /// The built-in TOML files in their run form, with their hashes.
     fn run_files() -> Vec<(&'static str, &'static str, u64)> {
-        crate::detect::load::builtin_run_files()
-            .iter()
-            .zip(crate::detect::load::builtin_run_hashes())
-            .filter(|((p, _), _)| p.ends_with(".toml"))
-            .map(|((p, t), h)| (*p, *t, *h))
-            .collect()
+        builtin_run_files(&[".toml"])
     }
 
     /// What compiling a built-in TOML file makes, as JSON.

@@ -156,13 +156,6 @@ impl Patterns {
     }
 }
 
-/// The literal automaton's patterns for content `rules` and event rule `literals`, in the
-/// order [`ContentMatcher::with_literals`] gives them (what an [`Ahead`] build must match).
-#[cfg(test)]
-pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Vec<Vec<u8>> {
-    Patterns::of(rules, literals).patterns
-}
-
 impl ContentMatcher {
     /// Builds the matcher over `rules` (the keyword automaton is built here, once).
     pub fn new(rules: Vec<ContentRule>) -> Result<Self, CompileError> {
@@ -578,6 +571,13 @@ pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
         }
         i = end + min;
     }
+}
+
+/// The literal automaton's patterns for content `rules` and event rule `literals`, in the
+/// order [`ContentMatcher::with_literals`] gives them (what an [`Ahead`] build must match).
+#[cfg(test)]
+pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Vec<Vec<u8>> {
+    Patterns::of(rules, literals).patterns
 }
 
 #[cfg(test)]

@@ -85,18 +85,13 @@ mod tests {
     use std::borrow::Cow;
 
     use super::*;
-    use crate::detect::prebuilt::{line, rewrite};
+    use crate::detect::prebuilt::{builtin_run_files, line, rewrite};
     use crate::detect::rules::RuleIds;
     use crate::detect::sigma::{EventDetectors, ParsedSigma};
 
     /// The built-in Sigma files in their run form, with their hashes.
     fn run_files() -> Vec<(&'static str, &'static str, u64)> {
-        crate::detect::load::builtin_run_files()
-            .iter()
-            .zip(crate::detect::load::builtin_run_hashes())
-            .filter(|((p, _), _)| p.ends_with(".yml") || p.ends_with(".yaml"))
-            .map(|((p, t), h)| (*p, *t, *h))
-            .collect()
+        builtin_run_files(&[".yml", ".yaml"])
     }
 
     /// What `prepare_file` makes of a built-in file, as an [`Entry`].
