@@ -105,12 +105,7 @@ fn compile_service(
     file_allow: &[(Allowlist, Vec<String>)],
 ) -> Result<ContentRule, DetectorError> {
     let id = spec.id.get_ref().clone();
-    let err = |msg: String| DetectorError::Rule {
-        path: location.file.clone(),
-        line: location.line,
-        rule: id.clone(),
-        msg,
-    };
+    let err = rule_error(&location, &id);
     // Built-in files are loaded for runs without their examples; `detectors check` (in CI)
     // requires them of every rule.
     if !lazy && (spec.examples.is_empty() || spec.negative_examples.is_empty()) {
@@ -158,6 +153,16 @@ fn compile_service(
     ))
 }
 
+/// The error of rule `rule` defined `at`: a message about it, with its file and line.
+fn rule_error<'a>(at: &'a Location, rule: &'a str) -> impl Fn(String) -> DetectorError + 'a {
+    move |msg| DetectorError::Rule {
+        path: at.file.clone(),
+        line: at.line,
+        rule: rule.to_owned(),
+        msg,
+    }
+}
+
 fn compile_allowlist(
     spec: &AllowlistSpec,
     at: &Location,
@@ -165,12 +170,7 @@ fn compile_allowlist(
     lazy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Allowlist, DetectorError> {
-    let err = |msg: String| DetectorError::Rule {
-        path: at.file.clone(),
-        line: at.line,
-        rule: rule.to_owned(),
-        msg,
-    };
+    let err = rule_error(at, rule);
     for key in spec.extra.keys() {
         warnings.push(format!(
             "{at}: rule `{rule}`: ignoring unsupported allowlist key `{key}`"
@@ -303,12 +303,7 @@ fn compile_rule(
     warnings: &mut Vec<String>,
 ) -> Result<Option<ContentRule>, DetectorError> {
     let id = spec.id.get_ref().clone();
-    let err = |msg: String| DetectorError::Rule {
-        path: location.file.clone(),
-        line: location.line,
-        rule: id.clone(),
-        msg,
-    };
+    let err = rule_error(&location, &id);
     for key in spec.extra.keys() {
         warnings.push(format!(
             "{location}: rule `{id}`: ignoring unsupported key `{key}`"
