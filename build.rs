@@ -7,6 +7,16 @@
 //! most of a cold start), and with the Sigma rules' prose (description, references, ...) and
 //! first-column comments blanked too. Every line break is kept, so rule locations are the same
 //! in both forms; a test checks that both parse to the same rules apart from what was blanked.
+//!
+//! It also builds the built-in set's literal automaton (the DFA of every content keyword and
+//! event rule literal) into a flat table the binary reads in place (`detect::literals`), so a
+//! cold start does not build it.
+
+#[path = "src/detect/literals/layout.rs"]
+#[allow(dead_code)]
+mod layout;
+#[path = "src/detect/literals/table_build.rs"]
+mod table_build;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -209,6 +219,27 @@ fn strip_toml(text: &str) -> String {
 
 /// FNV-1a, 64 bits: a run text's fingerprint (a change detector for our own files, not a
 /// defence against a crafted collision: nobody but the repository writes them).
+/// The built-in set's literal automaton, as the flat table `detect::literals` reads in place:
+/// built from the patterns `src/detect/prebuilt_content.jsonl` keeps for the set (the run
+/// uses it only when its rules make exactly these patterns). Empty when the line is missing
+/// or does not read.
+fn literal_table(root: &Path) -> Vec<u8> {
+    let file = root.join("src/detect/prebuilt_content.jsonl");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let line = text
+        .lines()
+        .find_map(|l| l.split_once(" (the built-in set's literal patterns)\t"));
+    let Some((_, json)) = line else {
+        return Vec::new();
+    };
+    let Ok(patterns) = serde_json::from_str::<Vec<String>>(json) else {
+        return Vec::new();
+    };
+    let patterns: Vec<Vec<u8>> = patterns.into_iter().map(String::into_bytes).collect();
+    table_build::table(&patterns).unwrap_or_else(|e| panic!("the literal table: {e}"))
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -265,6 +296,10 @@ fn main() {
     full.push_str("];\n");
     run.push_str("];\n");
     hashes.push_str("];\n");
+    let table = out_dir.join("literal_table.bin");
+    if let Err(e) = std::fs::write(&table, literal_table(&root)) {
+        panic!("cannot write {}: {e}", table.display());
+    }
     let out = out_dir.join("builtin_detectors.rs");
     if let Err(e) = std::fs::write(&out, full + &run + &hashes) {
         panic!("cannot write {}: {e}", out.display());

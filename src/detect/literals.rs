@@ -16,6 +16,16 @@
 //! inside the stretch, and reports only the matches that end there. The result is the same set
 //! of matches as `aho_corasick`'s own overlapping search, in a different order. (The NFA's
 //! step is a branchy loop, which lanes slow down: it searches in one stretch.)
+//!
+//! The built-in set's DFA is neither: `build.rs` builds it and embeds it as a flat table
+//! ([`table`]), read in place, so a process that runs the built-in rules alone has the DFA from
+//! its first byte without building anything. A set with a user's rules in it has other
+//! patterns, and is built as above.
+
+mod layout;
+mod table;
+#[cfg(test)]
+mod table_build;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -24,6 +34,19 @@ use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::{contiguous, noncontiguous};
 use aho_corasick::{Anchored, MatchKind};
+
+use table::Table;
+
+/// The built-in set's table, written by `build.rs` (empty when it had no patterns to build
+/// it from).
+static BUILTIN_TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/literal_table.bin"));
+
+/// [`BUILTIN_TABLE_BYTES`] read, once.
+fn builtin_table() -> Option<&'static Table<'static>> {
+    static READ: OnceLock<Option<Table<'static>>> = OnceLock::new();
+    READ.get_or_init(|| Table::read(BUILTIN_TABLE_BYTES))
+        .as_ref()
+}
 
 /// Stretches stepped together (the loop in [`run_lanes`] spells out four).
 const LANES: usize = 4;
@@ -45,6 +68,8 @@ const DFA_AFTER: usize = 4 << 20;
 /// The compiled literal set.
 #[derive(Debug, Clone)]
 pub struct LiteralSearch {
+    /// The built-in set's embedded DFA, when these are its patterns (then nothing is built).
+    table: Option<&'static Table<'static>>,
     /// Searched until the DFA is ready (`None` when the DFA was built at once).
     nfa: Option<Arc<contiguous::NFA>>,
     /// Set once built: by the constructor, or by the background thread.
@@ -69,38 +94,6 @@ enum DfaBuild {
     Now,
     /// On a background thread, once this many bytes were searched with the NFA.
     After(usize),
-}
-
-/// An automaton being built ahead, on its own thread, over patterns known before the rules
-/// are (the built-in set's, kept in `detect::prebuilt`): a cold start builds it while the
-/// detector files load, instead of after. It is used only for the very same patterns.
-#[derive(Debug)]
-pub struct Ahead {
-    patterns: Arc<Vec<Vec<u8>>>,
-    built: std::thread::JoinHandle<Result<LiteralSearch, String>>,
-}
-
-impl Ahead {
-    /// Starts building the automaton over `patterns` (lower case); `None` if no thread can be
-    /// had (the automaton is then built when the patterns are known, as without it).
-    pub fn start(patterns: Vec<Vec<u8>>) -> Option<Ahead> {
-        let patterns = Arc::new(patterns);
-        let theirs = Arc::clone(&patterns);
-        let built = std::thread::Builder::new()
-            .name("literal-ahead".into())
-            .spawn(move || LiteralSearch::new(&theirs))
-            .ok()?;
-        Some(Ahead { patterns, built })
-    }
-
-    /// The automaton, if it was built over exactly `patterns` (else `None`, and the thread's
-    /// work is dropped when it ends).
-    pub fn take(self, patterns: &[Vec<u8>]) -> Option<Result<LiteralSearch, String>> {
-        if self.patterns.as_slice() != patterns {
-            return None;
-        }
-        self.built.join().ok()
-    }
 }
 
 /// Each byte with ASCII letters in lower case: the automata are built over lower-case
@@ -140,6 +133,14 @@ impl LiteralSearch {
     pub fn new(patterns: &[Vec<u8>]) -> Result<Self, String> {
         let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
         let patterns = &patterns[..];
+        if let Some(table) = builtin_table().filter(|t| t.is_for(patterns)) {
+            return Ok(LiteralSearch {
+                table: Some(table),
+                nfa: None,
+                dfa: Arc::new(OnceLock::new()),
+                later: None,
+            });
+        }
         let when = if patterns.len() < LAZY_FROM {
             DfaBuild::Now
         } else {
@@ -156,6 +157,7 @@ impl LiteralSearch {
             DfaBuild::Now => {
                 let _ = cell.set(dfa_of(&trie)?);
                 return Ok(LiteralSearch {
+                    table: None,
                     nfa: None,
                     dfa: cell,
                     later: None,
@@ -172,6 +174,7 @@ impl LiteralSearch {
             .build_from_noncontiguous(&trie)
             .map_err(|e| e.to_string())?;
         Ok(LiteralSearch {
+            table: None,
             nfa: Some(Arc::new(nfa)),
             dfa: cell,
             later: Some(Arc::new(Later {
@@ -186,16 +189,24 @@ impl LiteralSearch {
     /// Calls `hit(pattern, start, end)` for every occurrence of every pattern in `hay`,
     /// overlapping ones included, in no particular order.
     pub fn for_each(&self, hay: &[u8], hit: &mut dyn FnMut(usize, usize, usize)) {
-        if let Some(dfa) = self.dfa.get() {
-            search(dfa, hay, hit);
+        if let Some(table) = self.table {
+            search(table, hay, hit);
+        } else if let Some(dfa) = self.dfa.get() {
+            search(&Aho(dfa), hay, hit);
         } else if let Some(nfa) = &self.nfa {
             // In one stretch: an NFA's step is a loop with branches, not one lookup, and four
             // lanes of it run slower than one (36 against 28 ms on 8.8 MB of log messages).
-            if let Ok(start) = nfa.start_state(Anchored::No) {
-                run_from(&**nfa, hay, start, 0, hay.len(), 0, hit);
+            let nfa = Aho(&**nfa);
+            if let Some(start) = nfa.start() {
+                run_from(&nfa, hay, start, 0, hay.len(), 0, hit);
             }
             self.searched(hay.len());
         }
+    }
+
+    /// Whether this is the built-in set's embedded DFA (nothing was built).
+    pub fn is_embedded(&self) -> bool {
+        self.table.is_some()
     }
 
     /// Counts `n` bytes searched without the DFA; starts building it once there were enough.
@@ -223,9 +234,92 @@ impl LiteralSearch {
     }
 }
 
+/// What the search loops ask of an automaton: `aho_corasick`'s (through [`Aho`]) or an
+/// embedded [`Table`].
+trait Step {
+    /// A state.
+    type State: Copy;
+    /// The unanchored start state, if there is one.
+    fn start(&self) -> Option<Self::State>;
+    /// The state after `s` reads byte `b` (of the haystack, in any case).
+    fn next(&self, s: Self::State, b: u8) -> Self::State;
+    /// Whether `s` may be a match state (checked again in [`Step::report`]).
+    fn is_special(&self, s: Self::State) -> bool;
+    /// The longest pattern's length.
+    fn longest(&self) -> usize;
+    /// Calls `hit(pattern, start, end)` for each match that `s` reports ending at `end`,
+    /// when `end` is past `own`.
+    fn report(
+        &self,
+        s: Self::State,
+        end: usize,
+        own: usize,
+        hit: &mut dyn FnMut(usize, usize, usize),
+    );
+}
+
+/// An `aho_corasick` automaton built over lower-case patterns, stepped through [`LOWER`].
+struct Aho<'a, A>(&'a A);
+
+impl<A: Automaton> Step for Aho<'_, A> {
+    type State = StateID;
+
+    fn start(&self) -> Option<StateID> {
+        self.0.start_state(Anchored::No).ok()
+    }
+
+    #[inline(always)]
+    fn next(&self, s: StateID, b: u8) -> StateID {
+        self.0.next_state(Anchored::No, s, LOWER[usize::from(b)])
+    }
+
+    #[inline(always)]
+    fn is_special(&self, s: StateID) -> bool {
+        self.0.is_special(s)
+    }
+
+    fn longest(&self) -> usize {
+        self.0.max_pattern_len()
+    }
+
+    fn report(&self, s: StateID, end: usize, own: usize, hit: &mut dyn FnMut(usize, usize, usize)) {
+        report(self.0, s, end, own, hit);
+    }
+}
+
+impl Step for Table<'_> {
+    type State = u32;
+
+    fn start(&self) -> Option<u32> {
+        Some(Table::start(self))
+    }
+
+    #[inline(always)]
+    fn next(&self, s: u32, b: u8) -> u32 {
+        Table::next(self, s, b)
+    }
+
+    #[inline(always)]
+    fn is_special(&self, s: u32) -> bool {
+        self.is_match(s)
+    }
+
+    fn longest(&self) -> usize {
+        Table::longest(self)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report(&self, s: u32, end: usize, own: usize, hit: &mut dyn FnMut(usize, usize, usize)) {
+        if end > own {
+            self.matches(s, end, hit);
+        }
+    }
+}
+
 /// [`LiteralSearch::for_each`] over one automaton.
-fn search<A: Automaton>(aut: &A, hay: &[u8], hit: &mut dyn FnMut(usize, usize, usize)) {
-    let Ok(start) = aut.start_state(Anchored::No) else {
+fn search<A: Step>(aut: &A, hay: &[u8], hit: &mut dyn FnMut(usize, usize, usize)) {
+    let Some(start) = aut.start() else {
         return;
     };
     let n = hay.len();
@@ -233,7 +327,7 @@ fn search<A: Automaton>(aut: &A, hay: &[u8], hit: &mut dyn FnMut(usize, usize, u
         run_from(aut, hay, start, 0, n, 0, hit);
         return;
     }
-    let overlap = aut.max_pattern_len().saturating_sub(1);
+    let overlap = aut.longest().saturating_sub(1);
     // Every lane steps the same number of bytes, its warm-up included: `len` each, lane k
     // owning the bytes from `k * len - (k - 1) * overlap`. (Equal stretches with the warm-up
     // on top left three warm-ups to step one lane at a time after the loop.)
@@ -257,15 +351,15 @@ fn search<A: Automaton>(aut: &A, hay: &[u8], hit: &mut dyn FnMut(usize, usize, u
 }
 
 /// Steps the four lanes `steps` bytes from `pos`; returns their states.
-fn run_lanes<A: Automaton>(
+fn run_lanes<A: Step>(
     aut: &A,
     hay: &[u8],
-    start: StateID,
+    start: A::State,
     pos: &[usize; LANES],
     own: &[usize; LANES],
     steps: usize,
     hit: &mut dyn FnMut(usize, usize, usize),
-) -> [StateID; LANES] {
+) -> [A::State; LANES] {
     // The lanes' states live in four locals (registers), not an array on the stack, so
     // that each lane's chain of lookups is not lengthened by stores and reloads.
     let (l0, l1, l2, l3) = (
@@ -276,14 +370,14 @@ fn run_lanes<A: Automaton>(
     );
     let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
     for (i, (((&b0, &b1), &b2), &b3)) in l0.iter().zip(l1).zip(l2).zip(l3).enumerate() {
-        s0 = aut.next_state(Anchored::No, s0, LOWER[usize::from(b0)]);
-        s1 = aut.next_state(Anchored::No, s1, LOWER[usize::from(b1)]);
-        s2 = aut.next_state(Anchored::No, s2, LOWER[usize::from(b2)]);
-        s3 = aut.next_state(Anchored::No, s3, LOWER[usize::from(b3)]);
+        s0 = aut.next(s0, b0);
+        s1 = aut.next(s1, b1);
+        s2 = aut.next(s2, b2);
+        s3 = aut.next(s3, b3);
         if aut.is_special(s0) | aut.is_special(s1) | aut.is_special(s2) | aut.is_special(s3) {
             for (k, s) in [s0, s1, s2, s3].into_iter().enumerate() {
                 if aut.is_special(s) {
-                    report(aut, s, pos[k] + i + 1, own[k], hit);
+                    aut.report(s, pos[k] + i + 1, own[k], hit);
                 }
             }
         }
@@ -292,19 +386,19 @@ fn run_lanes<A: Automaton>(
 }
 
 /// Steps from state `s` through `hay[from..to]`, reporting matches that end after `own`.
-fn run_from<A: Automaton>(
+fn run_from<A: Step>(
     aut: &A,
     hay: &[u8],
-    mut s: StateID,
+    mut s: A::State,
     from: usize,
     to: usize,
     own: usize,
     hit: &mut dyn FnMut(usize, usize, usize),
 ) {
     for (p, &b) in hay.iter().enumerate().take(to).skip(from) {
-        s = aut.next_state(Anchored::No, s, LOWER[usize::from(b)]);
+        s = aut.next(s, b);
         if aut.is_special(s) {
-            report(aut, s, p + 1, own, hit);
+            aut.report(s, p + 1, own, hit);
         }
     }
 }
@@ -337,6 +431,97 @@ mod tests {
         v
     }
 
+    /// A search over the table `table_build` writes for `patterns` (as `build.rs` does for
+    /// the built-in set), read in place.
+    fn tabled(patterns: &[Vec<u8>]) -> LiteralSearch {
+        let bytes = table_build::table(patterns).expect("builds");
+        let table = Table::read(Box::leak(bytes.into_boxed_slice())).expect("reads");
+        LiteralSearch {
+            table: Some(Box::leak(Box::new(table))),
+            nfa: None,
+            dfa: Arc::new(OnceLock::new()),
+            later: None,
+        }
+    }
+
+    fn all(set: &LiteralSearch, hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut v = Vec::new();
+        set.for_each(hay, &mut |p, s, e| v.push((p, s, e)));
+        sorted(v)
+    }
+
+    /// The table `build.rs` embedded is the built-in set's automaton: on every sample and
+    /// fixture file (and each in capitals), the same matches as a DFA built now over the
+    /// same patterns.
+    #[test]
+    fn the_embedded_table_finds_what_a_built_automaton_finds() {
+        let set = crate::detect::DetectorSet::builtin().expect("builds");
+        let patterns = crate::detect::content::literal_patterns(
+            set.content().rules(),
+            set.events().literals(),
+        );
+        let lower: Vec<Vec<u8>> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+        let embedded = LiteralSearch::new(&patterns).expect("builds");
+        assert!(
+            embedded.is_embedded(),
+            "no embedded table for the built-in set"
+        );
+        let built = LiteralSearch::build(&lower, DfaBuild::Now).expect("builds");
+        let mut files = Vec::new();
+        for dir in [
+            "samples",
+            "tests/fixtures/cloudtrail",
+            "tests/fixtures/gitleaks",
+        ] {
+            for entry in std::fs::read_dir(dir).expect("a fixture directory") {
+                files.push(entry.expect("an entry").path());
+            }
+        }
+        files.push("tests/fixtures/planted.txt".into());
+        let mut found = 0;
+        for path in files.iter().filter(|p| p.is_file()) {
+            let text = std::fs::read(path).expect("reads");
+            for hay in [text.clone(), text.to_ascii_uppercase()] {
+                for line in hay.split(|&b| b == b'\n') {
+                    let want = all(&built, line);
+                    found += want.len();
+                    assert_eq!(all(&embedded, line), want, "{}", path.display());
+                }
+            }
+        }
+        assert!(
+            found > 10_000,
+            "only {found} matches: the fixtures were not read"
+        );
+    }
+
+    /// A table that is cut short, or damaged, is refused or searched without a panic.
+    #[test]
+    fn a_damaged_table_is_refused_or_harmless() {
+        let patterns: Vec<Vec<u8>> = ["abc", "bcd", "key", "@"]
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        let bytes = table_build::table(&patterns).expect("builds");
+        assert!(Table::read(&bytes).is_some());
+        assert!(Table::read(&[]).is_none());
+        for cut in 0..bytes.len() - 1 {
+            assert!(Table::read(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let hay = crate::detect::test_bytes(&mut seed, 600, b"abcdkey@ xyz");
+        for at in 0..bytes.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = bytes.clone();
+                bad[at] ^= flip;
+                if let Some(table) = Table::read(&bad) {
+                    search(&table, &hay, &mut |_, _, _| {});
+                    search(&table, &hay[..100], &mut |_, _, _| {});
+                }
+            }
+        }
+    }
+
     /// Same matches as aho-corasick's overlapping search, across lane boundaries, for short
     /// and long lines, overlapping and nested patterns, and mixed case.
     #[test]
@@ -362,6 +547,7 @@ mod tests {
         let nfa = LiteralSearch::build(&lower, DfaBuild::After(usize::MAX)).expect("builds");
         // As a caller builds it: patterns in any case.
         let new = LiteralSearch::new(&patterns).expect("builds");
+        let table = tabled(&patterns);
         assert!(dfa.dfa.get().is_some() && dfa.nfa.is_none());
         let theirs = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -372,7 +558,12 @@ mod tests {
                 .find_overlapping_iter(hay)
                 .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
                 .collect();
-            for (ours, how) in [(&dfa, "DFA"), (&nfa, "NFA"), (&new, "new")] {
+            for (ours, how) in [
+                (&dfa, "DFA"),
+                (&nfa, "NFA"),
+                (&new, "new"),
+                (&table, "table"),
+            ] {
                 let mut got = Vec::new();
                 ours.for_each(hay, &mut |p, s, e| got.push((p, s, e)));
                 assert_eq!(sorted(got), sorted(want.clone()), "{how}, {what}");

@@ -8,7 +8,6 @@ use std::path::Path;
 use super::content::{ContentMatcher, ContentRule};
 use super::error::DetectorError;
 use super::limits;
-use super::literals::Ahead;
 use super::parallel::map_largest_first;
 use super::prebuilt;
 use super::rules::{Claim, RuleIds};
@@ -210,12 +209,6 @@ impl DetectorSetBuilder {
     /// [`DetectorSetBuilder::build`], calling `parsed` once the files are parsed: the rest of
     /// the build runs on the calling thread alone, and a replay starts decoding its input then.
     pub fn build_then(mut self, parsed: &mut dyn FnMut()) -> Result<DetectorSet, DetectorError> {
-        // The built-in set alone: its literal automaton's patterns are known now, so it is built
-        // while the files load (used only if the patterns come out the same).
-        let ahead = self
-            .builtin_only()
-            .and_then(prebuilt::literal_patterns)
-            .and_then(Ahead::start);
         let mut sigma = EventSources::default();
         for file in std::mem::take(&mut self.sigma) {
             sigma.add(file.name, file.text, file.builtin, file.hash);
@@ -238,7 +231,7 @@ impl DetectorSetBuilder {
             correlations: events.correlations().len(),
         }
         .check()?;
-        let content = ContentMatcher::with_literals_ahead(rules, events.literals(), ahead)?;
+        let content = ContentMatcher::with_literals(rules, events.literals())?;
         let mut suppressions = Suppressions::default();
         for (name, text) in &self.suppressions {
             suppressions.load(name, text)?;
@@ -249,15 +242,6 @@ impl DetectorSetBuilder {
             suppressions,
             self.warnings,
         ))
-    }
-
-    /// When the sources are the built-in set's run files and nothing else, the set's hash
-    /// ([`prebuilt::set_hash`]).
-    pub(super) fn builtin_only(&self) -> Option<u64> {
-        let hashes = builtin::BUILTIN_RUN_HASHES;
-        let mut files = self.toml.iter().chain(&self.sigma);
-        let whole = self.toml.len() + self.sigma.len() == hashes.len();
-        (whole && files.all(|f| f.hash.is_some())).then(|| prebuilt::set_hash(hashes))
     }
 
     /// Takes the TOML files' compiled forms in order, with the files they extend (compiled

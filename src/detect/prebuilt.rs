@@ -72,24 +72,6 @@ pub(super) fn content_rules(path: &str, hash: u64) -> Option<Vec<ContentRule>> {
     serde_json::from_str(CONTENT.json(path, hash)?).ok()
 }
 
-/// The path of `prebuilt_content.jsonl`'s line that holds the literal automaton's patterns
-/// for the built-in set alone (its hash is [`set_hash`] of every run file's hash).
-const PATTERNS_PATH: &str = "(the built-in set's literal patterns)";
-
-/// The hash of the whole built-in set: its run files' hashes, in order.
-pub(super) fn set_hash(hashes: &[u64]) -> u64 {
-    hashes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
-        (h ^ x).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The literal automaton's patterns when the built-in set, whose [`set_hash`] is `hash`, is
-/// loaded alone: known before any file is, so the automaton can be built while they load.
-pub(super) fn literal_patterns(hash: u64) -> Option<Vec<Vec<u8>>> {
-    let patterns: Vec<String> = serde_json::from_str(CONTENT.json(PATTERNS_PATH, hash)?).ok()?;
-    Some(patterns.into_iter().map(String::into_bytes).collect())
-}
-
 #[cfg(test)]
 impl Prepared {
     /// The whole file.
@@ -147,6 +129,18 @@ mod tests {
     use super::*;
     use crate::detect::content::literal_patterns as literal_patterns_of;
     use crate::detect::toml_rules::compile_toml_file;
+
+    /// The path of `prebuilt_content.jsonl`'s line that holds the literal automaton's patterns
+    /// for the built-in set alone (its hash is [`set_hash`] of every run file's hash): `build.rs`
+    /// builds the automaton's table from them and embeds it (`detect::literals`).
+    const PATTERNS_PATH: &str = "(the built-in set's literal patterns)";
+
+    /// The hash of the whole built-in set: its run files' hashes, in order.
+    fn set_hash(hashes: &[u64]) -> u64 {
+        hashes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+            (h ^ x).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
 
     /// The built-in TOML files in their run form, with their hashes.
     fn run_files() -> Vec<(&'static str, &'static str, u64)> {
@@ -215,24 +209,21 @@ mod tests {
     }
 
     #[test]
-    fn the_built_in_set_alone_builds_its_automaton_ahead() {
-        use crate::detect::literals::Ahead;
-        let builtin = crate::detect::DetectorSetBuilder::new().builtin();
-        let hash = builtin.builtin_only().expect("the built-in set alone");
-        let patterns = literal_patterns(hash).expect("its patterns are prepared");
-        assert!(patterns.len() > 1000);
+    fn the_built_in_set_alone_uses_the_embedded_automaton() {
         let set = crate::detect::DetectorSet::builtin().expect("builds");
         assert!(
-            set.content().built_ahead(),
-            "the automaton was not built ahead"
+            set.content().embedded_automaton(),
+            "the built-in set's automaton is not the table build.rs embedded"
         );
-        let with_user_rules = builtin.source("mine", "[[rules]]\nid = \"x\"\nregex = \"x\"\n");
-        assert_eq!(with_user_rules.builtin_only(), None);
-        // The automaton built ahead serves only the patterns it was built over.
-        let one = |p: &str| vec![p.as_bytes().to_vec()];
-        let ahead = Ahead::start(one("abc")).expect("a thread");
-        assert!(ahead.take(&one("abd")).is_none());
-        let ahead = Ahead::start(one("abc")).expect("a thread");
-        assert!(ahead.take(&one("abc")).is_some_and(|r| r.is_ok()));
+        // A user's rule adds a pattern: the automaton is built for that set.
+        let with_user_rules = crate::detect::DetectorSetBuilder::new()
+            .builtin()
+            .source(
+                "mine",
+                "[[rules]]\nid = \"x\"\nregex = \"x\"\nkeywords = [\"zq-mine\"]\n",
+            )
+            .build()
+            .expect("builds");
+        assert!(!with_user_rules.content().embedded_automaton());
     }
 }

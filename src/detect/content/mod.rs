@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
 
 pub use crate::detect::error::CompileError;
-use crate::detect::literals::{Ahead, LiteralSearch};
+use crate::detect::literals::LiteralSearch;
 use crate::detect::unescape::Haystack;
 pub use rule::{
     AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, RuleRegex, Verdict,
@@ -79,8 +79,6 @@ pub struct ContentMatcher {
     min_digit_gate: usize,
     /// Rules with no keyword and no gate.
     always_rules: Vec<u32>,
-    /// Whether the literal automaton was built ahead ([`Ahead`]).
-    built_ahead: bool,
 }
 
 /// The literal automaton's patterns (lower case, each once) and what each one means.
@@ -169,16 +167,6 @@ impl ContentMatcher {
         rules: Vec<ContentRule>,
         literals: &[String],
     ) -> Result<Self, CompileError> {
-        Self::with_literals_ahead(rules, literals, None)
-    }
-
-    /// [`ContentMatcher::with_literals`], taking the automaton from `ahead` when it was built
-    /// over the very patterns these rules and literals make (else building it here).
-    pub(crate) fn with_literals_ahead(
-        rules: Vec<ContentRule>,
-        literals: &[String],
-        ahead: Option<Ahead>,
-    ) -> Result<Self, CompileError> {
         let Patterns {
             patterns,
             keyword_rules,
@@ -186,12 +174,9 @@ impl ContentMatcher {
             digit_rules,
             always_rules,
         } = Patterns::of(&rules, literals);
-        let ahead = ahead.and_then(|a| a.take(&patterns));
-        let built_ahead = ahead.is_some();
-        let keywords = match ahead {
-            Some(built) => Some(built.map_err(CompileError::Keywords)?),
-            None if patterns.is_empty() => None,
-            None => Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?),
+        let keywords = match patterns.is_empty() {
+            true => None,
+            false => Some(LiteralSearch::new(&patterns).map_err(CompileError::Keywords)?),
         };
         let min_digit_gate = digit_rules.iter().map(|&(_, n)| n).min().unwrap_or(0);
         Ok(ContentMatcher {
@@ -204,14 +189,15 @@ impl ContentMatcher {
             digit_set: OnceLock::new(),
             min_digit_gate,
             always_rules,
-            built_ahead,
         })
     }
 
-    /// Whether the literal automaton was built ahead, while the detector files loaded (the
-    /// built-in set alone), rather than once the rules were known.
-    pub fn built_ahead(&self) -> bool {
-        self.built_ahead
+    /// Whether the literal automaton is the built-in set's, embedded in the binary (the
+    /// built-in rules alone: nothing was built).
+    pub fn embedded_automaton(&self) -> bool {
+        self.keywords
+            .as_ref()
+            .is_some_and(LiteralSearch::is_embedded)
     }
 
     /// The compiled rules.
@@ -574,7 +560,7 @@ pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
 }
 
 /// The literal automaton's patterns for content `rules` and event rule `literals`, in the
-/// order [`ContentMatcher::with_literals`] gives them (what an [`Ahead`] build must match).
+/// order [`ContentMatcher::with_literals`] gives them (what an embedded table must match).
 #[cfg(test)]
 pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Vec<Vec<u8>> {
     Patterns::of(rules, literals).patterns
