@@ -131,8 +131,14 @@ impl LiteralSearch {
     /// Builds the automaton over `patterns` (matched ASCII case-insensitively). The error is
     /// the automaton builder's message.
     pub fn new(patterns: &[Vec<u8>]) -> Result<Self, String> {
-        let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
-        let patterns = &patterns[..];
+        // Lower case already (as the content matcher gives them): used as they are.
+        let lowered: Vec<Vec<u8>>;
+        let patterns = if patterns.iter().flatten().any(u8::is_ascii_uppercase) {
+            lowered = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+            &lowered[..]
+        } else {
+            patterns
+        };
         if let Some(table) = builtin_table().filter(|t| t.is_for(patterns)) {
             return Ok(LiteralSearch {
                 table: Some(table),

@@ -218,7 +218,7 @@ pub struct RequiredSpec {
 #[derive(Debug, Default)]
 pub(crate) struct RuleIds {
     /// id → (location, built-in).
-    seen: HashMap<String, (String, bool)>,
+    seen: HashMap<String, (Location, bool)>,
 }
 
 /// What claiming an id gave.
@@ -241,10 +241,10 @@ impl RuleIds {
         builtin: bool,
         warnings: &mut Vec<String>,
     ) -> Result<Claim, DetectorError> {
-        let here = meta.location.to_string();
+        let here = &meta.location;
         match self.seen.get(&meta.id) {
             None => {
-                self.seen.insert(meta.id.clone(), (here, builtin));
+                self.seen.insert(meta.id.clone(), (here.clone(), builtin));
                 Ok(Claim::New)
             }
             Some((first, true)) if !builtin => {
@@ -252,15 +252,15 @@ impl RuleIds {
                     "{here}: rule `{}` replaces the built-in rule of the same id ({first})",
                     meta.id
                 ));
-                self.seen.insert(meta.id.clone(), (here, false));
+                self.seen.insert(meta.id.clone(), (here.clone(), false));
                 Ok(Claim::Replaces(meta.id.clone()))
             }
             Some((_, false)) if builtin => Ok(Claim::Shadowed),
             Some((first, _)) => Err(DetectorError::DuplicateId {
-                path: meta.location.file.clone(),
-                line: meta.location.line,
+                path: here.file.clone(),
+                line: here.line,
                 rule: meta.id.clone(),
-                first: first.clone(),
+                first: first.to_string(),
             }),
         }
     }

@@ -94,10 +94,10 @@ struct Patterns {
 
 impl Patterns {
     fn of(rules: &[ContentRule], literals: &[String]) -> Patterns {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        // Pattern → its index (a linear search per keyword was quadratic in the rule count).
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        // Every keyword and literal in lower case, in order, with the rule or literal it is
+        // for; then each distinct one numbered by its first place (a map of slices into this
+        // list: no copy of a pattern is made, and a linear search per keyword was quadratic).
+        let mut lowered: Vec<(Vec<u8>, Option<u32>, Option<u32>)> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut always_rules = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
@@ -110,40 +110,40 @@ impl Patterns {
                 continue;
             }
             for kw in &rule.keywords {
-                let lower = kw.to_ascii_lowercase().into_bytes();
-                if lower.is_empty() {
-                    continue;
-                }
-                match index.get(&lower) {
-                    Some(&p) => {
-                        if !keyword_rules[p].contains(&i) {
-                            keyword_rules[p].push(i);
-                        }
-                    }
-                    None => {
-                        index.insert(lower.clone(), patterns.len());
-                        patterns.push(lower);
-                        keyword_rules.push(vec![i]);
-                    }
-                }
+                lowered.push((kw.as_bytes().to_ascii_lowercase(), Some(i), None));
             }
         }
-        let mut pattern_literal = vec![u32::MAX; patterns.len()];
         for (id, lit) in literals.iter().enumerate() {
-            let lower = lit.to_ascii_lowercase().into_bytes();
+            lowered.push((lit.as_bytes().to_ascii_lowercase(), None, Some(id as u32)));
+        }
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut pattern_literal: Vec<u32> = Vec::new();
+        let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(lowered.len());
+        for (at, (lower, rule, literal)) in lowered.iter().enumerate() {
             if lower.is_empty() {
                 continue;
             }
-            match index.get(&lower) {
-                Some(&p) => pattern_literal[p] = id as u32,
-                None => {
-                    index.insert(lower.clone(), patterns.len());
-                    patterns.push(lower);
-                    keyword_rules.push(Vec::new());
-                    pattern_literal.push(id as u32);
-                }
+            let p = *index.entry(lower.as_slice()).or_insert_with(|| {
+                firsts.push(at);
+                keyword_rules.push(Vec::new());
+                pattern_literal.push(u32::MAX);
+                firsts.len() - 1
+            });
+            if let Some(r) = *rule
+                && !keyword_rules[p].contains(&r)
+            {
+                keyword_rules[p].push(r);
+            }
+            if let Some(l) = *literal {
+                pattern_literal[p] = l;
             }
         }
+        drop(index);
+        let patterns = firsts
+            .iter()
+            .map(|&at| std::mem::take(&mut lowered[at].0))
+            .collect();
         Patterns {
             patterns,
             keyword_rules,

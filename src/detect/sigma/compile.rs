@@ -415,10 +415,17 @@ fn link_correlations(
     let mut fed_by_rule = vec![Vec::new(); c.rules.len()];
     let mut fed_by_correlation: Vec<Vec<(usize, u8)>> = Vec::new();
     while !pending.is_empty() {
-        let waiting = pending_names(&pending);
+        // The names of the correlations still pending, gathered only when a reference names
+        // neither a rule nor a linked correlation (gathering them every round was most of
+        // the linking's cost).
+        let mut waiting = None;
         let ready = pending.iter().position(|(_, _, corr)| {
             corr.rules.iter().all(|r| {
-                c.keys.contains_key(r) || corr_keys.contains_key(r) || !waiting.contains(r.as_str())
+                c.keys.contains_key(r)
+                    || corr_keys.contains_key(r)
+                    || !waiting
+                        .get_or_insert_with(|| pending_names(&pending))
+                        .contains(r.as_str())
             })
         });
         let (path, line, corr) = match ready {
