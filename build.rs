@@ -222,7 +222,7 @@ fn strip_toml(text: &str) -> String {
 /// The built-in set's literal automaton, as the flat table `detect::literals` reads in place:
 /// built from the patterns `src/detect/prebuilt_content.jsonl` keeps for the set (the run
 /// uses it only when its rules make exactly these patterns). Empty when the line is missing
-/// or does not read.
+/// or does not read, or the table cannot be built.
 fn literal_table(root: &Path) -> Vec<u8> {
     let file = root.join("src/detect/prebuilt_content.jsonl");
     println!("cargo:rerun-if-changed={}", file.display());
@@ -237,7 +237,12 @@ fn literal_table(root: &Path) -> Vec<u8> {
         return Vec::new();
     };
     let patterns: Vec<Vec<u8>> = patterns.into_iter().map(String::into_bytes).collect();
-    table_build::table(&patterns).unwrap_or_else(|e| panic!("the literal table: {e}"))
+    // A set the table cannot hold (more states than 16 bits number) is built at each start
+    // instead; the test `the_embedded_table_finds_what_a_built_automaton_finds` fails then.
+    table_build::table(&patterns).unwrap_or_else(|e| {
+        println!("cargo:warning=no embedded literal table: {e}");
+        Vec::new()
+    })
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
