@@ -501,6 +501,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Tables of any pattern set (bytes of both cases, overlapping and nested patterns,
+        /// bytes above ASCII) find exactly what aho-corasick's overlapping search finds.
+        #[test]
+        fn tables_agree_with_the_overlapping_iterator(
+            patterns in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b"aAbB:\"\xc3\xa9".to_vec()), 1..6),
+                1..24,
+            ),
+            hay in proptest::collection::vec(proptest::sample::select(b"aAbB:\" \xc3\xa9".to_vec()), 0..700),
+        ) {
+            let table = tabled(&patterns);
+            let theirs = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+                .expect("builds");
+            let want: Vec<_> = theirs
+                .find_overlapping_iter(&hay)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            proptest::prop_assert_eq!(all(&table, &hay), sorted(want));
+        }
+    }
+
     /// A table that is cut short, or damaged, is refused or searched without a panic.
     #[test]
     fn a_damaged_table_is_refused_or_harmless() {
