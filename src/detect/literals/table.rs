@@ -9,16 +9,17 @@ use super::layout::{HEADER_WORDS, MAGIC};
 /// A DFA over a table's bytes.
 #[derive(Debug)]
 pub struct Table<'a> {
-    /// Per byte, its class's offset within a row (upper case folded into lower case).
+    /// Per byte, its class: the transition's place within a row (upper case folded into
+    /// lower case).
     classes: [u32; 256],
     /// The rows, one per state, each transition the next state's number (16 bits).
-    rows: &'a [u8],
+    rows: &'a [[u8; 2]],
     /// The start state.
     start: u32,
     /// States numbered from this on are match states.
     first_match: u32,
-    /// Bytes per row.
-    row_bytes: usize,
+    /// Transitions per row.
+    stride: usize,
     /// Per match state and one more, where its pattern ids start in `ids`.
     match_starts: Vec<u32>,
     /// The match states' pattern ids.
@@ -68,11 +69,15 @@ impl<'a> Table<'a> {
         let (patterns, text_len) = (us(patterns)?, us(text_len)?);
         let class_words = words(bytes, HEADER_WORDS, 256)?;
         let mut classes = [0u32; 256];
-        classes.copy_from_slice(&class_words);
+        for (c, w) in classes.iter_mut().zip(&class_words) {
+            *c = w / 2;
+        }
         let rows_at = (HEADER_WORDS + 256) * 4;
         let row_bytes = stride.checked_mul(2)?;
         let rows_len = states.checked_mul(row_bytes)?;
-        let rows = bytes.get(rows_at..rows_at.checked_add(rows_len)?)?;
+        let (rows, _) = bytes
+            .get(rows_at..rows_at.checked_add(rows_len)?)?
+            .as_chunks::<2>();
         let rows_end = (rows_at + rows_len).div_ceil(4);
         let match_starts = words(bytes, rows_end, matches.checked_add(1)?)?;
         let ids_at = rows_end + matches + 1;
@@ -91,7 +96,7 @@ impl<'a> Table<'a> {
             rows,
             start,
             first_match: u32::try_from(states.checked_sub(matches)?).ok()?,
-            row_bytes,
+            stride,
             match_starts,
             ids,
             lens,
@@ -101,10 +106,7 @@ impl<'a> Table<'a> {
         let lens_add_up = table.lens.iter().map(|&l| l as usize).sum::<usize>() == text_len;
         let ids_in_range = table.ids.iter().all(|&p| (p as usize) < patterns);
         let starts_rise = table.match_starts.windows(2).all(|w| w[0] <= w[1]);
-        let classes_fit = table
-            .classes
-            .iter()
-            .all(|&c| (c as usize) < row_bytes && c % 2 == 0);
+        let classes_fit = table.classes.iter().all(|&c| (c as usize) < stride);
         let start_fits = (start as usize) < states;
         (lens_add_up && ids_in_range && starts_rise && classes_fit && start_fits).then_some(table)
     }
@@ -136,10 +138,10 @@ impl<'a> Table<'a> {
     /// never writes, goes back to the start.)
     #[inline(always)]
     pub fn next(&self, s: u32, b: u8) -> u32 {
-        let at = s as usize * self.row_bytes + self.classes[usize::from(b)] as usize;
-        match self.rows.get(at..at + 2) {
-            Some(&[lo, hi]) => u32::from(u16::from_le_bytes([lo, hi])),
-            _ => self.start,
+        let at = s as usize * self.stride + self.classes[usize::from(b)] as usize;
+        match self.rows.get(at) {
+            Some(&pair) => u32::from(u16::from_le_bytes(pair)),
+            None => self.start,
         }
     }
 
