@@ -109,9 +109,9 @@ async fn fingerprint(key: KeyArgs) -> Result<u8, Failure> {
 }
 
 /// The parts of a run from its settings: the detector set and key always, the AWS clients
-/// only when the settings reach AWS; `parsed` is called once the detector files are parsed.
-async fn parts(settings: &Settings, parsed: &mut (dyn FnMut() + Send)) -> Result<Parts, Failure> {
-    let detectors = Arc::new(settings.detectors_then(parsed)?);
+/// only when the settings reach AWS.
+async fn parts(settings: &Settings) -> Result<Parts, Failure> {
+    let detectors = Arc::new(settings.detectors()?);
     warn_about(&detectors);
     let fingerprints = logwarden::keys::resolve(settings.fingerprint_key_secret.as_deref()).await?;
     let wanted = settings.sns_topic_arn.is_some()
@@ -178,9 +178,7 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     // Reading and decoding start now, on their own threads, beside the detector build.
     let replay =
         logwarden::replay::Replay::start(&inputs, &naming, settings.threads(), &settings.config());
-    let mut driver = parts(&settings, &mut || replay.decode_now())
-        .await?
-        .driver();
+    let mut driver = parts(&settings).await?.driver();
     let out = std::io::LineWriter::new(std::io::stdout());
     let terminal = std::io::stdout().is_terminal();
     let mut sink: Box<dyn AlertSink + Send> = match args.format {

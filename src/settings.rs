@@ -335,17 +335,10 @@ impl Settings {
 
     /// Loads the detector set these settings name.
     pub fn detectors(&self) -> Result<DetectorSet, ConfigError> {
-        self.detectors_then(&mut || {})
-    }
-
-    /// [`Settings::detectors`], calling `parsed` once the detector files are parsed
-    /// ([`DetectorSet::load_then`]).
-    pub fn detectors_then(&self, parsed: &mut dyn FnMut()) -> Result<DetectorSet, ConfigError> {
-        Ok(DetectorSet::load_then(
+        Ok(DetectorSet::load(
             &self.detectors,
             self.builtin,
             &self.suppressions,
-            parsed,
         )?)
     }
 

@@ -202,20 +202,13 @@ impl DetectorSetBuilder {
     /// Parses and compiles every source. Errors name the file, rule and line. A user rule
     /// whose id is a built-in rule's id replaces the built-in rule (with a warning); two user
     /// rules with one id are an error.
-    pub fn build(self) -> Result<DetectorSet, DetectorError> {
-        self.build_then(&mut || {})
-    }
-
-    /// [`DetectorSetBuilder::build`], calling `parsed` once the files are parsed: the rest of
-    /// the build runs on the calling thread alone, and a replay starts decoding its input then.
-    pub fn build_then(mut self, parsed: &mut dyn FnMut()) -> Result<DetectorSet, DetectorError> {
+    pub fn build(mut self) -> Result<DetectorSet, DetectorError> {
         let mut sigma = EventSources::default();
         for file in std::mem::take(&mut self.sigma) {
             sigma.add(file.name, file.text, file.builtin, file.hash);
         }
         let toml = std::mem::take(&mut self.toml);
         let (compiled, parsed_sigma) = compile_and_parse(&toml, &sigma);
-        parsed();
         let parsed = parsed_sigma;
         let (mut ids, rules) = self.link_content(toml, compiled)?;
         let events = if sigma.is_empty() {
@@ -431,20 +424,9 @@ impl DetectorSet {
         builtin: bool,
         suppressions: &[std::path::PathBuf],
     ) -> Result<Self, DetectorError> {
-        Self::load_then(paths, builtin, suppressions, &mut || {})
-    }
-
-    /// [`DetectorSet::load`], calling `parsed` once the files are parsed
-    /// ([`DetectorSetBuilder::build_then`]).
-    pub fn load_then(
-        paths: &[std::path::PathBuf],
-        builtin: bool,
-        suppressions: &[std::path::PathBuf],
-        parsed: &mut dyn FnMut(),
-    ) -> Result<Self, DetectorError> {
         let b = Self::builder();
         (if builtin { b.builtin() } else { b })
             .files(paths, suppressions)?
-            .build_then(parsed)
+            .build()
     }
 }

@@ -782,9 +782,6 @@ fn replay_started_before_its_detectors_agrees() {
         let mut error = |e: String| panic!("replay error: {e}");
         rt.block_on(async {
             let started = early.then(|| Replay::start(&inputs, &naming, 2, &settings.config()));
-            if let Some(r) = &started {
-                r.decode_now();
-            }
             let parts = Parts::local(&settings, Arc::clone(&detectors), key.clone());
             let mut driver = parts.driver();
             match started {
