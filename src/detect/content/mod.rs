@@ -308,7 +308,13 @@ impl ContentMatcher {
         if !self.digit_rules.is_empty() {
             scratch.runs.clear();
             digit_runs(message, self.min_digit_gate, &mut scratch.runs);
-            let set = self.digit_set.get_or_init(|| self.build_digit_set());
+            // Built at the first digit run, not at the first event: a run of events with no
+            // long enough run of digits never pays for it.
+            let set = if scratch.runs.is_empty() {
+                &None
+            } else {
+                self.digit_set.get_or_init(|| self.build_digit_set())
+            };
             for k in 0..scratch.runs.len() {
                 let (rs, re) = scratch.runs[k];
                 let digits = count_digits(&message[rs..re]);
