@@ -6,9 +6,9 @@
 //! of the work that needs no state); the driver then takes the prepared pieces in input order
 //! ([`Driver::analyse_prepared`]). Correlation windows, the storm limiter, multi-line blocks
 //! and alert ids live in the one driver and see the events in the same order either way, so
-//! the output is the same whatever the number of threads. At most `2 × threads + 1` pieces are
-//! in flight (the reader reads one ahead, to know which piece is the last), which bounds
-//! memory. The last piece, the only one of a single payload, is analysed on the threads idle
+//! the output is the same whatever the number of threads. At most `4 × threads + 1` pieces are
+//! in flight (`threads` being prepared, `3 × threads` prepared and waiting for the driver, and
+//! the reader reads one ahead, to know which piece is the last), which bounds memory. The last piece, the only one of a single payload, is analysed on the threads idle
 //! when it starts ([`pipeline::prepare_wide`]). On the command line the reader and workers
 //! start before the detector set is built ([`Replay::start`]): the first pieces are read at
 //! once and decoded while the build finishes on one core, and wait for the engine only to be
@@ -330,12 +330,19 @@ type Job = (
     tokio::sync::oneshot::Sender<Prepared>,
 );
 
+/// Prepared pieces that may wait for the driver, per worker. With one, a worker that had
+/// finished its piece while the driver was still on an earlier, slower one could take no other
+/// (the reader waited for room): on the 69 MB corpus two threads ran 1.54–1.59× one thread;
+/// with two, 1.70–1.71×; with three, 1.73–1.79× (interleaved, 9 and 11 rounds), at 1–2 MB
+/// more peak RSS (20 million one-byte lines on two threads: 36.1 → 42.0 MB; bound 64 MB).
+const WAITING_PER_WORKER: usize = 3;
+
 /// Sets the reader and `threads` workers going; the workers analyse once the gate opens.
 fn start(inputs: &[Input], naming: &Naming, threads: usize, config: &Config) -> Started {
     let gate = Arc::new(EngineGate::default());
     // A rendezvous: a piece is read only when a worker is free to take it, so at most
-    // `threads` pieces are being prepared and `threads` wait for the driver (memory stays
-    // a few pieces whatever the input's size).
+    // `threads` pieces are being prepared and `WAITING_PER_WORKER × threads` wait for the
+    // driver (memory stays a few pieces whatever the input's size).
     let (jobs, job_queue) = mpsc::sync_channel::<Job>(0);
     let job_queue = Arc::new(Mutex::new(job_queue));
     // Workers with a piece. The last piece (the only one of a single payload, as in a cold
@@ -374,7 +381,7 @@ fn start(inputs: &[Input], naming: &Naming, threads: usize, config: &Config) -> 
             })
         })
         .collect();
-    let (items, ordered) = tokio::sync::mpsc::channel::<Item>(threads);
+    let (items, ordered) = tokio::sync::mpsc::channel::<Item>(WAITING_PER_WORKER * threads);
     let reader = {
         let (inputs, naming) = (inputs.to_vec(), naming.clone());
         std::thread::spawn(move || read_all(&inputs, &naming, &jobs, &items))
