@@ -18,6 +18,7 @@ use std::io::Read;
 use base64::Engine as _;
 use serde::Deserialize;
 
+mod in_place;
 mod model;
 mod trail_file;
 
@@ -181,6 +182,18 @@ fn decode_payload_bytes(
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut raw = gunzip(bytes, field, limits)?;
+        // The usual shape is read in place (no message copied); anything else is inflated
+        // again (the attempt may have unescaped part of it) for serde_json, which gives the
+        // errors.
+        if let Some(p) = in_place::read(&mut raw) {
+            let events = p
+                .events
+                .into_iter()
+                .map(|e| (Cow::Borrowed(e.id), e.timestamp, Cow::Borrowed(e.message)));
+            let names = [p.owner, p.log_group, p.log_stream].map(|n| n.map(Cow::Borrowed));
+            return deliver_events(p.message_type, names, events, origin, limits, report, visit);
+        }
         let raw = gunzip(bytes, field, limits)?;
         let doc = parse_doc(&raw, "subscription payload")?;
         deliver_payload(doc, origin, limits, report, visit)
@@ -439,11 +452,6 @@ fn deliver_payload(
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
-    let message_type = match doc.message_type.as_deref() {
-        Some("DATA_MESSAGE") | None => MessageType::Data,
-        Some("CONTROL_MESSAGE") => MessageType::Control,
-        Some(_) => MessageType::Other,
-    };
     let Some(raw_events) = doc.log_events else {
         return Err(DecodeError::Json {
             what: "subscription payload",
@@ -452,20 +460,51 @@ fn deliver_payload(
             msg: "missing field `logEvents`".to_owned(),
         });
     };
+    let events = raw_events
+        .into_iter()
+        .map(|e| (e.id, e.timestamp, e.message));
+    let names = [doc.owner, doc.log_group, doc.log_stream];
+    deliver_events(
+        doc.message_type.as_deref(),
+        names,
+        events,
+        origin,
+        limits,
+        report,
+        visit,
+    )
+}
+
+/// A subscription payload's batch: its type, owner, log group and stream, and its events as
+/// (id, timestamp, message).
+fn deliver_events<'a>(
+    message_type: Option<&str>,
+    [owner, log_group, log_stream]: [Option<Cow<'a, str>>; 3],
+    raw_events: impl ExactSizeIterator<Item = (Cow<'a, str>, Option<i64>, Cow<'a, str>)>,
+    origin: Origin,
+    limits: &Limits,
+    report: &mut DecodeReport,
+    visit: &mut dyn FnMut(Batch<'_>),
+) -> Result<(), DecodeError> {
+    let message_type = match message_type {
+        Some("DATA_MESSAGE") | None => MessageType::Data,
+        Some("CONTROL_MESSAGE") => MessageType::Control,
+        Some(_) => MessageType::Other,
+    };
     if message_type == MessageType::Control {
         report.counts.control_batches += 1;
         report.counts.control_events += raw_events.len() as u64;
         return Ok(());
     }
     let mut events = Vec::with_capacity(raw_events.len());
-    for ev in raw_events {
-        let (message, truncated) = cap_message(ev.message, limits.max_message_bytes);
+    for (id, timestamp, message) in raw_events {
+        let (message, truncated) = cap_message(message, limits.max_message_bytes);
         if truncated {
             report.counts.truncated_events += 1;
         }
         events.push(LogEvent {
-            id: ev.id,
-            timestamp: ev.timestamp.and_then(EventTime::from_millis),
+            id,
+            timestamp: timestamp.and_then(EventTime::from_millis),
             message,
             truncated,
         });
@@ -473,9 +512,9 @@ fn deliver_payload(
     visit(Batch {
         origin,
         message_type,
-        owner: doc.owner.unwrap_or_default(),
-        log_group: doc.log_group.unwrap_or_default(),
-        log_stream: doc.log_stream.unwrap_or_default(),
+        owner: owner.unwrap_or_default(),
+        log_group: log_group.unwrap_or_default(),
+        log_stream: log_stream.unwrap_or_default(),
         events,
     });
     Ok(())
@@ -623,6 +662,30 @@ mod tests {
         let (m, t) = cap_message(Cow::Borrowed(s), 3);
         assert!(t);
         assert_eq!(m, "ab");
+    }
+
+    /// The in-place reader unescapes the message, then meets a value it does not read (a
+    /// nested object after `logEvents`): the payload is inflated again for serde_json, so the
+    /// message comes out whole, not the half-unescaped bytes.
+    #[test]
+    fn a_payload_refused_late_in_place_is_read_again_whole() {
+        use std::io::Write;
+        let json = r#"{"logEvents":[{"id":"1","timestamp":5,"message":"{\"k\":\"v\\\\w\"}"}],"extra":{"nested":[1]}}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(json.as_bytes()).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        let (mut messages, mut report) = (Vec::new(), DecodeReport::default());
+        let limits = Limits::default();
+        let got = decode_payload_bytes(
+            &gz,
+            "t",
+            Origin::default(),
+            &limits,
+            &mut report,
+            &mut |b| messages.extend(b.events.iter().map(|e| e.message.to_string())),
+        );
+        assert!(got.is_ok());
+        assert_eq!(messages, ["{\"k\":\"v\\\\w\"}"]);
     }
 
     #[test]
