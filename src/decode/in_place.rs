@@ -78,7 +78,7 @@ pub(super) fn read(buf: &mut [u8]) -> Option<Payload<'_>> {
 fn scan(buf: &mut [u8]) -> Option<Found> {
     let mut c = Cursor { buf, at: 0 };
     let mut found = Found::default();
-    c.expect(b'{')?;
+    c.eat(b'{')?;
     if !c.next_is(b'}') {
         loop {
             let key = c.key()?;
@@ -126,14 +126,15 @@ impl Cursor<'_> {
         }
     }
 
-    fn expect(&mut self, b: u8) -> Option<()> {
+    /// Consumes `b`, which must come next (after whitespace).
+    fn eat(&mut self, b: u8) -> Option<()> {
         self.skip_ws();
         (self.buf.get(self.at) == Some(&b)).then(|| self.at += 1)
     }
 
     /// Consumes `b` if it comes next (after whitespace).
     fn next_is(&mut self, b: u8) -> bool {
-        self.expect(b).is_some()
+        self.eat(b).is_some()
     }
 
     /// After a member or element: `true` on a comma (another follows), `false` on `close`.
@@ -141,14 +142,14 @@ impl Cursor<'_> {
         if self.next_is(b',') {
             Some(true)
         } else {
-            self.expect(close).map(|()| false)
+            self.eat(close).map(|()| false)
         }
     }
 
     /// An object key with no escape, and its colon.
     fn key(&mut self) -> Option<Range<usize>> {
         let (span, escaped) = self.string()?;
-        self.expect(b':')?;
+        self.eat(b':')?;
         std::str::from_utf8(&self.buf[span.clone()]).ok()?;
         (!escaped).then_some(span)
     }
@@ -165,7 +166,7 @@ impl Cursor<'_> {
     /// A string, unescaped where it lies: its content's range once unescaped, and whether it
     /// had an escape. `None` for a control character, an invalid escape or a lone surrogate.
     fn string(&mut self) -> Option<(Range<usize>, bool)> {
-        self.expect(b'"')?;
+        self.eat(b'"')?;
         let start = self.at;
         // Read from `r`, written up to `w` (`w == r` until the first escape; every escape is
         // longer than what it stands for, so `w` never passes `r`).
@@ -234,13 +235,13 @@ impl Cursor<'_> {
     }
 
     fn events(&mut self) -> Option<Vec<EventAt>> {
-        self.expect(b'[')?;
+        self.eat(b'[')?;
         let mut out = Vec::new();
         if self.next_is(b']') {
             return Some(out);
         }
         loop {
-            self.expect(b'{')?;
+            self.eat(b'{')?;
             let (mut id, mut ts, mut message) = (None, None, None);
             if !self.next_is(b'}') {
                 loop {
@@ -497,6 +498,56 @@ mod tests {
         }
         let bad_utf8 = b"{\"logEvents\":[{\"id\":\"1\",\"message\":\"\\\"\xff\"}]}";
         assert!(read(&mut bad_utf8.to_vec()).is_none());
+    }
+
+    /// The subscription payloads as AWS documents them (CloudWatch Logs user guide,
+    /// subscription filters: a data message, pretty-printed, with a CloudTrail record; the
+    /// control message sent when a subscription is created; an account-level policy's
+    /// `policyLevel`).
+    #[test]
+    fn documented_payloads_are_read_as_serde_json_reads_them() {
+        for s in [
+            r#"{
+    "messageType": "DATA_MESSAGE",
+    "owner": "123456789012",
+    "logGroup": "CloudTrail/logs",
+    "logStream": "123456789012_CloudTrail_us-east-1",
+    "subscriptionFilters": [
+        "RecipientStream"
+    ],
+    "logEvents": [
+        {
+            "id": "3195310660696698337880902507980421114328961542429EXAMPLE",
+            "timestamp": 1432826855000,
+            "message": "{\"eventVersion\":\"1.03\",\"userIdentity\":{\"type\":\"Root\"}"
+        },
+        {
+            "id": "3195310660696698337880902507980421114328961542429EXAMPLE",
+            "timestamp": 1432826855000,
+            "message": "{\"eventVersion\":\"1.03\",\"userIdentity\":{\"type\":\"Root\"}"
+        }
+    ]
+}"#,
+            r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/f","logStream":"2024/01/01/[$LATEST]abc","subscriptionFilters":["account-policy"],"policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{"id":"1","timestamp":1704067200000,"message":"START RequestId: 8f5c Version: $LATEST\n"}]}"#,
+        ] {
+            assert!(in_place(s).is_some(), "{s}");
+            assert_eq!(in_place(s), by_serde(s));
+        }
+    }
+
+    /// A flood of unknown keys and a long message are read in one linear pass (no value is
+    /// looked at twice), and give what serde_json gives.
+    #[test]
+    fn a_flood_of_keys_and_a_huge_message_are_read() {
+        let keys: String = (0..20_000)
+            .map(|i| format!("\"k{i}\":[{i},\"v\"],"))
+            .collect();
+        let message = "\\\"x\\\"".repeat(100_000);
+        let s =
+            format!(r#"{{{keys}"logEvents":[{{"id":"1","timestamp":2,"message":"{message}"}}]}}"#);
+        assert!(in_place(&s).is_some());
+        assert_eq!(in_place(&s), by_serde(&s));
     }
 
     #[test]
