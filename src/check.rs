@@ -262,6 +262,7 @@ fn run_correlation_test(
             .map(|(k, (t, m))| event(format!("{k:056}"), Some(*t), m))
             .collect(),
         origin: Origin::default(),
+        text: None,
     };
     let config = Config {
         policy: PolicyConfig {

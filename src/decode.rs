@@ -23,7 +23,7 @@ mod model;
 mod trail_file;
 
 pub use model::{
-    Batch, DecodeError, Limits, LogEvent, MessageType, Origin, RecordError, TextSource,
+    Batch, DecodeError, Limits, LogEvent, MessageType, Origin, PayloadText, RecordError, TextSource,
 };
 
 use crate::time::EventTime;
@@ -182,17 +182,25 @@ fn decode_payload_bytes(
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut raw = gunzip(bytes, field, limits)?;
+        let raw = gunzip(bytes, field, limits)?;
         // The usual shape is read in place (no message copied); anything else is inflated
         // again (the attempt may have unescaped part of it) for serde_json, which gives the
         // errors.
-        if let Some(p) = in_place::read(&mut raw) {
-            let events = p
-                .events
-                .into_iter()
-                .map(|e| (Cow::Borrowed(e.id), e.timestamp, Cow::Borrowed(e.message)));
-            let names = [p.owner, p.log_group, p.log_stream].map(|n| n.map(Cow::Borrowed));
-            return deliver_events(p.message_type, names, events, origin, limits, report, visit);
+        if let Some((text, found)) = in_place::read_text(raw) {
+            let text = PayloadText::new(text);
+            if let Some(p) = found.resolve(text.as_str()) {
+                let events = p
+                    .events
+                    .into_iter()
+                    .map(|e| (Cow::Borrowed(e.id), e.timestamp, Cow::Borrowed(e.message)));
+                let envelope = Envelope {
+                    message_type: p.message_type,
+                    names: [p.owner, p.log_group, p.log_stream].map(|n| n.map(Cow::Borrowed)),
+                    origin,
+                    text: Some(text.clone()),
+                };
+                return deliver_events(envelope, events, limits, report, visit);
+            }
         }
         let raw = gunzip(bytes, field, limits)?;
         let doc = parse_doc(&raw, "subscription payload")?;
@@ -442,6 +450,7 @@ fn deliver_trail_file(
         log_group: Cow::Owned(text_source.log_group.clone()),
         log_stream: Cow::Owned(format!("{account}_CloudTrail_{region}")),
         events,
+        text: None,
     });
 }
 
@@ -463,29 +472,39 @@ fn deliver_payload(
     let events = raw_events
         .into_iter()
         .map(|e| (e.id, e.timestamp, e.message));
-    let names = [doc.owner, doc.log_group, doc.log_stream];
-    deliver_events(
-        doc.message_type.as_deref(),
-        names,
-        events,
+    let envelope = Envelope {
+        message_type: doc.message_type.as_deref(),
+        names: [doc.owner, doc.log_group, doc.log_stream],
         origin,
-        limits,
-        report,
-        visit,
-    )
+        text: None,
+    };
+    deliver_events(envelope, events, limits, report, visit)
 }
 
-/// A subscription payload's batch: its type, owner, log group and stream, and its events as
-/// (id, timestamp, message).
-fn deliver_events<'a>(
-    message_type: Option<&str>,
-    [owner, log_group, log_stream]: [Option<Cow<'a, str>>; 3],
-    raw_events: impl ExactSizeIterator<Item = (Cow<'a, str>, Option<i64>, Cow<'a, str>)>,
+/// A subscription payload's fields other than its events.
+struct Envelope<'a, 't> {
+    message_type: Option<&'t str>,
+    /// Owner, log group and log stream.
+    names: [Option<Cow<'a, str>>; 3],
     origin: Origin,
+    /// The text the events borrow, when the payload was read in place.
+    text: Option<PayloadText>,
+}
+
+/// A subscription payload's batch: its envelope, and its events as (id, timestamp, message).
+fn deliver_events<'a>(
+    envelope: Envelope<'a, '_>,
+    raw_events: impl ExactSizeIterator<Item = (Cow<'a, str>, Option<i64>, Cow<'a, str>)>,
     limits: &Limits,
     report: &mut DecodeReport,
     visit: &mut dyn FnMut(Batch<'_>),
 ) -> Result<(), DecodeError> {
+    let Envelope {
+        message_type,
+        names: [owner, log_group, log_stream],
+        origin,
+        text,
+    } = envelope;
     let message_type = match message_type {
         Some("DATA_MESSAGE") | None => MessageType::Data,
         Some("CONTROL_MESSAGE") => MessageType::Control,
@@ -516,6 +535,7 @@ fn deliver_events<'a>(
         log_group: log_group.unwrap_or_default(),
         log_stream: log_stream.unwrap_or_default(),
         events,
+        text,
     });
     Ok(())
 }
@@ -578,6 +598,7 @@ fn text_batch<'a>(
         log_group: Cow::Borrowed(&source.log_group),
         log_stream: Cow::Borrowed(&source.log_stream),
         events,
+        text: None,
     }
 }
 
@@ -608,7 +629,8 @@ pub fn gunzip(data: &[u8], field: &'static str, limits: &Limits) -> Result<Vec<u
         .and_then(|i| data.get(i..))
         .map(|t| u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize)
         .unwrap_or(0);
-    let mut out = Vec::with_capacity(isize.min(cap).max(data.len()));
+    let mut out = model::spare_buffer();
+    out.reserve(isize.min(cap).max(data.len()));
     let decoder = flate2::read::MultiGzDecoder::new(data);
     decoder
         .take(cap as u64 + 1)

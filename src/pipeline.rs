@@ -310,8 +310,8 @@ impl Pipeline {
         mut prepared: Prepared,
         emit: &mut dyn FnMut(Alert),
     ) -> Result<Vec<RecordError>, DecodeError> {
-        for (batch, ahead) in &mut prepared.batches {
-            self.process_batch_with(batch, Some(ahead), emit);
+        for (held, ahead) in &mut prepared.batches {
+            held.with(|batch| self.process_batch_with(batch, Some(ahead), emit));
         }
         self.input_done(prepared.input_len, prepared.result)
     }
@@ -390,7 +390,7 @@ impl Pipeline {
     fn process_batch_with(
         &mut self,
         batch: &Batch<'_>,
-        mut ahead: Option<&mut [Option<Findings>]>,
+        mut ahead: Option<&mut [Option<Box<Findings>>]>,
         emit: &mut dyn FnMut(Alert),
     ) {
         let n = batch.events.len() as u64;
@@ -432,7 +432,7 @@ impl Pipeline {
                 None => Ahead::No,
                 Some(f) => match f.take() {
                     None => Ahead::Quiet,
-                    Some(f) => Ahead::Found(f),
+                    Some(f) => Ahead::Found(*f),
                 },
             };
             self.process_event(
@@ -783,7 +783,7 @@ pub fn prepare_when_ready<'e>(
             }
             _ => Vec::new(),
         };
-        batches.push((batch.into_owned(), ahead));
+        batches.push((wide::Held::new(batch), ahead));
     });
     Prepared {
         batches,

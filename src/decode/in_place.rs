@@ -36,7 +36,7 @@ type EventAt = (Range<usize>, Option<i64>, Range<usize>);
 
 /// Where each field's string lies once unescaped (`Some(None)`: the field was `null`).
 #[derive(Default)]
-struct Found {
+pub(super) struct Found {
     message_type: Option<Option<Range<usize>>>,
     owner: Option<Option<Range<usize>>>,
     log_group: Option<Option<Range<usize>>>,
@@ -47,31 +47,51 @@ struct Found {
 /// Reads `buf` as a subscription payload of the usual shape, unescaping its strings in place.
 /// `None` when it is not of that shape; `buf` may then have been written to (the caller reads
 /// the payload again from its source).
+#[cfg(test)]
 pub(super) fn read(buf: &mut [u8]) -> Option<Payload<'_>> {
     let found = scan(buf)?;
-    let buf: &[u8] = buf;
-    let text = |r: Range<usize>| buf.get(r).and_then(|b| std::str::from_utf8(b).ok());
-    let opt = |r: Option<Option<Range<usize>>>| match r.flatten() {
-        Some(r) => text(r).map(Some),
-        None => Some(None),
-    };
-    Some(Payload {
-        message_type: opt(found.message_type)?,
-        owner: opt(found.owner)?,
-        log_group: opt(found.log_group)?,
-        log_stream: opt(found.log_stream)?,
-        events: found
-            .events?
-            .into_iter()
-            .map(|(id, timestamp, message)| {
-                Some(Event {
-                    id: text(id)?,
-                    timestamp,
-                    message: text(message)?,
+    found.resolve(std::str::from_utf8(buf).ok()?)
+}
+
+/// [`read`] keeping the buffer: the payload's text, whole (every string unescaped in place,
+/// what an unescaped string no longer needs blanked with spaces, so that all of it is UTF-8),
+/// and where its fields lie in it. The events can then borrow the text wherever it goes: a
+/// batch handed to another thread keeps it instead of copying its messages. `None` as for
+/// [`read`] (the buffer is gone: the caller reads the payload again from its source).
+pub(super) fn read_text(mut buf: Vec<u8>) -> Option<(String, Found)> {
+    let found = scan(&mut buf)?;
+    // One check of the whole text stands for one per string: keys, numbers and punctuation
+    // are ASCII, and a field is resolved only at character boundaries.
+    let text = String::from_utf8(buf).ok()?;
+    Some((text, found))
+}
+
+impl Found {
+    /// The payload's fields in `text`, the buffer [`scan`] read; `None` if one does not lie at
+    /// character boundaries there (it does, for the text `scan` read).
+    pub(super) fn resolve(self, text: &str) -> Option<Payload<'_>> {
+        let opt = |r: Option<Option<Range<usize>>>| match r.flatten() {
+            Some(r) => text.get(r).map(Some),
+            None => Some(None),
+        };
+        Some(Payload {
+            message_type: opt(self.message_type)?,
+            owner: opt(self.owner)?,
+            log_group: opt(self.log_group)?,
+            log_stream: opt(self.log_stream)?,
+            events: self
+                .events?
+                .into_iter()
+                .map(|(id, timestamp, message)| {
+                    Some(Event {
+                        id: text.get(id)?,
+                        timestamp,
+                        message: text.get(message)?,
+                    })
                 })
-            })
-            .collect::<Option<_>>()?,
-    })
+                .collect::<Option<_>>()?,
+        })
+    }
 }
 
 /// The whole document read, its strings unescaped and located.
@@ -150,7 +170,6 @@ impl Cursor<'_> {
     fn key(&mut self) -> Option<Range<usize>> {
         let (span, escaped) = self.string()?;
         self.eat(b':')?;
-        std::str::from_utf8(&self.buf[span.clone()]).ok()?;
         (!escaped).then_some(span)
     }
 
@@ -181,6 +200,9 @@ impl Cursor<'_> {
             match *self.buf.get(r)? {
                 b'"' => {
                     self.at = r + 1;
+                    // What the escapes saved, blanked: left as it was, it could hold part of
+                    // a character, and the whole text is checked as UTF-8.
+                    self.buf[w..r].fill(b' ');
                     return Some((start..w, w != r));
                 }
                 b'\\' => {
@@ -286,10 +308,10 @@ impl Cursor<'_> {
         self.skip_ws();
         let rest = &self.buf[self.at..];
         match rest.first()? {
-            // Checked as serde_json would read it, though it is not kept.
+            // Checked as serde_json would read it (its UTF-8 with the whole text's), though it
+            // is not kept.
             b'"' => {
-                let (span, _) = self.string()?;
-                std::str::from_utf8(&self.buf[span]).ok()?;
+                self.string()?;
             }
             b't' if rest.starts_with(b"true") => self.at += 4,
             b'f' if rest.starts_with(b"false") => self.at += 5,
@@ -448,9 +470,42 @@ mod tests {
         Some(format!("{p:?}"))
     }
 
+    /// What the decoder reads in place ([`read_text`]), checked against [`read`].
     fn in_place(s: &str) -> Option<String> {
+        let kept = read_text(s.as_bytes().to_vec())
+            .and_then(|(text, found)| Some(format!("{:?}", found.resolve(&text)?)));
         let mut buf = s.as_bytes().to_vec();
-        Some(format!("{:?}", read(&mut buf)?))
+        assert_eq!(kept, read(&mut buf).map(|p| format!("{p:?}")), "{s}");
+        kept
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_left_to_serde_json() {
+        for s in [
+            &b"{\"logEvents\":[{\"id\":\"1\",\"message\":\"a\xff\"}]}"[..],
+            b"{\"logEvents\":[{\"id\":\"1\",\"message\":\"\\u00e9\xc3\"}]}",
+            b"{\"x\":\"\xc3\",\"logEvents\":[]}",
+            b"{\"x\":[\"\xe2\x82\"],\"logEvents\":[]}",
+            b"{\"logEvents\":[{\"id\":\"1\",\"message\":\"a\",\"x\\u00e9\xff\":1}]}",
+        ] {
+            assert!(
+                read_text(s.to_vec()).is_none(),
+                "{}",
+                String::from_utf8_lossy(s)
+            );
+            assert!(serde_json::from_slice::<serde_json::Value>(s).is_err());
+        }
+    }
+
+    #[test]
+    fn the_kept_text_is_whole_utf8_with_what_escapes_saved_blanked() {
+        // Two-byte characters from six-byte escapes: eight bytes saved, blanked.
+        let s = r#"{"logEvents":[{"id":"1","message":"\u00e9\u00e9x"}]}"#;
+        let (text, found) = read_text(s.as_bytes().to_vec()).unwrap();
+        assert_eq!(text.len(), s.len());
+        assert!(text.contains("\u{e9}\u{e9}x        \""), "{text:?}");
+        let p = found.resolve(&text).unwrap();
+        assert_eq!(p.events[0].message, "\u{e9}\u{e9}x");
     }
 
     #[test]

@@ -3,9 +3,13 @@
 //! are put back in event order for the ordered driver. A Lambda with more than one vCPU uses
 //! them for one CloudWatch Logs payload this way (`THREADS`).
 
-use crate::decode::{self, Batch, DecodeError, LogEvent};
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::decode::{self, Batch, DecodeError, LogEvent, MessageType, Origin, PayloadText};
 use crate::engine::{Engine, Findings, Workspace};
 use crate::record::{Record, Source};
+use crate::time::EventTime;
 
 /// Most message bytes per stretch whose parsed JSON is handed to the driver with the findings.
 const KEEP_JSON_BYTES: usize = 256 << 10;
@@ -29,7 +33,7 @@ pub(super) fn analyse_events(
     events: &[LogEvent<'_>],
     threads: usize,
     ws: &mut Workspace,
-) -> Vec<Option<Findings>> {
+) -> Vec<Option<Box<Findings>>> {
     // Each stretch keeps the parsed JSON of the events whose record the driver reads, up to
     // KEEP_JSON_RECORDS records and KEEP_JSON_BYTES of their messages: the driver reads those
     // records, and need not parse them again; past the bounds it does.
@@ -42,7 +46,7 @@ pub(super) fn analyse_events(
             *kept = (kept.0 + e.message.len(), kept.1 + 1);
             findings.json = record.and_then(Record::take_json);
         }
-        (findings.parsed || findings.session_read).then_some(findings)
+        (findings.parsed || findings.session_read).then(|| Box::new(findings))
     };
     let threads = threads_for(events, threads);
     if threads == 1 {
@@ -62,7 +66,7 @@ pub(super) fn analyse_events(
             })
             .collect();
         let kept = &mut (0, 0);
-        let mut out: Vec<Option<Findings>> = first.iter().map(|e| one(e, ws, kept)).collect();
+        let mut out: Vec<Option<Box<Findings>>> = first.iter().map(|e| one(e, ws, kept)).collect();
         for h in others {
             match h.join() {
                 Ok(found) => out.extend(found),
@@ -89,13 +93,103 @@ fn threads_for(events: &[LogEvent<'_>], threads: usize) -> usize {
 
 /// An input decoded and scanned ahead of the pipeline, on any thread ([`crate::pipeline::prepare`]).
 pub struct Prepared {
-    /// The batches, owned, each with per event what the engine found (`None`: nothing can
-    /// come of it).
-    pub(super) batches: Vec<(Batch<'static>, Vec<Option<Findings>>)>,
+    /// The batches, each with per event what the engine found (`None`: nothing can come of
+    /// it).
+    pub(super) batches: Vec<(Held, Vec<Option<Box<Findings>>>)>,
     /// What decoding reported.
     pub(super) result: Result<decode::DecodeReport, DecodeError>,
     /// The input's size.
     pub(super) input_len: usize,
+}
+
+/// A batch kept for the driver. A subscription payload read in place keeps its text and where
+/// each event lies in it: copying every message for the driver cost a tenth of the CPU of a
+/// two-thread replay, and the copies were freed on another thread. Any other batch is copied.
+pub(super) enum Held {
+    /// Copied.
+    Owned(Batch<'static>),
+    /// The events as spans of the payload's text.
+    InText(Spans),
+}
+
+/// A batch whose events lie in its payload's text.
+pub(super) struct Spans {
+    text: PayloadText,
+    message_type: MessageType,
+    /// Owner, log group and log stream.
+    names: [String; 3],
+    origin: Origin,
+    events: Vec<EventSpan>,
+}
+
+/// An event of [`Spans`]: where its id and message lie in the text.
+struct EventSpan {
+    id: Range<usize>,
+    timestamp: Option<EventTime>,
+    message: Range<usize>,
+    truncated: bool,
+}
+
+impl Held {
+    /// Keeps `batch` for the driver: as spans of its text when every event lies in it (no copy),
+    /// else copied.
+    pub(super) fn new(batch: Batch<'_>) -> Held {
+        if let Some(text) = &batch.text {
+            let mut events = Vec::with_capacity(batch.events.len());
+            for e in &batch.events {
+                let (Some(id), Some(message)) = (text.span_of(&e.id), text.span_of(&e.message))
+                else {
+                    break;
+                };
+                events.push(EventSpan {
+                    id,
+                    timestamp: e.timestamp,
+                    message,
+                    truncated: e.truncated,
+                });
+            }
+            if events.len() == batch.events.len() {
+                return Held::InText(Spans {
+                    text: text.clone(),
+                    message_type: batch.message_type,
+                    names: [batch.owner, batch.log_group, batch.log_stream].map(Cow::into_owned),
+                    origin: batch.origin,
+                    events,
+                });
+            }
+        }
+        Held::Owned(batch.into_owned())
+    }
+
+    /// Lends the batch to `f`.
+    pub(super) fn with<R>(&self, f: impl FnOnce(&Batch<'_>) -> R) -> R {
+        let s = match self {
+            Held::Owned(b) => return f(b),
+            Held::InText(s) => s,
+        };
+        // The spans were taken from this text, at character boundaries: `get` finds them (an
+        // empty string otherwise, which cannot happen).
+        let text = |r: &Range<usize>| Cow::Borrowed(s.text.get(r.clone()).unwrap_or_default());
+        let [owner, log_group, log_stream] = &s.names;
+        f(&Batch {
+            message_type: s.message_type,
+            owner: Cow::Borrowed(owner),
+            log_group: Cow::Borrowed(log_group),
+            log_stream: Cow::Borrowed(log_stream),
+            events: s
+                .events
+                .iter()
+                .map(|e| LogEvent {
+                    id: text(&e.id),
+                    timestamp: e.timestamp,
+                    message: text(&e.message),
+                    truncated: e.truncated,
+                })
+                .collect(),
+            origin: s.origin.clone(),
+            text: None,
+        })
+    }
 }
 
 impl std::fmt::Debug for Prepared {
@@ -133,5 +227,66 @@ mod tests {
         assert_eq!(threads_for(&events(40, 100_000), 4), 2);
         assert_eq!(threads_for(&events(280, 4000), 1), 1);
         assert_eq!(threads_for(&[], 4), 1);
+    }
+
+    /// The batches `input` decodes to, each kept for the driver, with a copy to compare.
+    fn held(input: &[u8]) -> Vec<(Held, Batch<'static>)> {
+        let mut out = Vec::new();
+        let (source, limits) = (decode::TextSource::default(), decode::Limits::default());
+        decode::decode_input(input, &source, &limits, &mut |b| {
+            let copy = b.clone().into_owned();
+            out.push((Held::new(b), copy));
+        })
+        .unwrap();
+        out
+    }
+
+    fn same(held: &Held, copy: &Batch<'_>) {
+        held.with(|b| {
+            assert_eq!(b.events, copy.events);
+            assert_eq!(
+                (&b.owner, &b.log_group, &b.log_stream, &b.origin),
+                (&copy.owner, &copy.log_group, &copy.log_stream, &copy.origin)
+            );
+            assert_eq!(b.message_type, copy.message_type);
+        });
+    }
+
+    #[test]
+    fn a_payload_read_in_place_is_kept_as_spans_of_its_text_and_lent_whole() {
+        use std::io::Write;
+        let doc = serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/f",
+            "logStream": "2026/12/07/[$LATEST]abc", "subscriptionFilters": ["all"],
+            "logEvents": [
+                {"id": "1", "timestamp": 1_765_000_000_000_i64, "message": "{\"user\":\"caf\u{e9}\",\"n\":1}\n"},
+                {"id": "2", "timestamp": null, "message": ""},
+                {"id": "3", "timestamp": 1_765_000_000_001_i64, "message": "tab\tquote\" \u{1F600}"},
+            ],
+        });
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(doc.to_string().as_bytes()).unwrap();
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+        let event = serde_json::json!({"awslogs": {"data": data}}).to_string();
+        let batches = held(event.as_bytes());
+        assert_eq!(batches.len(), 1);
+        let (h, copy) = &batches[0];
+        assert!(matches!(h, Held::InText(_)), "not copied");
+        assert_eq!(copy.events.len(), 3);
+        same(h, copy);
+    }
+
+    #[test]
+    fn other_batches_are_copied_and_lent_the_same() {
+        let batches = held(b"a line\nanother \xff line\n");
+        assert_eq!(batches.len(), 1);
+        assert!(matches!(batches[0].0, Held::Owned(_)));
+        same(&batches[0].0, &batches[0].1);
+        // A payload that is not read in place (an object in a key's value) is copied too.
+        let doc = r#"{"logGroup":"g","extra":{"k":1},"logEvents":[{"id":"1","message":"m\"q"}]}"#;
+        let batches = held(doc.as_bytes());
+        assert!(matches!(batches[0].0, Held::Owned(_)));
+        same(&batches[0].0, &batches[0].1);
     }
 }
