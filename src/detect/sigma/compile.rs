@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rsigma_eval::CompiledRule;
-use rsigma_ir::{IrRule, LowerOptions};
+use rsigma_ir::LowerOptions;
 use rsigma_parser::{SigmaCollection, SigmaRule};
 
 use super::cnf::{Cnf, event_names, rule_lits};
@@ -14,7 +14,7 @@ use super::cost::sigma_cost;
 use super::dispatch::Dispatch;
 use super::model::{
     ATTR_EXAMPLES, ATTR_NEGATIVE, ATTR_SEVERITY_FIELD, EventDetectors, EventRule, Grouping,
-    LazyRule,
+    LazyRule, RuleIr,
 };
 use crate::detect::correlation::{CorrelationRule, CorrelationSource, parse_duration_ms};
 use crate::detect::error::DetectorError;
@@ -109,6 +109,8 @@ struct Compiling {
     /// name, id and title → rule; a key two rules share resolves to neither.
     keys: HashMap<String, Option<usize>>,
     lits: Vec<Cnf>,
+    /// Per rule: the CloudTrail event names it can match, when bounded.
+    names: Vec<Option<Vec<String>>>,
     /// Path, line and rule of each correlation, linked once every rule is known.
     correlations: Vec<(String, usize, PreparedCorrelation)>,
 }
@@ -128,10 +130,12 @@ pub(super) struct PreparedRule {
     pub(super) lowered: Result<Lowered, String>,
 }
 
-/// A rule's lowered form, its prefilter, and its compiled form if compiled at once.
+/// A rule's lowered form, its prefilter, the CloudTrail event names it can match (when its
+/// detection bounds them: [`event_names`]), and its compiled form if compiled at once.
 pub(super) struct Lowered {
-    pub(super) ir: IrRule,
+    pub(super) ir: RuleIr,
     pub(super) lits: Cnf,
+    pub(super) names: Option<Vec<String>>,
     pub(super) compiled: Option<CompiledRule>,
 }
 
@@ -151,7 +155,8 @@ fn prepare_rule(rule: SigmaRule, file: &FileText<'_>, lazy: bool) -> PreparedRul
         };
         Ok(Lowered {
             lits: rule_lits(&ir),
-            ir,
+            names: event_names(&ir),
+            ir: RuleIr::Lowered(Box::new(ir)),
             compiled,
         })
     };
@@ -253,6 +258,7 @@ impl Compiling {
         let Lowered {
             ir,
             lits,
+            names,
             compiled: form,
         } = lowered.map_err(&err)?;
         let idx = replaces.unwrap_or(self.rules.len());
@@ -276,10 +282,12 @@ impl Compiling {
         };
         if replaces.is_some() {
             self.lits[idx] = lits;
+            self.names[idx] = names;
             self.compiled[idx] = lazy_rule;
             self.rules[idx] = compiled;
         } else {
             self.lits.push(lits);
+            self.names.push(names);
             self.compiled.push(lazy_rule);
             self.rules.push(compiled);
         }
@@ -370,15 +378,10 @@ impl EventSources {
             .iter()
             .map(|cnf| cnf.0.iter().map(|cl| cl.iter().map(id).collect()).collect())
             .collect();
-        let names: Vec<Option<Vec<String>>> = c
-            .compiled
-            .iter()
+        let names: Vec<Option<Vec<String>>> = std::mem::take(&mut c.names)
+            .into_iter()
             .zip(&c.rules)
-            .map(|(lazy, rule)| {
-                rule.for_cloudtrail()
-                    .then(|| event_names(&lazy.ir))
-                    .flatten()
-            })
+            .map(|(names, rule)| names.filter(|_| rule.for_cloudtrail()))
             .collect();
         let dispatch = Dispatch::new(&clauses, &names, literals.len());
         Ok(EventDetectors {

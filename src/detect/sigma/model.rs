@@ -2,6 +2,8 @@
 //! says, with logwarden's attributes), [`EventDetectors`] (every rule, the prefilter's
 //! clauses and the correlations linked to the rules they count).
 
+use std::borrow::Cow;
+
 use rsigma_eval::CompiledRule;
 use rsigma_ir::IrRule;
 
@@ -99,16 +101,41 @@ pub struct EventDetectors {
     pub(super) fed_by_correlation: Vec<Vec<(usize, u8)>>,
 }
 
+/// A rule's lowered form: made here, or a built-in rule's JSON in `prebuilt.jsonl`, read when
+/// the rule is first compiled (reading every built-in rule's was most of a cold start's Sigma
+/// build, and a payload compiles a few of them).
+#[derive(Debug)]
+pub(super) enum RuleIr {
+    /// Lowered from the YAML.
+    Lowered(Box<IrRule>),
+    /// The JSON of the lowered form, embedded in the binary.
+    Prepared(&'static str),
+}
+
+impl RuleIr {
+    /// The lowered form (read from its JSON for a prepared rule; an error if it does not read,
+    /// which the prepared file's test prevents).
+    pub(super) fn get(&self) -> Result<Cow<'_, IrRule>, String> {
+        match self {
+            RuleIr::Lowered(ir) => Ok(Cow::Borrowed(ir)),
+            RuleIr::Prepared(json) => serde_json::from_str(json)
+                .map(Cow::Owned)
+                .map_err(|e| format!("prepared lowered form does not read: {e}")),
+        }
+    }
+}
+
 /// A detection rule's compiled form, made on first use from its lowered form.
 pub(super) struct LazyRule {
-    pub(super) ir: IrRule,
+    pub(super) ir: RuleIr,
     pub(super) compiled: std::sync::OnceLock<Result<CompiledRule, String>>,
 }
 
 impl LazyRule {
     fn compiled(&self) -> &Result<CompiledRule, String> {
         self.compiled.get_or_init(|| {
-            rsigma_eval::compile_to_compiled(&self.ir).map_err(|e| one_line(&e.to_string()))
+            let ir = self.ir.get()?;
+            rsigma_eval::compile_to_compiled(&ir).map_err(|e| one_line(&e.to_string()))
         })
     }
 

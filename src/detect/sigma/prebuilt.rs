@@ -3,29 +3,36 @@
 //!
 //! Parsing the built-in rules' YAML and lowering them was the largest part of a cold start
 //! (two fifths of its instructions). `prebuilt.jsonl` holds, per built-in file in its run
-//! form, what [`prepare_file`] makes of it: each rule's names, compiled attributes, lowered
-//! form and prefilter clauses, as JSON (which reads about five times faster than the YAML
-//! parses and lowers), and its correlations as far as they can be compiled alone (they are
-//! linked to the rules they count at each start).
+//! form, what [`prepare_file`] makes of it: each rule's names, compiled attributes, prefilter
+//! clauses and CloudTrail event names, as JSON (which reads about five times faster than the
+//! YAML parses and lowers), and its correlations as far as they can be compiled alone (they
+//! are linked to the rules they count at each start). Each rule's lowered form follows the
+//! file's JSON on the same line, after a tab, one per rule in order: a run reads it only when
+//! the rule is first compiled ([`RuleIr::Prepared`]). Reading every rule's lowered form at
+//! start was four fifths of the Sigma build, and a payload compiles a few rules; even skipping
+//! it as JSON cost 15 instructions a byte, where finding the tabs costs next to nothing.
 
-use rsigma_ir::IrRule;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(test)]
+use serde::Serialize;
 
 use super::cnf::Cnf;
 use super::compile::{EventSources, Lowered, ParsedFile, PreparedFile, PreparedRule, prepare_file};
 use super::correlations::PreparedCorrelation;
-use super::model::EventRule;
+use super::model::{EventRule, RuleIr};
 use crate::detect::prebuilt::Prepared;
 
 /// The first line of `prebuilt.jsonl`. Changed when a serialized type changes shape, so an
 /// old file is ignored, not misread.
-const FORMAT: &str = "# logwarden prebuilt sigma v1 (rsigma 0.23.0)";
+const FORMAT: &str = "# logwarden prebuilt sigma v2 (rsigma 0.23.0)";
 
-/// One line per built-in Sigma file, the JSON of an [`Entry`].
+/// One line per built-in Sigma file: the JSON of an [`Entry`], then a tab before each rule's
+/// lowered form.
 static PREBUILT: Prepared = Prepared::new(FORMAT, include_str!("prebuilt.jsonl"));
 
-/// A file's prepared form.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+/// A file's prepared form, without its rules' lowered forms.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq, Serialize))]
 struct Entry {
     /// Whether the file had filter rules.
     filters: bool,
@@ -34,13 +41,15 @@ struct Entry {
     correlations: Vec<(usize, PreparedCorrelation)>,
 }
 
-/// A detection rule's prepared form.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+/// A detection rule's prepared form, without its lowered form.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq, Serialize))]
 struct Rule {
     keys: [Option<String>; 3],
     detection: EventRule,
-    ir: IrRule,
     lits: Vec<Vec<String>>,
+    /// The CloudTrail event names it can match, when bounded.
+    names: Option<Vec<String>>,
 }
 
 impl EventSources {
@@ -59,16 +68,23 @@ impl EventSources {
 /// The prepared form of built-in file `path` whose run text hashes to `hash`, if
 /// `prebuilt.jsonl` has it and it reads back (else `None`, and the caller parses the file).
 pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
-    let entry: Entry = serde_json::from_str(PREBUILT.json(path, hash)?).ok()?;
+    let mut parts = PREBUILT.json(path, hash)?.split('\t');
+    let entry: Entry = serde_json::from_str(parts.next()?).ok()?;
+    let irs: Vec<&'static str> = parts.collect();
+    if irs.len() != entry.rules.len() {
+        return None;
+    }
     let rules = entry
         .rules
         .into_iter()
-        .map(|r| PreparedRule {
+        .zip(irs)
+        .map(|(r, ir)| PreparedRule {
             keys: r.keys,
             detection: Ok(r.detection),
             lowered: Ok(Lowered {
-                ir: r.ir,
+                ir: RuleIr::Prepared(ir),
                 lits: Cnf(r.lits),
+                names: r.names,
                 compiled: None,
             }),
         })
@@ -84,6 +100,8 @@ pub(super) fn load(path: &str, hash: u64) -> Option<PreparedFile> {
 mod tests {
     use std::borrow::Cow;
 
+    use rsigma_ir::IrRule;
+
     use super::*;
     use crate::detect::prebuilt::{builtin_run_files, line, rewrite};
     use crate::detect::rules::RuleIds;
@@ -94,28 +112,32 @@ mod tests {
         builtin_run_files(&[".yml", ".yaml"])
     }
 
-    /// What `prepare_file` makes of a built-in file, as an [`Entry`].
-    fn entry(path: &str, text: &str) -> Entry {
+    /// What `prepare_file` makes of a built-in file: an [`Entry`] and its rules' lowered forms.
+    fn entry(path: &str, text: &str) -> (Entry, Vec<IrRule>) {
         let prepared = prepare_file(path, text, true)
             .unwrap_or_else(|e| panic!("{path}: does not parse: {e}"));
-        Entry {
+        let (rules, irs) = prepared
+            .rules
+            .into_iter()
+            .map(|r| {
+                let detection = r.detection.unwrap_or_else(|e| panic!("{path}: {e}"));
+                let lowered = r.lowered.unwrap_or_else(|e| panic!("{path}: {e}"));
+                let ir = lowered.ir.get().map(Cow::into_owned);
+                let rule = Rule {
+                    keys: r.keys,
+                    detection,
+                    lits: lowered.lits.0,
+                    names: lowered.names,
+                };
+                (rule, ir.unwrap_or_else(|e| panic!("{path}: {e}")))
+            })
+            .unzip();
+        let entry = Entry {
             filters: prepared.filters,
             correlations: prepared.correlations,
-            rules: prepared
-                .rules
-                .into_iter()
-                .map(|r| {
-                    let detection = r.detection.unwrap_or_else(|e| panic!("{path}: {e}"));
-                    let lowered = r.lowered.unwrap_or_else(|e| panic!("{path}: {e}"));
-                    Rule {
-                        keys: r.keys,
-                        detection,
-                        ir: lowered.ir,
-                        lits: lowered.lits.0,
-                    }
-                })
-                .collect(),
-        }
+            rules,
+        };
+        (entry, irs)
     }
 
     /// `prebuilt.jsonl` as the current rules and compiler make it. Keys are sorted (through
@@ -123,8 +145,16 @@ mod tests {
     fn generate() -> String {
         let mut out = format!("{FORMAT}\n");
         for (path, text, hash) in run_files() {
-            let value = serde_json::to_value(entry(path, text)).expect("serializes");
-            out.push_str(&line(hash, path, value));
+            let (entry, irs) = entry(path, text);
+            let value = serde_json::to_value(entry).expect("serializes");
+            let mut l = line(hash, path, value);
+            l.pop(); // its line break
+            for ir in irs {
+                l.push('\t');
+                l.push_str(&serde_json::to_value(ir).expect("serializes").to_string());
+            }
+            l.push('\n');
+            out.push_str(&l);
         }
         out
     }
@@ -145,8 +175,12 @@ mod tests {
         for (path, text, hash) in run_files() {
             let json = PREBUILT.json(path, hash);
             let json = json.unwrap_or_else(|| panic!("{path}: no line"));
-            let read: Entry = serde_json::from_str(json).expect("reads back");
-            assert_eq!(read, entry(path, text), "{path}");
+            let mut parts = json.split('\t');
+            let read: Entry = serde_json::from_str(parts.next().unwrap()).expect("reads back");
+            let irs: Vec<IrRule> = parts
+                .map(|ir| serde_json::from_str(ir).expect("reads back"))
+                .collect();
+            assert_eq!((read, irs), entry(path, text), "{path}");
         }
     }
 
@@ -180,7 +214,7 @@ mod tests {
         );
         for r in 0..parsed.rules().len() {
             assert_eq!(ahead.fed_by_rule(r), parsed.fed_by_rule(r));
-            assert_eq!(ahead.compiled[r].ir, parsed.compiled[r].ir);
+            assert_eq!(ahead.compiled[r].ir.get(), parsed.compiled[r].ir.get());
         }
     }
 
@@ -189,5 +223,17 @@ mod tests {
         let (path, _, hash) = run_files()[0];
         assert!(load(path, hash).is_some());
         assert!(load(path, hash ^ 1).is_none());
+    }
+
+    #[test]
+    fn a_prepared_lowered_form_is_left_as_json_until_first_use() {
+        let (path, _, hash) = run_files()[0];
+        let file = load(path, hash).expect("current line");
+        let lowered = file.rules[0].lowered.as_ref().expect("lowered");
+        assert!(matches!(lowered.ir, RuleIr::Prepared(_)));
+        assert!(lowered.ir.get().is_ok());
+        // JSON that is not a lowered form is an error (the rule is then disabled and logged),
+        // not a panic.
+        assert!(RuleIr::Prepared("{\"conditions\":7}").get().is_err());
     }
 }
