@@ -7,12 +7,13 @@
 //! ([`Driver::analyse_prepared`]). Correlation windows, the storm limiter, multi-line blocks
 //! and alert ids live in the one driver and see the events in the same order either way, so
 //! the output is the same whatever the number of threads. At most `4 × threads + 1` pieces are
-//! in flight (`threads` being prepared, `3 × threads` prepared and waiting for the driver, and
-//! the reader reads one ahead, to know which piece is the last), which bounds memory. The last piece, the only one of a single payload, is analysed on the threads idle
-//! when it starts ([`pipeline::prepare_wide`]). On the command line the reader and workers
-//! start before the detector set is built ([`Replay::start`]): the first pieces are read at
-//! once and decoded while the build finishes on one core, and wait for the engine only to be
-//! analysed.
+//! in flight (`threads` being prepared, `3 × threads` prepared and waiting for the driver, each
+//! holding its decompressed text rather than copies of its messages, and one the reader reads
+//! ahead, to know which piece is the last), which bounds memory. The last piece, the only one
+//! of a single payload, is analysed on the threads idle when it starts
+//! ([`pipeline::prepare_wide`]). On the command line the reader and workers start before the
+//! detector set is built ([`Replay::start`]): the first pieces are read at once and decoded
+//! while the build finishes on one core, and wait for the engine only to be analysed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -173,7 +173,7 @@ pub struct Batch<'a> {
 
 /// A subscription payload's text, decompressed and unescaped in place, shared by the batches
 /// that borrow from it. Never printed: it holds every message. Its buffer is kept for the next
-/// payload's ([`spare_buffer`]) when the last batch lets it go.
+/// payload's (`spare_buffer`) when the last batch lets it go.
 #[derive(Clone)]
 pub struct PayloadText(Arc<Spare>);
 

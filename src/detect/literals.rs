@@ -18,7 +18,7 @@
 //! step is a branchy loop, which lanes slow down: it searches in one stretch.)
 //!
 //! The built-in set's DFA is neither: `build.rs` builds it and embeds it as a flat table
-//! ([`table`]), read in place, so a process that runs the built-in rules alone has the DFA from
+//! (`table`), read in place, so a process that runs the built-in rules alone has the DFA from
 //! its first byte without building anything. A set with a user's rules in it has other
 //! patterns, and is built as above.
 
