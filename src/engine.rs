@@ -329,7 +329,7 @@ fn drop_doubles(rules: &[ContentRule], matches: &mut Vec<ContentMatch>) {
         return;
     }
     let secret = |m: &ContentMatch| rules[m.rule].meta.kind == FindingKind::Secret;
-    let service = |m: &ContentMatch| rules[m.rule].service.is_some();
+    let service = |m: &ContentMatch| rules[m.rule].body().service.is_some();
     let doubled: Vec<bool> = matches
         .iter()
         .map(|m| {

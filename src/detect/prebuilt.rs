@@ -60,8 +60,10 @@ pub(crate) fn index<'t>(format: &str, text: &'t str) -> Vec<(u64, &'t str, &'t s
 }
 
 /// The first line of `prebuilt_content.jsonl`. Changed when a serialized type changes shape,
-/// so an old file is ignored, not misread.
-const CONTENT_FORMAT: &str = "# logwarden prebuilt content rules v1";
+/// so an old file is ignored, not misread. From v2 a file's JSON is its rules without their
+/// bodies (regex and checks), then a tab before each rule's body (JSON has no raw tab): a body
+/// is read when its rule first becomes a candidate.
+const CONTENT_FORMAT: &str = "# logwarden prebuilt content rules v2";
 
 /// The built-in TOML files' content rules, as `toml_rules::compile_toml_file` makes them.
 static CONTENT: Prepared = Prepared::new(CONTENT_FORMAT, include_str!("prebuilt_content.jsonl"));
@@ -69,7 +71,20 @@ static CONTENT: Prepared = Prepared::new(CONTENT_FORMAT, include_str!("prebuilt_
 /// The content rules of built-in TOML file `path` whose run text hashes to `hash`, if
 /// `prebuilt_content.jsonl` has them and they read back (else `None`: compile the file).
 pub(super) fn content_rules(path: &str, hash: u64) -> Option<Vec<ContentRule>> {
-    serde_json::from_str(CONTENT.json(path, hash)?).ok()
+    rules_of(CONTENT.json(path, hash)?)
+}
+
+/// The rules of a prepared line's JSON, each with its body left as JSON; `None` unless the
+/// rules read and there is one body per rule.
+fn rules_of(json: &'static str) -> Option<Vec<ContentRule>> {
+    let mut parts = json.split('\t');
+    let mut rules: Vec<ContentRule> = serde_json::from_str(parts.next()?).ok()?;
+    let mut bodies = parts;
+    for rule in &mut rules {
+        rule.set_prepared_body(bodies.next()?);
+    }
+    // As many bodies as rules, or the line is not used.
+    bodies.next().is_none().then_some(rules)
 }
 
 #[cfg(test)]
@@ -153,8 +168,18 @@ mod tests {
         builtin_run_files(&[".toml"])
     }
 
-    /// What compiling a built-in TOML file makes, as JSON.
-    fn compiled(path: &str, text: &str) -> serde_json::Value {
+    /// Rules as JSON: without their bodies, then each one's body.
+    fn as_json(rules: &[ContentRule]) -> (serde_json::Value, Vec<serde_json::Value>) {
+        let bodies = rules
+            .iter()
+            .map(|r| serde_json::to_value(r.body()).expect("serializes"))
+            .collect();
+        (serde_json::to_value(rules).expect("serializes"), bodies)
+    }
+
+    /// What compiling a built-in TOML file makes, as JSON: the rules without their bodies,
+    /// then each one's body.
+    fn compiled(path: &str, text: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
         let mut warnings = Vec::new();
         let file = compile_toml_file(path, text, true, &mut warnings)
             .unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -163,14 +188,34 @@ mod tests {
             file.disabled.is_empty() && file.extends.is_empty(),
             "{path}"
         );
-        serde_json::to_value(&file.rules).expect("serializes")
+        as_json(&file.rules)
+    }
+
+    /// A prepared line: the rules' JSON, then a tab before each body's.
+    fn rules_line(
+        hash: u64,
+        path: &str,
+        rules: serde_json::Value,
+        bodies: &[serde_json::Value],
+    ) -> String {
+        let mut text = line(hash, path, rules);
+        text.pop(); // the newline
+        for body in bodies {
+            let json = line(0, "", body.clone());
+            let (_, json) = json.split_once('\t').expect("a line has a tab");
+            text.push('\t');
+            text.push_str(json.trim_end_matches('\n'));
+        }
+        text.push('\n');
+        text
     }
 
     #[test]
     fn prebuilt_content_rules_are_current() {
         let mut fresh = format!("{CONTENT_FORMAT}\n");
         for (path, text, hash) in run_files() {
-            fresh.push_str(&line(hash, path, compiled(path, text)));
+            let (rules, bodies) = compiled(path, text);
+            fresh.push_str(&rules_line(hash, path, rules, &bodies));
         }
         let set = crate::detect::DetectorSetBuilder::new()
             .builtin()
@@ -193,12 +238,33 @@ mod tests {
              rule compiler changed): rewrite it with `LOGWARDEN_WRITE_PREBUILT=1 cargo test \
              --lib prebuilt` and commit it"
         );
-        // Every line reads back to the rules compiling the file makes.
+        // Every line reads back to the rules compiling the file makes, bodies included.
         for (path, text, hash) in run_files() {
             let read = content_rules(path, hash).unwrap_or_else(|| panic!("{path}: no line"));
-            let again = serde_json::to_value(&read).expect("serializes");
-            assert_eq!(again, compiled(path, text), "{path}");
+            assert_eq!(as_json(&read), compiled(path, text), "{path}");
         }
+    }
+
+    #[test]
+    fn a_prepared_body_is_read_on_first_use_and_one_that_does_not_read_disables_its_rule() {
+        let (path, _, hash) = run_files()[0];
+        let json = CONTENT.json(path, hash).expect("a line");
+        let rules = rules_of(json).expect("reads");
+        assert!(rules.len() > 1);
+        assert!(rules.iter().all(|r| !r.body_read()), "read at load");
+        assert!(!rules[0].body().regex.pattern().is_empty());
+        assert!(rules[0].body_read() && !rules[1].body_read());
+        // One body fewer or more than rules: the line is not used (the file is compiled).
+        let (fewer, _) = json.rsplit_once('\t').expect("bodies");
+        assert!(rules_of(fewer).is_none());
+        let more: &'static str = format!("{json}\t{{}}").leak();
+        assert!(rules_of(more).is_none());
+        // A body that does not read: the rule never runs its regex; no panic, no other rule
+        // touched.
+        let mut bad = rules[0].clone();
+        bad.set_prepared_body("{\"regex\": 5}");
+        assert!(bad.body().regex.get().is_none());
+        assert!(rules[1].body().regex.get().is_some());
     }
 
     #[test]

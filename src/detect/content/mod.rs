@@ -365,7 +365,7 @@ impl ContentMatcher {
         let patterns: Vec<&str> = self
             .digit_rules
             .iter()
-            .map(|&(r, _)| self.rules[r as usize].regex.pattern())
+            .map(|&(r, _)| self.rules[r as usize].body().regex.pattern())
             .collect();
         let build = |unicode: bool| {
             RegexSetBuilder::new(&patterns)
@@ -387,7 +387,7 @@ impl ContentMatcher {
         out: &mut Vec<ContentMatch>,
     ) {
         let rule = &self.rules[r];
-        let Some(regex) = rule.regex.get() else {
+        let Some(regex) = rule.body().regex.get() else {
             return;
         };
         let locs = scratch.locs[r].get_or_insert_with(|| regex.capture_locations());
@@ -449,7 +449,7 @@ impl ContentMatcher {
             if !candidate[r] {
                 continue;
             }
-            let Some(regex) = rule.regex.get() else {
+            let Some(regex) = rule.body().regex.get() else {
                 continue;
             };
             let mut locs = regex.capture_locations();

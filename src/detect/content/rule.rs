@@ -184,7 +184,9 @@ pub struct ContentRule {
     pub examples: Vec<String>,
     /// Examples that must not match.
     pub negative_examples: Vec<String>,
-    pub(crate) regex: RuleRegex,
+    /// The regex and the checks on its matches, read on first use for a built-in rule.
+    #[serde(skip)]
+    body: LazyBody,
     /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
     pub(crate) cost: usize,
     /// Required rules (resolved): index and the most bytes between the matches.
@@ -197,14 +199,95 @@ pub struct ContentRule {
     /// match (worked out on first use for built-in rules, at load for the others).
     #[serde(skip)]
     window: OnceLock<(usize, usize)>,
+    /// How `--verify` asks the provider whether a found key works.
+    pub verify: Option<VerifyWith>,
+}
+
+/// What a scan needs of a content rule only once a keyword (or a digit run) makes it a
+/// candidate: its regex and the checks on each match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Body {
+    pub(crate) regex: RuleRegex,
     pub(crate) secret_group: Option<usize>,
     pub(crate) entropy: Option<f64>,
     pub(crate) validator: Option<Validator>,
+    #[serde(default)]
     pub(crate) allowlists: Vec<Allowlist>,
     /// A `[[service]]` entry's checks on every match.
     pub(crate) service: Option<ServiceCheck>,
-    /// How `--verify` asks the provider whether a found key works.
-    pub verify: Option<VerifyWith>,
+}
+
+impl Body {
+    /// A body whose regex never runs: what a prepared body that does not read becomes.
+    fn unusable() -> Body {
+        Body {
+            regex: RuleRegex {
+                pattern: String::new(),
+                cell: OnceLock::from(None),
+            },
+            secret_group: None,
+            entropy: None,
+            validator: None,
+            allowlists: Vec::new(),
+            service: None,
+        }
+    }
+}
+
+/// A rule's [`Body`]: built with the rule (user files), or kept as its JSON in
+/// `prebuilt_content.jsonl` and read when the rule first becomes a candidate (built-in files:
+/// most of their ~1,100 rules never do in a given log, and reading every body was about half
+/// of loading them).
+#[derive(Clone, Default)]
+pub(crate) struct LazyBody {
+    cell: OnceLock<Body>,
+    prepared: Option<&'static str>,
+}
+
+impl std::fmt::Debug for LazyBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.cell.get(), self.prepared) {
+            (Some(body), _) => body.fmt(f),
+            (None, Some(json)) => write!(f, "LazyBody(prepared, {} bytes)", json.len()),
+            (None, None) => f.write_str("LazyBody(none)"),
+        }
+    }
+}
+
+impl LazyBody {
+    /// A body already built.
+    pub(crate) fn ready(body: Body) -> Self {
+        LazyBody {
+            cell: OnceLock::from(body),
+            prepared: None,
+        }
+    }
+
+    /// A body read from `json` on first use.
+    pub(crate) fn prepared(json: &'static str) -> Self {
+        LazyBody {
+            cell: OnceLock::new(),
+            prepared: Some(json),
+        }
+    }
+
+    /// The body; one that does not read (`prebuilt_content.jsonl`'s test forbids it) is
+    /// logged once and never matches.
+    fn get(&self, id: &str) -> &Body {
+        self.cell.get_or_init(|| {
+            match self.prepared.map(serde_json::from_str::<Body>) {
+                Some(Ok(body)) => body,
+                Some(Err(e)) => {
+                    tracing::error!(rule = id, error = %e, "prepared content rule does not read: rule disabled");
+                    Body::unusable()
+                }
+                None => {
+                    tracing::error!(rule = id, "content rule without a body: rule disabled");
+                    Body::unusable()
+                }
+            }
+        })
+    }
 }
 
 /// How a found key can be checked with its provider (a harmless read-only call).
@@ -316,10 +399,11 @@ impl ContentRule {
     /// rule, for the built-in ones (compiled lazily), run by `detectors check`.
     pub fn regex_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Err(e) = compile_checked(self.regex.pattern(), self.secret_group) {
+        let body = self.body();
+        if let Err(e) = compile_checked(body.regex.pattern(), body.secret_group) {
             out.push(e);
         }
-        for a in &self.allowlists {
+        for a in &body.allowlists {
             for r in &a.regexes {
                 if let Err(e) = compile_regex(r.pattern()) {
                     out.push(format!("allowlist {e}"));
@@ -333,11 +417,29 @@ impl ContentRule {
     pub(crate) fn window(&self) -> (usize, usize) {
         *self.window.get_or_init(|| {
             window_for(
-                pattern_shape(self.regex.pattern())
+                pattern_shape(self.body().regex.pattern())
                     .ok()
                     .and_then(|s| s.max_len),
             )
         })
+    }
+
+    /// The regex and the checks on a match (read now if the rule is prepared and this is
+    /// its first use).
+    pub(crate) fn body(&self) -> &Body {
+        self.body.get(&self.meta.id)
+    }
+
+    /// Makes the rule's body the one `json` holds, read on first use (a prepared rule, read
+    /// without it).
+    pub(crate) fn set_prepared_body(&mut self, json: &'static str) {
+        self.body = LazyBody::prepared(json);
+    }
+
+    /// Whether the rule's body was read (or built with the rule).
+    #[cfg(test)]
+    pub(crate) fn body_read(&self) -> bool {
+        self.body.cell.get().is_some()
     }
 
     /// Builds a rule from its metadata and already-checked matching parts.
@@ -348,7 +450,14 @@ impl ContentRule {
             gate: parts.gate,
             examples: parts.examples,
             negative_examples: parts.negative_examples,
-            regex: parts.regex,
+            body: LazyBody::ready(Body {
+                regex: parts.regex,
+                secret_group: parts.secret_group,
+                entropy: parts.entropy,
+                validator: parts.validator,
+                allowlists: parts.allowlists,
+                service: parts.service,
+            }),
             cost: parts.cost,
             required: Vec::new(),
             required_ids: parts.required,
@@ -357,11 +466,6 @@ impl ContentRule {
                 Some(n) => OnceLock::from(window_for(n)),
                 None => OnceLock::new(),
             },
-            secret_group: parts.secret_group,
-            entropy: parts.entropy,
-            validator: parts.validator,
-            allowlists: parts.allowlists,
-            service: parts.service,
             verify: parts.verify,
         }
     }
@@ -426,19 +530,20 @@ impl ContentRule {
         ms: usize,
         me: usize,
     ) -> Verdict {
-        let group = self
+        let body = self.body();
+        let group = body
             .secret_group
             .or(if locs.len() > 1 { Some(1) } else { None });
         let (ss, se) = match group.and_then(|g| locs.get(g)) {
             Some(span) => span,
-            None if self.secret_group.is_some() => return Verdict::NoSecretGroup,
+            None if body.secret_group.is_some() => return Verdict::NoSecretGroup,
             None => (ms, me),
         };
         if se <= ss {
             return Verdict::NoSecretGroup;
         }
         let secret = &message[ss..se];
-        if let Some(check) = &self.service {
+        if let Some(check) = &body.service {
             let gap = if check.keyed { locs.get(1) } else { None };
             if let Some(why) = check.refuse(message, gap, ss, se) {
                 return Verdict::Refused(why);
@@ -449,19 +554,19 @@ impl ContentRule {
         if self.meta.kind == FindingKind::Secret && is_placeholder(secret) {
             return Verdict::Refused(Refusal::Placeholder);
         }
-        if let Some(min) = self.entropy {
+        if let Some(min) = body.entropy {
             let entropy = shannon_entropy(secret);
             if entropy < min {
                 return Verdict::LowEntropy { entropy, min };
             }
         }
-        if let Some(v) = self.validator
+        if let Some(v) = body.validator
             && !v.check(secret)
         {
             return Verdict::Invalid;
         }
         let whole = &message[ms..me];
-        if let Some(i) = self
+        if let Some(i) = body
             .allowlists
             .iter()
             .position(|a| a.allows(secret, whole, message))
@@ -473,7 +578,8 @@ impl ContentRule {
 
     /// The description of allowlist `i`.
     pub fn allowlist_description(&self, i: usize) -> Option<&str> {
-        self.allowlists
+        self.body()
+            .allowlists
             .get(i)
             .and_then(|a| a.description.as_deref())
     }
