@@ -1,7 +1,7 @@
 //! One batch's events through the engine on several threads: the engine is stateless, so the
-//! events are cut into contiguous stretches, each analysed on its own thread, and the findings
-//! are put back in event order for the ordered driver. A Lambda with more than one vCPU uses
-//! them for one CloudWatch Logs payload this way (`THREADS`).
+//! events are cut into contiguous stretches, taken in turn by whichever thread is free, and the
+//! findings are put back in event order for the ordered driver. A Lambda with more than one
+//! vCPU uses them for one CloudWatch Logs payload this way (`THREADS`).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -53,30 +53,53 @@ pub(super) fn analyse_events(
         let kept = &mut (0, 0);
         return events.iter().map(|e| one(e, ws, kept)).collect();
     }
-    let stretch = events.len().div_ceil(threads);
-    let mut stretches = events.chunks(stretch);
-    let first = stretches.next().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let others: Vec<_> = stretches
-            .map(|s| {
-                scope.spawn(move || {
-                    let (mut ws, kept) = (Workspace::default(), &mut (0, 0));
-                    s.iter().map(|e| one(e, &mut ws, kept)).collect::<Vec<_>>()
-                })
-            })
-            .collect();
+    // Stretches are taken in turn by whichever thread is free: events differ in cost (a
+    // stretch of CloudTrail records with access keys runs several regexes per event), and
+    // halves fixed in advance left one core idle for a third of a cold start's scan.
+    let stretch = events
+        .len()
+        .div_ceil(threads * STRETCHES_PER_THREAD)
+        .max(MIN_EVENTS_PER_STRETCH);
+    let stretches: Vec<&[LogEvent<'_>]> = events.chunks(stretch).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |ws: &mut Workspace| {
         let kept = &mut (0, 0);
-        let mut out: Vec<Option<Box<Findings>>> = first.iter().map(|e| one(e, ws, kept)).collect();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(s) = stretches.get(i) else {
+                return done;
+            };
+            done.push((i, s.iter().map(|e| one(e, ws, kept)).collect::<Vec<_>>()));
+        }
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads)
+            .map(|_| scope.spawn(|| work(&mut Workspace::default())))
+            .collect();
+        let mut done = work(ws);
         for h in others {
             match h.join() {
-                Ok(found) => out.extend(found),
+                Ok(found) => done.extend(found),
                 // The engine panicked on some event: as it would have on this thread.
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
+        // Back in event order.
+        done.sort_unstable_by_key(|(i, _)| *i);
+        let mut out = Vec::with_capacity(events.len());
+        for (_, found) in done {
+            out.extend(found);
+        }
         out
     })
 }
+
+/// Stretches a batch is cut into per thread, taken in turn by whichever thread is free.
+const STRETCHES_PER_THREAD: usize = 16;
+
+/// Fewest events in a stretch (taking one is an atomic add; its events are scanned together).
+const MIN_EVENTS_PER_STRETCH: usize = 8;
 
 /// Threads worth using for `events`, at most `threads`: each gets at least
 /// [`MIN_EVENTS_PER_THREAD`] events and [`MIN_BYTES_PER_THREAD`] bytes of messages.
