@@ -178,7 +178,11 @@ async fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     // Reading and decoding start now, on their own threads, beside the detector build.
     let replay =
         logwarden::replay::Replay::start(&inputs, &naming, settings.threads(), &settings.config());
-    let mut driver = parts(&settings).await?.driver();
+    let parts = parts(&settings).await?;
+    // The workers start analysing now; the driver (windows, incidents) is built beside them.
+    let engine = parts.engine();
+    replay.open(&engine);
+    let mut driver = parts.driver_with(engine);
     let out = std::io::LineWriter::new(std::io::stdout());
     let terminal = std::io::stdout().is_terminal();
     let mut sink: Box<dyn AlertSink + Send> = match args.format {

@@ -105,6 +105,15 @@ impl Replay {
         }
     }
 
+    /// Lets the workers analyse with `engine`, which must be the engine of the driver later
+    /// given to [`Replay::run`] ([`crate::settings::Parts::driver_with`]): they start while
+    /// the driver is still being built. Without it they start when `run` does.
+    pub fn open(&self, engine: &Engine) {
+        if let Some(started) = &self.started {
+            started.gate.open(Some(engine.clone()));
+        }
+    }
+
     /// Runs the replay through `driver` (see [`replay`]).
     pub async fn run(
         mut self,
@@ -395,7 +404,8 @@ fn start(inputs: &[Input], naming: &Naming, threads: usize, config: &Config) -> 
     }
 }
 
-/// Opens the gate with `driver`'s engine and takes the prepared pieces in input order.
+/// Opens the gate with `driver`'s engine (unless [`Replay::open`] did) and takes the prepared
+/// pieces in input order.
 async fn drive(
     mut started: Started,
     driver: &mut Driver,

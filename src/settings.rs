@@ -527,20 +527,35 @@ impl Parts {
         }
     }
 
-    /// A pipeline over these parts.
-    pub fn pipeline(&self) -> Pipeline {
-        let engine = Engine::new(
+    /// The stateless engine over these parts (what a replay's workers run).
+    pub fn engine(&self) -> Engine {
+        Engine::new(
             Arc::clone(&self.detectors),
             Arc::clone(&self.fingerprints),
             self.config.sources.clone(),
         )
-        .keeping_keys(self.verify.is_some());
+        .keeping_keys(self.verify.is_some())
+    }
+
+    /// A pipeline over these parts.
+    pub fn pipeline(&self) -> Pipeline {
+        self.pipeline_with(self.engine())
+    }
+
+    /// A pipeline over these parts with `engine` (made by [`Parts::engine`]).
+    pub fn pipeline_with(&self, engine: Engine) -> Pipeline {
         Pipeline::with_engine(engine, self.config.clone(), Arc::new(SystemClock))
     }
 
     /// A driver over these parts.
     pub fn driver(&self) -> Driver {
-        let mut driver = Driver::new(self.pipeline(), self.outputs.clone());
+        self.driver_with(self.engine())
+    }
+
+    /// A driver over these parts with `engine` (made by [`Parts::engine`]): a replay hands
+    /// the engine to its workers first, and builds the driver while they start.
+    pub fn driver_with(&self, engine: Engine) -> Driver {
+        let mut driver = Driver::new(self.pipeline_with(engine), self.outputs.clone());
         if let Some((endpoints, aws)) = &self.verify {
             driver =
                 driver.with_verifier(crate::verify::Verifier::new(endpoints.clone(), aws.clone()));
