@@ -315,6 +315,24 @@ mod tests {
         .collect()
     }
 
+    /// The pipeline gives incidents only the tags that name a stage: every built-in rule
+    /// keeps the stages its whole tag list gives.
+    #[test]
+    fn only_stage_tags_are_kept_and_no_rule_loses_a_stage() {
+        let set = crate::detect::DetectorSet::builtin().expect("builds");
+        let kept = set.tags_kept(|t| stage_of(t).is_some());
+        let stages = |tags: &[String]| -> Vec<&'static str> {
+            tags.iter().filter_map(|t| stage_of(t)).collect()
+        };
+        let all = set.tags_by_rule();
+        assert!(kept.len() < all.len(), "{} of {}", kept.len(), all.len());
+        assert!(kept.len() > 100, "{}", kept.len());
+        for (id, tags) in &all {
+            let from_kept = kept.get(id).map(|t| stages(t)).unwrap_or_default();
+            assert_eq!(stages(tags), from_kept, "{id}");
+        }
+    }
+
     #[test]
     fn one_intrusion_is_one_incident_in_the_order_it_happened() {
         let mut inc = Incidents::new(tags());

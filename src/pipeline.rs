@@ -182,7 +182,8 @@ impl Pipeline {
         let set = engine.detectors();
         let correlator = Correlator::new(set.events(), config.state);
         let policy = Policy::new(config.policy.clone(), set.suppressions().clone(), clock);
-        let mut tags = set.tags_by_rule();
+        // Incidents read only the tags that name a stage.
+        let mut tags = set.tags_kept(|t| crate::incidents::stage_of(t).is_some());
         tags.insert(
             crate::correlate::sessions::RULE_ID.to_owned(),
             crate::correlate::sessions::TAGS

@@ -365,13 +365,15 @@ impl EventSources {
         let (correlations, fed_by_rule, fed_by_correlation) =
             link_correlations(&mut c, warnings, ids)?;
         let open = c.lits.iter().any(Cnf::is_open);
-        let mut literals: Vec<String> = c
+        // Sorted and deduplicated as references; only the distinct ones are copied.
+        let mut distinct: Vec<&String> = c
             .lits
             .iter()
-            .flat_map(|cnf| cnf.0.iter().flatten().cloned())
+            .flat_map(|cnf| cnf.0.iter().flatten())
             .collect();
-        literals.sort();
-        literals.dedup();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let literals: Vec<String> = distinct.into_iter().cloned().collect();
         let id = |l: &String| literals.binary_search(l).unwrap_or(0) as u32;
         let clauses: Vec<Vec<Vec<u32>>> = c
             .lits
