@@ -11,9 +11,9 @@ use crate::engine::{Engine, Findings, Workspace};
 use crate::record::{Record, Source};
 use crate::time::EventTime;
 
-/// Most message bytes per stretch whose parsed JSON is handed to the driver with the findings.
+/// Most message bytes per thread and batch whose parsed JSON is handed to the driver with the findings.
 const KEEP_JSON_BYTES: usize = 256 << 10;
-/// Most parsed records per stretch handed to the driver: a `serde_json::Value` takes tens of
+/// Most parsed records per thread and batch handed to the driver: a `serde_json::Value` takes tens of
 /// times the text of a small object (a map node each), and the driver frees what it is given.
 const KEEP_JSON_RECORDS: usize = 128;
 
@@ -34,7 +34,7 @@ pub(super) fn analyse_events(
     threads: usize,
     ws: &mut Workspace,
 ) -> Vec<Option<Box<Findings>>> {
-    // Each stretch keeps the parsed JSON of the events whose record the driver reads, up to
+    // Each thread keeps the parsed JSON of the events whose record the driver reads, up to
     // KEEP_JSON_RECORDS records and KEEP_JSON_BYTES of their messages: the driver reads those
     // records, and need not parse them again; past the bounds it does.
     let one = |e: &LogEvent<'_>, ws: &mut Workspace, kept: &mut (usize, usize)| {
