@@ -55,6 +55,7 @@ pub mod report;
 pub mod settings;
 pub mod severity;
 pub mod sink;
+pub mod startup;
 pub mod time;
 pub mod verify;
 

@@ -28,6 +28,7 @@ const EXIT_ALERTS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    let _ = logwarden::startup::tune_allocator();
     logwarden::logging::init("warn", false);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

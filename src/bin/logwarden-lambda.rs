@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    let _ = logwarden::startup::tune_allocator();
     logwarden::logging::init("info", true);
     let settings = Settings::from_env()?;
     let aws = aws_config::load_from_env().await;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first: a module may import its own layer and the ones below.
 const LAYERS: &[&[&str]] = &[
     &[
-        "time", "hash", "error", "logging", "fs", "mask", "clock", "severity",
+        "time", "hash", "error", "logging", "fs", "mask", "clock", "severity", "startup",
     ],
     &["decode"],
     &["record"],
