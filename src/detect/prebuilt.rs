@@ -95,12 +95,12 @@ impl Prepared {
     }
 }
 
-/// One line of a prepared file: `value` with its objects' `null` members dropped (an absent
-/// `Option` field reads back as `None`; each file's test checks that every line reads back to
-/// what compiling the file makes). Keys are sorted (`serde_json::Value`), so a file is the same
-/// on every run.
+/// `value` as one line of JSON, with its objects' `null` members dropped (an absent `Option`
+/// field reads back as `None`; each file's test checks that every line reads back to what
+/// compiling the file makes). Keys are sorted (`serde_json::Value`), so a file is the same on
+/// every run.
 #[cfg(test)]
-pub(crate) fn line(hash: u64, path: &str, mut value: serde_json::Value) -> String {
+pub(crate) fn compact(mut value: serde_json::Value) -> String {
     fn drop_nulls(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
@@ -112,7 +112,31 @@ pub(crate) fn line(hash: u64, path: &str, mut value: serde_json::Value) -> Strin
         }
     }
     drop_nulls(&mut value);
-    format!("{hash:016x} {path}\t{value}\n")
+    value.to_string()
+}
+
+/// One line of a prepared file: `value` ([`compact`]).
+#[cfg(test)]
+pub(crate) fn line(hash: u64, path: &str, value: serde_json::Value) -> String {
+    line_with(hash, path, value, &[])
+}
+
+/// One line of a prepared file whose rules keep a part for first use: `value` ([`compact`]),
+/// then a tab before each of `parts` (JSON, which has no raw tab).
+#[cfg(test)]
+pub(crate) fn line_with(
+    hash: u64,
+    path: &str,
+    value: serde_json::Value,
+    parts: &[String],
+) -> String {
+    let mut l = format!("{hash:016x} {path}\t{}", compact(value));
+    for part in parts {
+        l.push('\t');
+        l.push_str(part);
+    }
+    l.push('\n');
+    l
 }
 
 /// The built-in files in their run form whose path ends with one of `ends`: (path, text, the
@@ -191,31 +215,13 @@ mod tests {
         as_json(&file.rules)
     }
 
-    /// A prepared line: the rules' JSON, then a tab before each body's.
-    fn rules_line(
-        hash: u64,
-        path: &str,
-        rules: serde_json::Value,
-        bodies: &[serde_json::Value],
-    ) -> String {
-        let mut text = line(hash, path, rules);
-        text.pop(); // the newline
-        for body in bodies {
-            let json = line(0, "", body.clone());
-            let (_, json) = json.split_once('\t').expect("a line has a tab");
-            text.push('\t');
-            text.push_str(json.trim_end_matches('\n'));
-        }
-        text.push('\n');
-        text
-    }
-
     #[test]
     fn prebuilt_content_rules_are_current() {
         let mut fresh = format!("{CONTENT_FORMAT}\n");
         for (path, text, hash) in run_files() {
             let (rules, bodies) = compiled(path, text);
-            fresh.push_str(&rules_line(hash, path, rules, &bodies));
+            let bodies: Vec<String> = bodies.into_iter().map(compact).collect();
+            fresh.push_str(&line_with(hash, path, rules, &bodies));
         }
         let set = crate::detect::DetectorSetBuilder::new()
             .builtin()

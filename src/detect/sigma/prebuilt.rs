@@ -103,7 +103,7 @@ mod tests {
     use rsigma_ir::IrRule;
 
     use super::*;
-    use crate::detect::prebuilt::{builtin_run_files, line, rewrite};
+    use crate::detect::prebuilt::{builtin_run_files, line_with, rewrite};
     use crate::detect::rules::RuleIds;
     use crate::detect::sigma::{EventDetectors, ParsedSigma};
 
@@ -147,14 +147,11 @@ mod tests {
         for (path, text, hash) in run_files() {
             let (entry, irs) = entry(path, text);
             let value = serde_json::to_value(entry).expect("serializes");
-            let mut l = line(hash, path, value);
-            l.pop(); // its line break
-            for ir in irs {
-                l.push('\t');
-                l.push_str(&serde_json::to_value(ir).expect("serializes").to_string());
-            }
-            l.push('\n');
-            out.push_str(&l);
+            let irs: Vec<String> = irs
+                .iter()
+                .map(|ir| serde_json::to_value(ir).expect("serializes").to_string())
+                .collect();
+            out.push_str(&line_with(hash, path, value, &irs));
         }
         out
     }
