@@ -208,11 +208,10 @@ impl DetectorSet {
         content.chain(events).chain(correlations).collect()
     }
 
-    /// Every rule's tags, by rule id (finding types and ATT&CK tactics for the findings sinks).
+    /// Every rule's tags, by rule id (finding types and ATT&CK tactics for the findings sinks;
+    /// a rule without tags is left out, which its readers take as no tags).
     pub fn tags_by_rule(&self) -> std::collections::HashMap<String, Vec<String>> {
-        self.metas()
-            .map(|m| (m.id.clone(), m.tags.clone()))
-            .collect()
+        self.tags_kept(|_| true)
     }
 
     /// The tags `keep` keeps of every rule, by rule id; a rule with none kept is left out
