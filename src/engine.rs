@@ -268,6 +268,20 @@ impl Engine {
         (Some(record), findings)
     }
 
+    /// Compiles ahead the regexes that `events` make candidates and no other thread has
+    /// started on ([`ContentMatcher::warm`]): what each thread analysing one batch with others
+    /// does first, with a sample of the batch and its own `turn` (index, threads).
+    pub fn warm<'e>(
+        &self,
+        events: impl Iterator<Item = &'e LogEvent<'e>>,
+        turn: (usize, usize),
+        ws: &mut Workspace,
+    ) {
+        self.set
+            .content()
+            .warm(events.map(|e| e.message.as_bytes()), turn, &mut ws.scratch);
+    }
+
     /// Whether what follows the analysis reads `findings`' record itself: for a content
     /// finding, a multi-line block, or an event rule that raises alerts of its own. (The
     /// correlations fed by the other rules read it during the analysis: `readings`.)

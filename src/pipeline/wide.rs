@@ -62,7 +62,13 @@ pub(super) fn analyse_events(
         .max(MIN_EVENTS_PER_STRETCH);
     let stretches: Vec<&[LogEvent<'_>]> = events.chunks(stretch).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = |ws: &mut Workspace| {
+    // Each thread first compiles the regexes a sample of the batch will need, every thread
+    // starting at a different one (waiting for one another's on the first events had the
+    // threads of a cold start compile one at a time: [`Engine::warm`]).
+    let step = (events.len() / WARM_SAMPLE).max(1);
+    let work = |ws: &mut Workspace, turn: usize| {
+        let sample = events.iter().step_by(step).take(WARM_SAMPLE);
+        engine.warm(sample.skip(turn).step_by(threads), (turn, threads), ws);
         let kept = &mut (0, 0);
         let mut done = Vec::new();
         loop {
@@ -75,9 +81,9 @@ pub(super) fn analyse_events(
     };
     std::thread::scope(|scope| {
         let others: Vec<_> = (1..threads)
-            .map(|_| scope.spawn(|| work(&mut Workspace::default())))
+            .map(|turn| scope.spawn(move || work(&mut Workspace::default(), turn)))
             .collect();
-        let mut done = work(ws);
+        let mut done = work(ws, 0);
         for h in others {
             match h.join() {
                 Ok(found) => done.extend(found),
@@ -94,6 +100,10 @@ pub(super) fn analyse_events(
         out
     })
 }
+
+/// Events of a batch, spread over it, that its threads look at for the regexes to compile
+/// first ([`Engine::warm`]): their keyword search is done twice (a few percent of the batch's).
+const WARM_SAMPLE: usize = 64;
 
 /// Stretches a batch is cut into per thread, taken in turn by whichever thread is free.
 const STRETCHES_PER_THREAD: usize = 16;

@@ -9,7 +9,6 @@
 mod rule;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
 
@@ -20,7 +19,7 @@ pub use rule::{
     AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, RuleRegex, Verdict,
     VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
 };
-pub(crate) use rule::{ContentParts, compile_checked};
+pub(crate) use rule::{ContentParts, StartedOnce, compile_checked};
 
 /// Bytes around a digit run that a gated rule's regex sees.
 const GATE_CONTEXT: usize = 40;
@@ -75,7 +74,7 @@ pub struct ContentMatcher {
     /// All digit-gated regexes in one set (index = position in `digit_rules`), compiled on
     /// the first digit run: one pass over a run's window tells which rules can match there,
     /// instead of one search per rule. `None` if the set does not compile.
-    digit_set: OnceLock<Option<RegexSet>>,
+    digit_set: StartedOnce<Option<RegexSet>>,
     min_digit_gate: usize,
     /// Rules with no keyword and no gate.
     always_rules: Vec<u32>,
@@ -186,10 +185,61 @@ impl ContentMatcher {
             pattern_literal,
             literal_count: literals.len(),
             digit_rules,
-            digit_set: OnceLock::new(),
+            digit_set: StartedOnce::new(),
             min_digit_gate,
             always_rules,
         })
+    }
+
+    /// Compiles ahead, on this thread, the regexes that `messages` make candidates (keyword
+    /// rules, the digit-gated set, the rules that run on every line) and that no other thread
+    /// has started on, without waiting for any: threads starting on one batch call it with a
+    /// few of its messages each and a different `turn` (this thread's index, of `threads`), so
+    /// that each starts at a different place in the list and they compile side by side what
+    /// the scan would otherwise have each wait for.
+    pub fn warm<'m>(
+        &self,
+        messages: impl Iterator<Item = &'m [u8]>,
+        (turn, threads): (usize, usize),
+        scratch: &mut Scratch,
+    ) {
+        let mut wanted = vec![0u64; self.rules.len().div_ceil(64)];
+        let mut want = |r: u32| wanted[r as usize / 64] |= 1 << (r % 64);
+        let mut digits = false;
+        let mut hay = std::mem::take(&mut scratch.hay);
+        for message in messages {
+            hay.prepare(message);
+            let text = hay.text(message);
+            if let Some(ac) = &self.keywords {
+                ac.for_each(text, &mut |p, _, _| {
+                    self.keyword_rules[p].iter().for_each(|&r| want(r));
+                });
+            }
+            if !digits && !self.digit_rules.is_empty() {
+                scratch.runs.clear();
+                digit_runs(text, self.min_digit_gate, &mut scratch.runs);
+                digits = !scratch.runs.is_empty();
+            }
+        }
+        scratch.hay = hay;
+        self.always_rules.iter().for_each(|&r| want(r));
+        let rules: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| wanted[r / 64] & (1 << (r % 64)) != 0)
+            .collect();
+        let first = rules.len() * turn / threads.max(1);
+        // The digit set (one of the larger builds) is taken first by the last thread.
+        let set_first = digits && turn + 1 == threads;
+        if set_first {
+            self.digit_set
+                .make_unless_started(|| self.build_digit_set());
+        }
+        for &r in rules[first..].iter().chain(&rules[..first]) {
+            self.rules[r].body().regex.compile_unless_started();
+        }
+        if digits && !set_first {
+            self.digit_set
+                .make_unless_started(|| self.build_digit_set());
+        }
     }
 
     /// Whether the literal automaton is the built-in set's, embedded in the binary (the
@@ -573,151 +623,4 @@ pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Ve
 }
 
 #[cfg(test)]
-mod tests {
-    use super::rule::WINDOW_SLACK;
-    use super::*;
-    use crate::detect::rules::RuleMeta;
-
-    #[test]
-    fn digit_runs_allow_short_separators() {
-        let mut out = Vec::new();
-        digit_runs(b"card 4111 1111 1111 1111 ok 12-34 5", 13, &mut out);
-        assert_eq!(out, vec![(5, 24)]);
-        out.clear();
-        digit_runs(b"1234567890", 10, &mut out);
-        assert_eq!(out, vec![(0, 10)]);
-        out.clear();
-        digit_runs(b"12  34", 3, &mut out);
-        assert!(out.is_empty());
-        // A phone number as people write it: the parentheses keep it one run.
-        for (text, run) in [
-            (&b"call (415) 555-2671 now"[..], (6, 19)),
-            (b"call +1 (415) 555-2671", (6, 22)),
-            (b"call (415)555-2671", (6, 18)),
-        ] {
-            out.clear();
-            digit_runs(text, 10, &mut out);
-            assert_eq!(out, vec![run], "{}", String::from_utf8_lossy(text));
-        }
-        // Two separators in a row, or a parenthesis with spaces on both sides, end a run.
-        for text in [&b"415 - 555 2671"[..], b"415 ( 555 ) 2671", b"415.555.2671"] {
-            out.clear();
-            digit_runs(text, 10, &mut out);
-            assert!(out.is_empty(), "{}", String::from_utf8_lossy(text));
-        }
-    }
-
-    /// Whether `gap`, the bytes between two digits, keeps them in one run (as
-    /// [`digit_runs`] documents it).
-    fn joins(gap: &[u8]) -> bool {
-        matches!(gap, b" " | b"-" | b")" | b"(" | b") " | b" (")
-    }
-
-    /// Longest gap [`joins`] accepts.
-    const MAX_GAP: usize = 2;
-
-    /// The straightforward left-to-right scan the sampling version must agree with.
-    fn naive_runs(m: &[u8], min: usize) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < m.len() {
-            if !m[i].is_ascii_digit() {
-                i += 1;
-                continue;
-            }
-            let (start, mut last, mut digits) = (i, i, 1);
-            loop {
-                let next = (1..=MAX_GAP + 1).find(|&step| {
-                    let d = last + step;
-                    d < m.len() && m[d].is_ascii_digit() && (step == 1 || joins(&m[last + 1..d]))
-                });
-                match next {
-                    Some(step) => {
-                        last += step;
-                        digits += 1;
-                    }
-                    None => break,
-                }
-            }
-            if digits >= min {
-                out.push((start, last + 1));
-            }
-            i = last + 1;
-        }
-        out
-    }
-
-    fn lazy_rule(pattern: &str, secret_group: Option<usize>) -> ContentRule {
-        let meta = RuleMeta {
-            id: "t".into(),
-            title: "t".into(),
-            severity: crate::detect::Severity::High,
-            kind: crate::detect::FindingKind::Secret,
-            tags: Vec::new(),
-            location: crate::detect::rules::Location {
-                file: "built-in".into(),
-                line: 1,
-            },
-        };
-        ContentRule::new(
-            meta,
-            ContentParts {
-                service: None,
-                verify: None,
-                keywords: vec!["k".into()],
-                gate: None,
-                regex: RuleRegex::lazy(pattern),
-                max_len: None,
-                secret_group,
-                entropy: None,
-                validator: None,
-                allowlists: Vec::new(),
-                examples: Vec::new(),
-                negative_examples: Vec::new(),
-                cost: 0,
-                required: Vec::new(),
-                multiline: false,
-            },
-        )
-    }
-
-    /// Built-in rules are compiled on first use, so the check must find what load would have.
-    #[test]
-    fn lazily_compiled_rules_report_their_regex_problems() {
-        assert!(
-            lazy_rule(r"k([a-z]{8})", Some(1))
-                .regex_problems()
-                .is_empty()
-        );
-        let bad = lazy_rule(r"k([a-z]{8}", None).regex_problems();
-        assert!(bad.iter().any(|p| p.contains("unclosed group")), "{bad:?}");
-        let group = lazy_rule(r"k[a-z]{8}", Some(2)).regex_problems();
-        assert_eq!(
-            group,
-            ["secretGroup 2 but the regex has only 0 capture group(s)"]
-        );
-        // The window comes from the pattern on first use.
-        assert_eq!(
-            lazy_rule(r"k[a-z]{8}", None).window(),
-            (9 + WINDOW_SLACK, 9 + WINDOW_SLACK)
-        );
-    }
-
-    #[test]
-    fn digit_runs_agree_with_a_naive_scan() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for case in 0..20_000 {
-            let m = crate::detect::test_bytes(&mut seed, case % 60, b"0123456789 -x-1 2().");
-            for min in [1, 3, 9, 13] {
-                let mut out = Vec::new();
-                digit_runs(&m, min, &mut out);
-                assert_eq!(
-                    out,
-                    naive_runs(&m, min),
-                    "{:?} min {min}",
-                    String::from_utf8_lossy(&m)
-                );
-            }
-        }
-    }
-}
+mod tests;
