@@ -112,7 +112,7 @@ static LOWER: [u8; 256] = {
 };
 
 /// The trie both automata are built from (`patterns` in lower case).
-fn trie(patterns: &[Vec<u8>]) -> Result<noncontiguous::NFA, String> {
+fn trie<P: AsRef<[u8]>>(patterns: &[P]) -> Result<noncontiguous::NFA, String> {
     noncontiguous::Builder::new()
         .ascii_case_insensitive(false)
         .match_kind(MatchKind::Standard)
@@ -131,15 +131,20 @@ fn dfa_of(trie: &noncontiguous::NFA) -> Result<DFA, String> {
 impl LiteralSearch {
     /// Builds the automaton over `patterns` (matched ASCII case-insensitively). The error is
     /// the automaton builder's message.
-    pub fn new(patterns: &[Vec<u8>]) -> Result<Self, String> {
+    pub fn new<P: AsRef<[u8]>>(patterns: &[P]) -> Result<Self, String> {
         // Lower case already (as the content matcher gives them): used as they are.
         let lowered: Vec<Vec<u8>>;
-        let patterns = if patterns.iter().flatten().any(u8::is_ascii_uppercase) {
-            lowered = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
-            &lowered[..]
+        let upper = |p: &P| p.as_ref().iter().any(u8::is_ascii_uppercase);
+        let patterns: Vec<&[u8]> = if patterns.iter().any(upper) {
+            lowered = patterns
+                .iter()
+                .map(|p| p.as_ref().to_ascii_lowercase())
+                .collect();
+            lowered.iter().map(Vec::as_slice).collect()
         } else {
-            patterns
+            patterns.iter().map(AsRef::as_ref).collect()
         };
+        let patterns = &patterns[..];
         if let Some(table) = builtin_table().filter(|t| t.is_for(patterns)) {
             return Ok(LiteralSearch {
                 table: Some(table),
@@ -157,7 +162,7 @@ impl LiteralSearch {
     }
 
     /// [`LiteralSearch::new`] with `patterns` in lower case, its DFA built `when` said.
-    fn build(patterns: &[Vec<u8>], when: DfaBuild) -> Result<Self, String> {
+    fn build<P: AsRef<[u8]>>(patterns: &[P], when: DfaBuild) -> Result<Self, String> {
         let trie = trie(patterns)?;
         let cell = Arc::new(OnceLock::new());
         let after = match when {
@@ -185,7 +190,7 @@ impl LiteralSearch {
             nfa: Some(Arc::new(nfa)),
             dfa: cell,
             later: Some(Arc::new(Later {
-                patterns: patterns.to_vec(),
+                patterns: patterns.iter().map(|p| p.as_ref().to_vec()).collect(),
                 after,
                 searched: AtomicUsize::new(0),
                 started: AtomicBool::new(false),

@@ -245,7 +245,8 @@ impl DetectorSetBuilder {
         compiled: Vec<TomlJob>,
     ) -> Result<(RuleIds, Vec<ContentRule>), DetectorError> {
         let mut ids = RuleIds::default();
-        let mut rules: Vec<ContentRule> = Vec::new();
+        let count = |c: &TomlJob| c.0.as_ref().map_or(0, |f| f.rules.len());
+        let mut rules: Vec<ContentRule> = Vec::with_capacity(compiled.iter().map(count).sum());
         let mut disabled = Vec::new();
         let mut queue: std::collections::VecDeque<(SourceFile, usize, Option<TomlJob>)> = files
             .into_iter()

@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::HashMap;
-
 use super::error::DetectorError;
 use crate::severity::{FindingKind, Severity};
 
@@ -218,7 +216,7 @@ pub struct RequiredSpec {
 #[derive(Debug, Default)]
 pub(crate) struct RuleIds {
     /// id → (location, built-in).
-    seen: HashMap<String, (Location, bool)>,
+    seen: foldhash::HashMap<String, (Location, bool)>,
 }
 
 /// What claiming an id gave.

@@ -8,7 +8,7 @@
 
 mod rule;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
 
@@ -81,8 +81,10 @@ pub struct ContentMatcher {
 }
 
 /// The literal automaton's patterns (lower case, each once) and what each one means.
-struct Patterns {
-    patterns: Vec<Vec<u8>>,
+struct Patterns<'a> {
+    /// Borrowed from the rules and literals when they are in lower case already (as nearly all
+    /// are: a copy of each was most of building this).
+    patterns: Vec<Cow<'a, [u8]>>,
     /// Per pattern, the content rules it is a keyword of.
     keyword_rules: Vec<Vec<u32>>,
     /// Per pattern, the event rules' literal it is (`u32::MAX`: none).
@@ -91,12 +93,20 @@ struct Patterns {
     always_rules: Vec<u32>,
 }
 
-impl Patterns {
-    fn of(rules: &[ContentRule], literals: &[String]) -> Patterns {
+/// `bytes` in ASCII lower case: borrowed when they are already.
+fn lower(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match bytes.iter().any(u8::is_ascii_uppercase) {
+        true => Cow::Owned(bytes.to_ascii_lowercase()),
+        false => Cow::Borrowed(bytes),
+    }
+}
+
+impl<'a> Patterns<'a> {
+    fn of(rules: &'a [ContentRule], literals: &'a [String]) -> Patterns<'a> {
         // Every keyword and literal in lower case, in order, with the rule or literal it is
         // for; then each distinct one numbered by its first place (a map of slices into this
         // list: no copy of a pattern is made, and a linear search per keyword was quadratic).
-        let mut lowered: Vec<(Vec<u8>, Option<u32>, Option<u32>)> = Vec::new();
+        let mut lowered: Vec<(Cow<'a, [u8]>, Option<u32>, Option<u32>)> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut always_rules = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
@@ -109,21 +119,22 @@ impl Patterns {
                 continue;
             }
             for kw in &rule.keywords {
-                lowered.push((kw.as_bytes().to_ascii_lowercase(), Some(i), None));
+                lowered.push((lower(kw.as_bytes()), Some(i), None));
             }
         }
         for (id, lit) in literals.iter().enumerate() {
-            lowered.push((lit.as_bytes().to_ascii_lowercase(), None, Some(id as u32)));
+            lowered.push((lower(lit.as_bytes()), None, Some(id as u32)));
         }
         let mut firsts: Vec<usize> = Vec::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         let mut pattern_literal: Vec<u32> = Vec::new();
-        let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(lowered.len());
+        let mut index: foldhash::HashMap<&[u8], usize> =
+            foldhash::HashMapExt::with_capacity(lowered.len());
         for (at, (lower, rule, literal)) in lowered.iter().enumerate() {
             if lower.is_empty() {
                 continue;
             }
-            let p = *index.entry(lower.as_slice()).or_insert_with(|| {
+            let p = *index.entry(lower.as_ref()).or_insert_with(|| {
                 firsts.push(at);
                 keyword_rules.push(Vec::new());
                 pattern_literal.push(u32::MAX);
@@ -619,7 +630,8 @@ pub fn digit_runs(message: &[u8], min: usize, out: &mut Vec<(usize, usize)>) {
 /// order [`ContentMatcher::with_literals`] gives them (what an embedded table must match).
 #[cfg(test)]
 pub(crate) fn literal_patterns(rules: &[ContentRule], literals: &[String]) -> Vec<Vec<u8>> {
-    Patterns::of(rules, literals).patterns
+    let patterns = Patterns::of(rules, literals).patterns;
+    patterns.into_iter().map(Cow::into_owned).collect()
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ impl<'a> Table<'a> {
     }
 
     /// Whether the table was built over exactly `patterns` (lower case), in this order.
-    pub fn is_for(&self, patterns: &[Vec<u8>]) -> bool {
+    pub fn is_for<P: AsRef<[u8]>>(&self, patterns: &[P]) -> bool {
         if patterns.len() != self.lens.len() {
             return false;
         }
@@ -120,7 +120,7 @@ impl<'a> Table<'a> {
         patterns.iter().zip(&self.lens).all(|(p, &len)| {
             let theirs = self.text.get(at..at + len as usize);
             at += len as usize;
-            theirs == Some(p.as_slice())
+            theirs == Some(p.as_ref())
         })
     }
 

@@ -107,7 +107,7 @@ struct Compiling {
     compiled: Vec<LazyRule>,
     rules: Vec<EventRule>,
     /// name, id and title → rule; a key two rules share resolves to neither.
-    keys: HashMap<String, Option<usize>>,
+    keys: foldhash::HashMap<String, Option<usize>>,
     lits: Vec<Cnf>,
     /// Per rule: the CloudTrail event names it can match, when bounded.
     names: Vec<Option<Vec<String>>>,
@@ -359,6 +359,18 @@ impl EventSources {
         ids: &mut RuleIds,
     ) -> Result<EventDetectors, DetectorError> {
         let mut c = Compiling::default();
+        // Room for every rule at once: growing these one push at a time copied each into
+        // fresh pages several times over.
+        let n: usize = parsed
+            .0
+            .iter()
+            .map(|f| f.0.as_ref().map_or(0, |f| f.rules.len()))
+            .sum();
+        c.compiled.reserve(n);
+        c.rules.reserve(n);
+        c.lits.reserve(n);
+        c.names.reserve(n);
+        c.keys.reserve(3 * n);
         for ((path, _, lazy, _), file) in self.files.iter().zip(parsed.0) {
             c.add_file(path, *lazy, warnings, file.0?, ids)?;
         }
@@ -416,7 +428,7 @@ fn link_correlations(
 ) -> Result<Links, DetectorError> {
     let mut pending = std::mem::take(&mut c.correlations);
     let mut done: Vec<CorrelationRule> = Vec::new();
-    let mut corr_keys: HashMap<String, usize> = HashMap::new();
+    let mut corr_keys: foldhash::HashMap<String, usize> = Default::default();
     let mut fed_by_rule = vec![Vec::new(); c.rules.len()];
     let mut fed_by_correlation: Vec<Vec<(usize, u8)>> = Vec::new();
     while !pending.is_empty() {

@@ -2,8 +2,6 @@
 //! everything that does not depend on another rule, kept ahead of time for built-in files by
 //! `prebuilt`), and linking it to the rules it counts once every rule is known.
 
-use std::collections::HashMap;
-
 use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationType, Level};
 use serde::{Deserialize, Serialize};
 
@@ -172,8 +170,8 @@ pub(super) fn link(
     corr: &PreparedCorrelation,
     path: &str,
     line: usize,
-    rule_keys: &HashMap<String, Option<usize>>,
-    corr_keys: &HashMap<String, usize>,
+    rule_keys: &foldhash::HashMap<String, Option<usize>>,
+    corr_keys: &foldhash::HashMap<String, usize>,
     done: &[CorrelationRule],
 ) -> Result<CorrelationRule, DetectorError> {
     let err = |msg: String| DetectorError::Rule {
