@@ -106,7 +106,7 @@ impl<'a> Patterns<'a> {
         // Every keyword and literal in lower case, in order, with the rule or literal it is
         // for; then each distinct one numbered by its first place (a map of slices into this
         // list: no copy of a pattern is made, and a linear search per keyword was quadratic).
-        let mut lowered: Vec<(Cow<'a, [u8]>, Option<u32>, Option<u32>)> = Vec::new();
+        let mut lowered: Vec<(Cow<'a, [u8]>, _, _)> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut always_rules = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
