@@ -79,10 +79,22 @@ pub(super) fn analyse_events(
             done.push((i, s.iter().map(|e| one(e, ws, kept)).collect::<Vec<_>>()));
         }
     };
+    // This thread waits until the others have started: Linux puts a new thread on the CPU of
+    // the thread that made it, and a busy spawner kept its helper waiting there for up to one
+    // balancing interval (2-3 ms in a fifth of cold starts, a whole core idle meanwhile); woken
+    // by a helper, the spawner moves to an idle CPU instead.
+    let started = std::sync::Barrier::new(threads);
     std::thread::scope(|scope| {
         let others: Vec<_> = (1..threads)
-            .map(|turn| scope.spawn(move || work(&mut Workspace::default(), turn)))
+            .map(|turn| {
+                let started = &started;
+                scope.spawn(move || {
+                    started.wait();
+                    work(&mut Workspace::default(), turn)
+                })
+            })
             .collect();
+        started.wait();
         let mut done = work(ws, 0);
         for h in others {
             match h.join() {
