@@ -41,6 +41,7 @@ pub struct RuleMeta {
     /// What its alerts are.
     pub kind: FindingKind,
     /// Tags (Sigma `tags`, gitleaks `tags`), e.g. `attack.t1110`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Where it is defined.
     pub location: Location,

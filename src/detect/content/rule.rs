@@ -232,29 +232,38 @@ pub enum Gate {
     Always,
 }
 
-/// One compiled content rule.
+/// One compiled content rule. Written (`prebuilt_content.jsonl`) without its empty lists,
+/// zero cost and `false` flags: reading the built-in rules' heads is most of a cold start's
+/// loading, and these were a third of their bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContentRule {
     /// Id, title (the description), severity, kind (secret or PII), tags, location.
     pub meta: RuleMeta,
     /// The keywords as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
     /// Gate for keyword-less rules.
     pub gate: Option<Gate>,
     /// Examples that must match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
     /// Examples that must not match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub negative_examples: Vec<String>,
     /// The regex and the checks on its matches, read on first use for a built-in rule.
     #[serde(skip)]
     body: LazyBody,
     /// [`super::limits::regex_cost`] of a user rule's regex (0 for built-ins).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) cost: usize,
     /// Required rules (resolved): index and the most bytes between the matches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) required: Vec<(u32, Option<usize>)>,
     /// Required rule ids, before they are resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) required_ids: Vec<(String, Option<usize>)>,
     /// Also run over consecutive events of a stream joined (PEM keys logged line by line).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub multiline: bool,
     /// Bytes before / after a keyword hit the regex needs to see, from the pattern's longest
     /// match (worked out on first use for built-in rules, at load for the others).
@@ -262,6 +271,10 @@ pub struct ContentRule {
     window: OnceLock<(usize, usize)>,
     /// How `--verify` asks the provider whether a found key works.
     pub verify: Option<VerifyWith>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a scan needs of a content rule only once a keyword (or a digit run) makes it a
