@@ -269,7 +269,7 @@ impl Engine {
     }
 
     /// Compiles ahead the regexes that `events` make candidates and no other thread has
-    /// started on ([`ContentMatcher::warm`]): what each thread analysing one batch with others
+    /// started on ([`crate::detect::ContentMatcher::warm`]): what each thread analysing one batch with others
     /// does first, with a sample of the batch and its own `turn` (index, threads).
     pub fn warm<'e>(
         &self,

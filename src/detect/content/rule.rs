@@ -130,7 +130,7 @@ impl RuleRegex {
     }
 
     /// Compiles the regex now unless it is compiled or another thread has started on it
-    /// ([`StartedOnce::make_unless_started`]).
+    /// (then returns at once, where [`RuleRegex::get`] would wait).
     pub fn compile_unless_started(&self) {
         self.cell
             .make_unless_started(|| compile_regex(&self.pattern).ok());
