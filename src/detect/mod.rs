@@ -24,8 +24,8 @@ pub mod validate;
 pub use crate::severity::{FindingKind, Severity};
 
 pub use content::{
-    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
-    PatternShape, RuleRegex, Scratch, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE,
+    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate, Groups,
+    PatternShape, Reach, RuleRegex, Scratch, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE,
     compile_regex, digit_runs, pattern_shape,
 };
 pub use error::{DetectorError, one_line};

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::content::{
-    AllowTarget, Allowlist, ContentParts, ContentRule, Gate, RuleRegex, VerifyWith,
+    AllowTarget, Allowlist, ContentParts, ContentRule, Gate, Reach, RuleRegex, VerifyWith,
     compile_checked, compile_regex,
 };
 use super::error::{DetectorError, one_line};
@@ -118,7 +118,8 @@ fn compile_service(
     let (regex, max_len, cost) = if lazy {
         (RuleRegex::lazy(&c.pattern), None, 0)
     } else {
-        let (regex, shape) = compile_checked(&c.pattern, secret_group).map_err(&err)?;
+        let (regex, shape) =
+            compile_checked(&c.pattern, secret_group, Reach::Windows).map_err(&err)?;
         let cost = limits::regex_cost(&c.pattern).map_err(&err)?;
         (
             RuleRegex::compiled(&c.pattern, regex),
@@ -192,6 +193,11 @@ fn compile_allowlist(
         Some("AND") => true,
         Some(other) => return Err(err(format!("unknown allowlist condition `{other}`"))),
     };
+    // An allowlist regex runs on the secret or the match (short), or on the whole line.
+    let reach = match target {
+        AllowTarget::Line => Reach::Lines,
+        AllowTarget::Secret | AllowTarget::Match => Reach::Windows,
+    };
     let mut regexes = Vec::new();
     for r in &spec.regexes {
         regexes.push(if lazy {
@@ -200,7 +206,7 @@ fn compile_allowlist(
             let r = translated(r, at, rule, warnings);
             RuleRegex::compiled(
                 &r,
-                compile_regex(&r).map_err(|e| err(format!("allowlist {e}")))?,
+                compile_regex(&r, reach).map_err(|e| err(format!("allowlist {e}")))?,
             )
         });
     }
@@ -286,7 +292,13 @@ fn rule_regex(
         return Ok((RuleRegex::lazy(pattern), None, 0));
     }
     let pattern = translated(pattern, location, spec.id.get_ref(), warnings);
-    let (regex, shape) = compile_checked(&pattern, spec.secret_group).map_err(err)?;
+    // Without keywords or gate the regex searches whole lines.
+    let reach = if spec.keywords.iter().all(|k| k.is_empty()) && spec.gate.is_none() {
+        Reach::Lines
+    } else {
+        Reach::Windows
+    };
+    let (regex, shape) = compile_checked(&pattern, spec.secret_group, reach).map_err(err)?;
     let cost = limits::regex_cost(&pattern).map_err(err)?;
     Ok((
         RuleRegex::compiled(&pattern, regex),

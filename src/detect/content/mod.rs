@@ -10,14 +10,16 @@ mod rule;
 
 use std::borrow::Cow;
 
-use regex::bytes::{CaptureLocations, RegexSet, RegexSetBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind, PatternID, PatternSet};
 
 pub use crate::detect::error::CompileError;
 use crate::detect::literals::LiteralSearch;
 use crate::detect::unescape::Haystack;
 pub use rule::{
-    AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, RuleRegex, Verdict,
-    VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
+    AllowTarget, Allowlist, ContentRule, Gate, Groups, PatternShape, REGEX_SIZE_LIMIT, Reach,
+    RuleRegex, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
 };
 pub(crate) use rule::{ContentParts, StartedOnce, compile_checked};
 
@@ -40,7 +42,7 @@ pub struct ContentMatch {
 pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     runs: Vec<(usize, usize)>,
-    locs: Vec<Option<CaptureLocations>>,
+    locs: Vec<Option<Groups>>,
     literal_hits: Vec<u64>,
     hay: Haystack,
 }
@@ -74,7 +76,7 @@ pub struct ContentMatcher {
     /// All digit-gated regexes in one set (index = position in `digit_rules`), compiled on
     /// the first digit run: one pass over a run's window tells which rules can match there,
     /// instead of one search per rule. `None` if the set does not compile.
-    digit_set: StartedOnce<Option<RegexSet>>,
+    digit_set: StartedOnce<Option<Regex>>,
     min_digit_gate: usize,
     /// Rules with no keyword and no gate.
     always_rules: Vec<u32>,
@@ -383,13 +385,19 @@ impl ContentMatcher {
                 let end = (re + GATE_CONTEXT).min(message.len());
                 // Most runs (account ids, epoch times) match no rule: the yes/no search stops
                 // early and allocates nothing; only a yes asks which rules.
+                let around = Input::new(&message[..end]).span(start..end);
                 let hits = match set {
-                    Some(s) if !s.is_match_at(&message[..end], start) => continue,
-                    Some(s) => Some(s.matches_at(&message[..end], start)),
+                    Some(s) if !s.is_match(around.clone()) => continue,
+                    Some(s) => {
+                        let mut hits = PatternSet::new(s.pattern_len());
+                        s.which_overlapping_matches(&around, &mut hits);
+                        Some(hits)
+                    }
                     None => None,
                 };
                 for (j, &(r, n)) in self.digit_rules.iter().enumerate() {
-                    if digits >= n && hits.as_ref().is_none_or(|h| h.matched(j)) {
+                    let hit = |h: &PatternSet| PatternID::new(j).is_ok_and(|p| h.contains(p));
+                    if digits >= n && hits.as_ref().is_none_or(hit) {
                         scratch.windows.push((r, start, end));
                     }
                 }
@@ -422,20 +430,28 @@ impl ContentMatcher {
         }
     }
 
-    fn build_digit_set(&self) -> Option<RegexSet> {
+    /// One regex of every digit-gated rule's pattern, asked which match around a run (as
+    /// `regex::bytes::RegexSet` would be, without a prefilter: it searches a run's window).
+    fn build_digit_set(&self) -> Option<Regex> {
         let patterns: Vec<&str> = self
             .digit_rules
             .iter()
             .map(|&(r, _)| self.rules[r as usize].body().regex.pattern())
             .collect();
+        let config = meta::Config::new()
+            .match_kind(MatchKind::All)
+            .utf8_empty(false)
+            .nfa_size_limit(Some(REGEX_SIZE_LIMIT * patterns.len().max(1)))
+            .hybrid_cache_capacity(4 * REGEX_SIZE_LIMIT)
+            .auto_prefilter(false);
         let build = |unicode: bool| {
-            RegexSetBuilder::new(&patterns)
-                .unicode(unicode)
-                .size_limit(REGEX_SIZE_LIMIT * patterns.len().max(1))
-                .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
-                .build()
+            meta::Builder::new()
+                .configure(config.clone())
+                .syntax(syntax::Config::new().unicode(unicode).utf8(false))
+                .build_many(&patterns)
+                .ok()
         };
-        build(false).or_else(|_| build(true)).ok()
+        build(false).or_else(|| build(true))
     }
 
     fn run_rule(
@@ -451,14 +467,13 @@ impl ContentMatcher {
         let Some(regex) = rule.body().regex.get() else {
             return;
         };
-        let locs = scratch.locs[r].get_or_insert_with(|| regex.capture_locations());
+        let locs = scratch.locs[r].get_or_insert_with(|| Groups::for_regex(regex));
         let hay = &message[..end];
         let mut at = start;
         while at <= hay.len() {
-            let Some(m) = regex.captures_read_at(locs, hay, at) else {
+            let Some((ms, me)) = locs.find_at(regex, hay, at) else {
                 break;
             };
-            let (ms, me) = (m.start(), m.end());
             at = if me > ms { me } else { me + 1 };
             let Verdict::Found(ss, se) = rule.verdict(locs, message, ms, me) else {
                 continue;
@@ -513,14 +528,13 @@ impl ContentMatcher {
             let Some(regex) = rule.body().regex.get() else {
                 continue;
             };
-            let mut locs = regex.capture_locations();
+            let mut locs = Groups::for_regex(regex);
             let mut verdicts = Vec::new();
             let mut at = 0;
             while at <= text.len() && verdicts.len() < 16 {
-                let Some(m) = regex.captures_read_at(&mut locs, text, at) else {
+                let Some((ms, me)) = locs.find_at(regex, text, at) else {
                     break;
                 };
-                let (ms, me) = (m.start(), m.end());
                 at = if me > ms { me } else { me + 1 };
                 verdicts.push(rule.verdict(&locs, text, ms, me));
             }

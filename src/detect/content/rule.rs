@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind};
 
 use crate::detect::error::{CompileError, one_line};
 use crate::detect::rules::RuleMeta;
@@ -31,6 +34,17 @@ pub(super) const WINDOW_SLACK: usize = 64;
 pub struct RuleRegex {
     pattern: String,
     cell: StartedOnce<Option<Regex>>,
+}
+
+/// Where a rule regex searches, which decides how it is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Small windows around a keyword or a digit run that the literal pass found: built
+    /// without a literal prefilter of its own, which is of no use in a window and was half of
+    /// a compile (a case-insensitive name's prefilter three quarters).
+    Windows,
+    /// Whole lines (a rule without keywords or gate, an allowlist on the line): with one.
+    Lines,
 }
 
 /// A value made once, on first use, by whichever thread asks first (as [`OnceLock`]), that a
@@ -114,7 +128,9 @@ impl RuleRegex {
         }
     }
 
-    /// A regex compiled on first use.
+    /// A regex compiled on first use, for [`Reach::Windows`]: lazy regexes are the built-in
+    /// rules', and each of those has keywords or a digit gate (a test checks); one used on
+    /// whole lines would find the same, only slower.
     pub fn lazy(pattern: &str) -> Self {
         RuleRegex {
             pattern: pattern.to_owned(),
@@ -125,7 +141,7 @@ impl RuleRegex {
     /// The compiled regex (`None` if it does not compile, which load-time checks prevent).
     pub fn get(&self) -> Option<&Regex> {
         self.cell
-            .get_or_init(|| compile_regex(&self.pattern).ok())
+            .get_or_init(|| compile_regex(&self.pattern, Reach::Windows).ok())
             .as_ref()
     }
 
@@ -133,7 +149,7 @@ impl RuleRegex {
     /// (then returns at once, where [`RuleRegex::get`] would wait).
     pub fn compile_unless_started(&self) {
         self.cell
-            .make_unless_started(|| compile_regex(&self.pattern).ok());
+            .make_unless_started(|| compile_regex(&self.pattern, Reach::Windows).ok());
     }
 
     /// The pattern.
@@ -415,18 +431,73 @@ impl VerifyWith {
 }
 
 /// Compiles a rule regex: over bytes, Unicode off first (ASCII classes, faster), falling
-/// back to Unicode on for patterns that need it; size-limited.
-pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
+/// back to Unicode on for patterns that need it; size-limited; for where it searches
+/// ([`Reach`]). The same regex as `regex::bytes::RegexBuilder` builds (leftmost-first, empty
+/// matches anywhere), through the meta API that can leave the prefilter out.
+pub fn compile_regex(pattern: &str, reach: Reach) -> Result<Regex, CompileError> {
+    let config = meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(false)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+        .auto_prefilter(reach == Reach::Lines);
     let build = |unicode: bool| {
-        RegexBuilder::new(pattern)
-            .unicode(unicode)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
-            .build()
+        meta::Builder::new()
+            .configure(config.clone())
+            .syntax(syntax::Config::new().unicode(unicode).utf8(false))
+            .build(pattern)
+            .map_err(|e| build_error(&e))
     };
     build(false)
         .or_else(|_| build(true))
-        .map_err(|e| CompileError::Regex(one_line(&e.to_string())))
+        .map_err(|e| CompileError::Regex(one_line(&e)))
+}
+
+/// A build error as the `regex` crate words it: the size limit, or the syntax error itself
+/// (the meta error's own text only names the pattern's index).
+fn build_error(e: &meta::BuildError) -> String {
+    if let Some(limit) = e.size_limit() {
+        format!("Compiled regex exceeds size limit of {limit} bytes.")
+    } else if let Some(syntax) = e.syntax_error() {
+        syntax.to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+/// The capture groups of a rule regex's match, reused from one search to the next.
+#[derive(Debug, Clone)]
+pub struct Groups(Captures);
+
+impl Groups {
+    /// Room for `regex`'s groups.
+    pub fn for_regex(regex: &Regex) -> Self {
+        Groups(regex.create_captures())
+    }
+
+    /// The first match of `regex` in `hay` at or after `at` (the bytes before `at` still
+    /// count for `^` and `\b`), with its groups kept here.
+    pub fn find_at(&mut self, regex: &Regex, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        regex.search_captures(&Input::new(hay).span(at..hay.len()), &mut self.0);
+        self.0.get_match().map(|m| (m.start(), m.end()))
+    }
+
+    /// Groups in the regex, the whole match (group 0) included.
+    pub fn len(&self) -> usize {
+        self.0
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO)
+    }
+
+    /// Whether the regex has no groups (never: group 0 is the match).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where group `i` matched in the last match, if it took part.
+    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
+        self.0.get_group(i).map(|s| (s.start, s.end))
+    }
 }
 
 /// Parses and compiles a rule's pattern and checks its `secret_group` against the pattern's
@@ -434,11 +505,12 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, CompileError> {
 pub(crate) fn compile_checked(
     pattern: &str,
     secret_group: Option<usize>,
+    reach: Reach,
 ) -> Result<(Regex, PatternShape), String> {
     let shape = match pattern_shape(pattern) {
         Ok(shape) => shape,
         // The syntax parser's message is less clear than the compiler's: report that one.
-        Err(e) => return Err(compile_regex(pattern).err().unwrap_or(e).to_string()),
+        Err(e) => return Err(compile_regex(pattern, reach).err().unwrap_or(e).to_string()),
     };
     if let Some(g) = secret_group
         && g > shape.groups
@@ -448,7 +520,7 @@ pub(crate) fn compile_checked(
             shape.groups
         ));
     }
-    let regex = compile_regex(pattern).map_err(|e| e.to_string())?;
+    let regex = compile_regex(pattern, reach).map_err(|e| e.to_string())?;
     Ok((regex, shape))
 }
 
@@ -474,12 +546,12 @@ impl ContentRule {
     pub fn regex_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         let body = self.body();
-        if let Err(e) = compile_checked(body.regex.pattern(), body.secret_group) {
+        if let Err(e) = compile_checked(body.regex.pattern(), body.secret_group, Reach::Windows) {
             out.push(e);
         }
         for a in &body.allowlists {
             for r in &a.regexes {
-                if let Err(e) = compile_regex(r.pattern()) {
+                if let Err(e) = compile_regex(r.pattern(), Reach::Windows) {
                     out.push(format!("allowlist {e}"));
                 }
             }
@@ -603,13 +675,7 @@ pub enum Verdict {
 
 impl ContentRule {
     /// The verdict on one regex match `ms..me` of `message` (captures in `locs`).
-    pub(super) fn verdict(
-        &self,
-        locs: &CaptureLocations,
-        message: &[u8],
-        ms: usize,
-        me: usize,
-    ) -> Verdict {
+    pub(super) fn verdict(&self, locs: &Groups, message: &[u8], ms: usize, me: usize) -> Verdict {
         let body = self.body();
         let group = body
             .secret_group

@@ -182,3 +182,68 @@ fn digit_runs_agree_with_a_naive_scan() {
         }
     }
 }
+
+/// Built-in regexes are compiled for windows ([`RuleRegex::lazy`]): every built-in rule has
+/// keywords or a digit gate, so none searches whole lines.
+#[test]
+fn built_in_rules_search_windows_only() {
+    let set = crate::detect::DetectorSet::builtin().expect("builds");
+    let m = set.content();
+    let always: Vec<_> = m
+        .always_rules
+        .iter()
+        .map(|&r| &m.rules()[r as usize].meta.id)
+        .collect();
+    assert!(
+        always.is_empty(),
+        "built-in rules without keywords or gate: {always:?}"
+    );
+}
+
+/// A regex built for windows (no prefilter, through the meta API) finds what the `regex`
+/// crate's own build finds, groups included: on a sample of the built-in rules' examples and
+/// negative examples, every match from every start.
+#[test]
+fn regexes_built_for_windows_find_what_regex_finds() {
+    let set = crate::detect::DetectorSet::builtin_with_examples().expect("builds");
+    let mut compared = 0;
+    for rule in set.content().rules().iter().step_by(7) {
+        let pattern = rule.body().regex.pattern();
+        let ours = compile_regex(pattern, Reach::Windows).expect("compiles");
+        let theirs = regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .or_else(|_| regex::bytes::RegexBuilder::new(pattern).build())
+            .expect("compiles");
+        let mut groups = Groups::for_regex(&ours);
+        let mut locs = theirs.capture_locations();
+        assert_eq!(groups.len(), locs.len(), "{}", rule.meta.id);
+        for text in rule.examples.iter().chain(&rule.negative_examples) {
+            let text = text.as_bytes();
+            for at in 0..=text.len() {
+                let found = groups.find_at(&ours, text, at);
+                let m = theirs.captures_read_at(&mut locs, text, at);
+                assert_eq!(found, m.map(|m| (m.start(), m.end())), "{}", rule.meta.id);
+                for g in 0..locs.len() {
+                    assert_eq!(groups.get(g), locs.get(g), "{} group {g}", rule.meta.id);
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}
+
+/// A rule regex's build errors read as the `regex` crate words them.
+#[test]
+fn regex_errors_name_the_problem() {
+    let e = compile_regex("a(b", Reach::Windows)
+        .expect_err("unclosed")
+        .to_string();
+    assert!(e.contains("unclosed group"), "{e}");
+    let e = compile_regex("[a-z]{1000}{1000}", Reach::Lines)
+        .expect_err("big")
+        .to_string();
+    assert!(e.contains("exceeds size limit"), "{e}");
+}
