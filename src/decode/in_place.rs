@@ -191,12 +191,12 @@ impl Cursor<'_> {
         // longer than what it stands for, so `w` never passes `r`).
         let (mut r, mut w) = (start, start);
         loop {
-            let k = next_special(self.buf, r);
-            if w != r {
-                self.buf.copy_within(r..k, w);
-            }
-            w += k - r;
-            r = k;
+            (r, w) = if w == r {
+                let k = next_special(self.buf, r);
+                (k, k)
+            } else {
+                move_to_special(self.buf, r, w)
+            };
             match *self.buf.get(r)? {
                 b'"' => {
                     self.at = r + 1;
@@ -204,6 +204,11 @@ impl Cursor<'_> {
                     // a character, and the whole text is checked as UTF-8.
                     self.buf[w..r].fill(b' ');
                     return Some((start..w, w != r));
+                }
+                // The escapes of a JSON text inside a string (most of a CloudTrail record's).
+                b'\\' if matches!(self.buf.get(r + 1), Some(b'"' | b'\\' | b'/')) => {
+                    self.buf[w] = self.buf[r + 1];
+                    (r, w) = (r + 2, w + 1);
                 }
                 b'\\' => {
                     let (ch, used) = unescape(self.buf.get(r + 1..)?)?;
@@ -408,10 +413,7 @@ fn next_special(buf: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = buf.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        // Bytes under 0x20 (ASCII: the high bit of a byte of UTF-8 text keeps it out).
-        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
-        let hit = bytes_equal(v, b'"') | bytes_equal(v, b'\\') | control;
+        let hit = special_bytes(u64::from_le_bytes(word));
         if hit != 0 {
             return i + (hit.trailing_zeros() / 8) as usize;
         }
@@ -424,6 +426,42 @@ fn next_special(buf: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     buf.len()
+}
+
+/// Moves the bytes from `r` up to the first `"`, `\` or control character at or after it down
+/// to `w` (`w < r`: an escape was shorter written out), eight bytes at a time; returns where
+/// that character is (`buf.len()` if none) and where the bytes moved end.
+fn move_to_special(buf: &mut [u8], mut r: usize, mut w: usize) -> (usize, usize) {
+    while let Some(chunk) = buf.get(r..r + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let hit = special_bytes(u64::from_le_bytes(word));
+        // Eight bytes written at `w` end at or before `r + 8`, which is read already: only the
+        // bytes before the special one count, and those after it are written again later
+        // (or blanked at the string's end).
+        if hit == 0 {
+            buf[w..w + 8].copy_from_slice(&word);
+            (r, w) = (r + 8, w + 8);
+            continue;
+        }
+        let n = (hit.trailing_zeros() / 8) as usize;
+        if w + 8 <= r + n {
+            buf[w..w + 8].copy_from_slice(&word);
+        } else {
+            buf.copy_within(r..r + n, w);
+        }
+        return (r + n, w + n);
+    }
+    let k = next_special(buf, r);
+    buf.copy_within(r..k, w);
+    (k, w + (k - r))
+}
+
+/// The `"`, `\` and control bytes of `v` (the lowest flagged byte is exact).
+fn special_bytes(v: u64) -> u64 {
+    // Bytes under 0x20 (ASCII: the high bit of a byte of UTF-8 text keeps it out).
+    let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+    bytes_equal(v, b'"') | bytes_equal(v, b'\\') | control
 }
 
 #[cfg(test)]
@@ -642,6 +680,36 @@ mod tests {
                 "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events,
             });
             let text = doc.to_string();
+            prop_assert!(in_place(&text).is_some(), "{}", text);
+            prop_assert_eq!(in_place(&text), by_serde(&text));
+        }
+
+        /// Messages escaped as other writers escape them (`\/`, `\u` escapes, surrogate pairs),
+        /// runs of plain text of every length between escapes: read as serde_json reads them.
+        #[test]
+        fn escapes_between_runs_of_any_length_read_as_serde_json_reads_them(
+            messages in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop_oneof![
+                        "[a-z0-9 {}:,]{0,19}",
+                        Just(r#"\""#.to_owned()), Just(r"\\".to_owned()), Just(r"\/".to_owned()),
+                        Just(r"\n".to_owned()), Just(r"\u00e9".to_owned()),
+                        Just(r"\ud83d\ude00".to_owned()), Just(r"\u0041".to_owned()),
+                    ],
+                    0..30,
+                ).prop_map(|parts| parts.concat()),
+                1..4,
+            ),
+        ) {
+            let events: Vec<String> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!(r#"{{"id":"{i}","timestamp":1,"message":"{m}"}}"#))
+                .collect();
+            let text = format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{}]}}"#,
+                events.join(",")
+            );
             prop_assert!(in_place(&text).is_some(), "{}", text);
             prop_assert_eq!(in_place(&text), by_serde(&text));
         }
