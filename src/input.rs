@@ -225,7 +225,8 @@ impl Pieces {
 
     fn fill(&mut self) -> Result<(), InputError> {
         let before = self.buf.len();
-        fill(&mut self.reader, &mut self.buf, BLOCK_BYTES).map_err(|e| self.io(e))?;
+        let left = usize::try_from(self.reader.limit()).unwrap_or(usize::MAX);
+        fill(&mut self.reader, &mut self.buf, BLOCK_BYTES, left).map_err(|e| self.io(e))?;
         self.stats.bytes += (self.buf.len() - before) as u64;
         Ok(())
     }
@@ -308,11 +309,11 @@ impl Pieces {
 }
 
 /// Reads into `buf` until it holds `target` bytes or the reader ends, straight into its spare
-/// room: no bounce buffer, and no copies as it grows (a 233 KB input was copied twice and
-/// grown three times on its way in; the room is only address space until read into).
-fn fill(r: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> std::io::Result<()> {
+/// room, made for at most `left` bytes (what is left of a file): no bounce buffer, and no
+/// copies as it grows (a 233 KB input was copied twice and grown three times on its way in).
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>, target: usize, left: usize) -> std::io::Result<()> {
     let want = target.saturating_sub(buf.len());
-    buf.reserve(want);
+    buf.reserve(want.min(left));
     r.take(want as u64).read_to_end(buf)?;
     Ok(())
 }
