@@ -24,7 +24,7 @@ pub mod validate;
 pub use crate::severity::{FindingKind, Severity};
 
 pub use content::{
-    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate, Groups,
+    AllowTarget, Allowlist, CompileError, ContentMatch, ContentMatcher, ContentRule, Gate,
     PatternShape, Reach, RuleRegex, Scratch, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE,
     compile_regex, digit_runs, pattern_shape,
 };

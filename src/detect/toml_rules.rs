@@ -292,8 +292,7 @@ fn rule_regex(
         return Ok((RuleRegex::lazy(pattern), None, 0));
     }
     let pattern = translated(pattern, location, spec.id.get_ref(), warnings);
-    // Without keywords or gate the regex searches whole lines.
-    let reach = if spec.keywords.iter().all(|k| k.is_empty()) && spec.gate.is_none() {
+    let reach = if searches_whole_lines(spec) {
         Reach::Lines
     } else {
         Reach::Windows
@@ -305,6 +304,11 @@ fn rule_regex(
         Some(shape.max_len),
         cost,
     ))
+}
+
+/// Whether a rule's regex runs on every whole line: it has neither keywords nor a gate.
+fn searches_whole_lines(spec: &RuleSpec) -> bool {
+    spec.keywords.iter().all(|k| k.is_empty()) && spec.gate.is_none()
 }
 
 fn compile_rule(
@@ -337,7 +341,7 @@ fn compile_rule(
         .map(VerifyWith::from_name)
         .transpose()
         .map_err(&err)?;
-    if spec.keywords.iter().all(|k| k.is_empty()) && gate.is_none() {
+    if searches_whole_lines(&spec) {
         if cost > limits::MAX_UNGATED_COST {
             return Err(err(format!(
                 "without keywords its regex runs over every whole line, so it must be small (cost {cost}, at most {}): add keywords",

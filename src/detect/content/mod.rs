@@ -11,17 +11,17 @@ mod rule;
 use std::borrow::Cow;
 
 use regex_automata::meta::{self, Regex};
-use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternID, PatternSet};
 
 pub use crate::detect::error::CompileError;
 use crate::detect::literals::LiteralSearch;
 use crate::detect::unescape::Haystack;
 pub use rule::{
-    AllowTarget, Allowlist, ContentRule, Gate, Groups, PatternShape, REGEX_SIZE_LIMIT, Reach,
-    RuleRegex, Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
+    AllowTarget, Allowlist, ContentRule, Gate, PatternShape, REGEX_SIZE_LIMIT, Reach, RuleRegex,
+    Verdict, VerifyWith, WINDOW_AFTER, WINDOW_BEFORE, compile_regex, pattern_shape,
 };
 pub(crate) use rule::{ContentParts, StartedOnce, compile_checked};
+use rule::{Groups, build_bytes_regex};
 
 /// Bytes around a digit run that a gated rule's regex sees.
 const GATE_CONTEXT: usize = 40;
@@ -440,18 +440,10 @@ impl ContentMatcher {
             .collect();
         let config = meta::Config::new()
             .match_kind(MatchKind::All)
-            .utf8_empty(false)
             .nfa_size_limit(Some(REGEX_SIZE_LIMIT * patterns.len().max(1)))
             .hybrid_cache_capacity(4 * REGEX_SIZE_LIMIT)
             .auto_prefilter(false);
-        let build = |unicode: bool| {
-            meta::Builder::new()
-                .configure(config.clone())
-                .syntax(syntax::Config::new().unicode(unicode).utf8(false))
-                .build_many(&patterns)
-                .ok()
-        };
-        build(false).or_else(|| build(true))
+        build_bytes_regex(&patterns, config).ok()
     }
 
     fn run_rule(

@@ -437,20 +437,25 @@ impl VerifyWith {
 pub fn compile_regex(pattern: &str, reach: Reach) -> Result<Regex, CompileError> {
     let config = meta::Config::new()
         .match_kind(MatchKind::LeftmostFirst)
-        .utf8_empty(false)
         .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
         .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
         .auto_prefilter(reach == Reach::Lines);
+    build_bytes_regex(&[pattern], config).map_err(|e| CompileError::Regex(one_line(&e)))
+}
+
+/// A regex of `patterns` over bytes (empty matches anywhere, as `regex::bytes`) with `config`:
+/// Unicode off first (ASCII classes, faster), falling back to Unicode on for patterns that
+/// need it. The error is worded as the `regex` crate words it.
+pub(crate) fn build_bytes_regex(patterns: &[&str], config: meta::Config) -> Result<Regex, String> {
+    let config = config.utf8_empty(false);
     let build = |unicode: bool| {
         meta::Builder::new()
             .configure(config.clone())
             .syntax(syntax::Config::new().unicode(unicode).utf8(false))
-            .build(pattern)
+            .build_many(patterns)
             .map_err(|e| build_error(&e))
     };
-    build(false)
-        .or_else(|_| build(true))
-        .map_err(|e| CompileError::Regex(one_line(&e)))
+    build(false).or_else(|_| build(true))
 }
 
 /// A build error as the `regex` crate words it: the size limit, or the syntax error itself
@@ -467,35 +472,35 @@ fn build_error(e: &meta::BuildError) -> String {
 
 /// The capture groups of a rule regex's match, reused from one search to the next.
 #[derive(Debug, Clone)]
-pub struct Groups(Captures);
+pub(crate) struct Groups(Captures);
 
 impl Groups {
     /// Room for `regex`'s groups.
-    pub fn for_regex(regex: &Regex) -> Self {
+    pub(crate) fn for_regex(regex: &Regex) -> Self {
         Groups(regex.create_captures())
     }
 
     /// The first match of `regex` in `hay` at or after `at` (the bytes before `at` still
     /// count for `^` and `\b`), with its groups kept here.
-    pub fn find_at(&mut self, regex: &Regex, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+    pub(crate) fn find_at(
+        &mut self,
+        regex: &Regex,
+        hay: &[u8],
+        at: usize,
+    ) -> Option<(usize, usize)> {
         regex.search_captures(&Input::new(hay).span(at..hay.len()), &mut self.0);
         self.0.get_match().map(|m| (m.start(), m.end()))
     }
 
     /// Groups in the regex, the whole match (group 0) included.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0
             .group_info()
             .group_len(regex_automata::PatternID::ZERO)
     }
 
-    /// Whether the regex has no groups (never: group 0 is the match).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Where group `i` matched in the last match, if it took part.
-    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
+    pub(crate) fn get(&self, i: usize) -> Option<(usize, usize)> {
         self.0.get_group(i).map(|s| (s.start, s.end))
     }
 }
